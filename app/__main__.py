@@ -1,0 +1,128 @@
+"""`python -m app migrate|seed|serve|tokens create|tokens list|tokens revoke|openapi`."""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from app.config import ROOT, get_settings
+
+
+def migrate() -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config(str(ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(ROOT / "migrations"))
+    command.upgrade(config, "head")
+
+
+def seed() -> None:
+    from sqlmodel import Session
+
+    from app.db import get_engine
+    from seed import load
+
+    with Session(get_engine()) as session:
+        counts = load(session)
+        session.commit()
+    print(", ".join(f"{name}: {n}" for name, n in counts.items()))
+
+
+def serve() -> None:
+    import uvicorn
+
+    settings = get_settings()
+    uvicorn.run(
+        "app.main:app",
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        proxy_headers=True,
+        server_header=False,
+    )
+
+
+def tokens(args: argparse.Namespace) -> int:
+    from sqlmodel import Session, col, select
+
+    from app import auth
+    from app.db import get_engine
+    from app.models.common import Role
+    from app.models.token import ApiToken
+
+    with Session(get_engine()) as session:
+        if args.action == "create":
+            try:
+                token, secret = auth.create_token(
+                    session,
+                    role=Role(args.role),
+                    unit_code=args.unit,
+                    label=args.label,
+                    expires_in=auth.token_expiry(args.expires_days),
+                )
+            except ValueError as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                return 2
+            session.commit()
+            print(f"token {token.id} ({token.role}, unit {token.unit_code or '-'}):")
+            print(secret)
+        elif args.action == "list":
+            for row in session.exec(select(ApiToken).order_by(col(ApiToken.id))):
+                print(json.dumps(auth.describe(row), ensure_ascii=False))
+        else:
+            try:
+                auth.revoke(session, args.id)
+            except ValueError as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                return 2
+            session.commit()
+            print(f"token {args.id} revoked")
+    return 0
+
+
+def openapi(path: str | None) -> None:
+    from app.main import app
+
+    text = json.dumps(app.openapi(), ensure_ascii=False, indent=2) + "\n"
+    if path:
+        Path(path).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m app")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("migrate", help="bring the database to the latest migration")
+    commands.add_parser("seed", help="load seed/ idempotently")
+    commands.add_parser("serve", help="run the HTTP server on HOST:PORT")
+    spec = commands.add_parser("openapi", help="print (or write) the OpenAPI document")
+    spec.add_argument("--out", help="write to this file instead of stdout")
+    token_parser = commands.add_parser("tokens", help="API tokens")
+    token_actions = token_parser.add_subparsers(dest="action", required=True)
+    create = token_actions.add_parser("create", help="make a token; prints it on the last line")
+    create.add_argument("--role", required=True, choices=["editor", "auditor", "admin"])
+    create.add_argument("--unit", help="the unit code (required for editors)")
+    create.add_argument("--label", help="who or what the token is for")
+    create.add_argument("--expires-days", type=int, help="expire after this many days")
+    token_actions.add_parser("list", help="list tokens (never the secrets)")
+    revoke = token_actions.add_parser("revoke", help="revoke a token by id")
+    revoke.add_argument("id", type=int)
+    args = parser.parse_args(argv)
+
+    if args.command == "migrate":
+        migrate()
+    elif args.command == "seed":
+        seed()
+    elif args.command == "serve":
+        serve()
+    elif args.command == "openapi":
+        openapi(args.out)
+    else:
+        return tokens(args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,167 @@
+"""A unit's catalogues: read, applicability, compile, publish, history."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from app.api.deps import PageDep, ReadableCatalogue, ReadableUnit, WritableCatalogue
+from app.api.responses import AUTHED, CONFLICT, STALE
+from app.auth import Writer
+from app.db import SessionDep
+from app.errors import invalid
+from app.models.catalogue import (
+    Applicability,
+    CataloguePublic,
+    CatalogueSummary,
+    CompileRequest,
+    PublishRequest,
+    PublishResult,
+)
+from app.models.common import Page
+from app.models.history import ChangePublic
+from app.models.item import Item, ItemCreate, ItemPublic
+from app.services import catalogues, history, items
+
+router = APIRouter(tags=["catalogues"])
+CATALOGUE = "/units/{unit_code}/catalogues/{domain_code}"
+
+
+@router.get(
+    "/units/{unit_code}/catalogues", response_model=list[CatalogueSummary], responses=AUTHED
+)
+def list_catalogues(unit: ReadableUnit, session: SessionDep) -> list[CatalogueSummary]:
+    """One row per domain; a domain never written to reads as an empty draft."""
+    return catalogues.summaries(session, unit)
+
+
+@router.get(CATALOGUE, response_model=CataloguePublic, responses=AUTHED)
+def read_catalogue(
+    catalogue: ReadableCatalogue, response: Response, session: SessionDep
+) -> CataloguePublic:
+    response.headers["ETag"] = catalogues.etag(catalogue)
+    return catalogues.to_public(session, catalogue)
+
+
+@router.put(
+    f"{CATALOGUE}/applicability",
+    response_model=CataloguePublic,
+    responses=AUTHED | STALE,
+)
+def set_applicability(
+    data: Applicability,
+    catalogue: WritableCatalogue,
+    writer: Writer,
+    response: Response,
+    session: SessionDep,
+) -> CataloguePublic:
+    catalogues.set_applicability(
+        session, catalogue, applicable=data.applicable, reason=data.reason, actor=writer
+    )
+    response.headers["ETag"] = catalogues.etag(catalogue)
+    return catalogues.to_public(session, catalogue)
+
+
+@router.post(
+    f"{CATALOGUE}/items",
+    status_code=201,
+    response_model=ItemPublic,
+    responses=AUTHED | CONFLICT,
+)
+def create_item(
+    data: ItemCreate,
+    catalogue: WritableCatalogue,
+    writer: Writer,
+    response: Response,
+    session: SessionDep,
+) -> Item:
+    item = items.create(session, catalogue, data, actor=writer)
+    response.headers["ETag"] = items.etag(item)
+    response.headers["Location"] = f"/api/v1/items/{item.id}"
+    return item
+
+
+@router.post(
+    f"{CATALOGUE}/compile",
+    response_model=CataloguePublic,
+    responses=AUTHED | CONFLICT | STALE,
+)
+def compile_catalogue(
+    data: CompileRequest,
+    catalogue: WritableCatalogue,
+    writer: Writer,
+    response: Response,
+    session: SessionDep,
+) -> CataloguePublic:
+    """编制完成: refused with 422 listing every item that still lacks an attribute."""
+    catalogues.compile(session, catalogue, on=data.compiled_on, actor=writer)
+    response.headers["ETag"] = catalogues.etag(catalogue)
+    return catalogues.to_public(session, catalogue)
+
+
+@router.post(
+    f"{CATALOGUE}/publish",
+    response_model=PublishResult,
+    responses=AUTHED | CONFLICT | STALE,
+)
+def publish_catalogue(
+    data: PublishRequest,
+    catalogue: WritableCatalogue,
+    writer: Writer,
+    response: Response,
+    session: SessionDep,
+) -> PublishResult:
+    """发布: freeze the compiled catalogue as a new immutable version; answers its number."""
+    version = catalogues.publish(
+        session, catalogue, on=data.published_on, url=data.url, actor=writer
+    )
+    response.headers["ETag"] = catalogues.etag(catalogue)
+    return PublishResult(
+        unit_code=catalogue.unit_code,
+        domain_code=catalogue.domain_code,
+        version=version.number,
+        published_on=version.published_on,
+        published_url=version.published_url,
+    )
+
+
+@router.get(f"{CATALOGUE}/history", response_model=Page[ChangePublic], responses=AUTHED)
+def catalogue_history(
+    catalogue: ReadableCatalogue,
+    page: PageDep,
+    session: SessionDep,
+) -> Page[ChangePublic]:
+    """Changes, newest first; pass `next` back as `cursor` for the page after."""
+    before_id = _int_cursor(page.cursor)
+    if catalogue.id is None:
+        return Page[ChangePublic](items=[], next=None)
+    rows = history.for_catalogue(session, catalogue.id, limit=page.limit + 1, before_id=before_id)
+    more = len(rows) > page.limit
+    rows = rows[: page.limit]
+    return Page[ChangePublic](
+        items=[ChangePublic.model_validate(row) for row in rows],
+        next=str(rows[-1].id) if more and rows else None,
+    )
+
+
+def _int_cursor(cursor: str | None) -> int | None:
+    if cursor is None:
+        return None
+    if not cursor.isdigit():
+        raise invalid(("query", "cursor"), "游标无效 / invalid cursor", "cursor_invalid")
+    return int(cursor)
+
+
+@router.get(f"{CATALOGUE}/items", response_model=Page[ItemPublic], responses=AUTHED)
+def list_items(
+    catalogue: ReadableCatalogue,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
+    cursor: Annotated[str | None, Query(max_length=64)] = None,
+) -> Page[ItemPublic]:
+    """The catalogue's items in order, a page at a time (cursor = items already read)."""
+    offset = _int_cursor(cursor) or 0
+    rows = items.ordered(session, catalogue.id)[offset : offset + limit + 1] if catalogue.id else []
+    return Page[ItemPublic](
+        items=[ItemPublic.model_validate(row) for row in rows[:limit]],
+        next=str(offset + limit) if len(rows) > limit else None,
+    )

@@ -1,0 +1,141 @@
+"""Path resolvers (404 and scope written once), If-Match checks and list parameters."""
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Header, Query, Request, Response
+from sqlmodel import select
+
+from app.auth import AnyPrincipal, Writer
+from app.db import SessionDep
+from app.errors import Forbidden, IfMatchRequired, NotFound, Stale
+from app.models.catalogue import Catalogue
+from app.models.domain import Domain
+from app.models.item import Item
+from app.models.unit import Unit
+from app.services import catalogues
+from app.services import items as item_service
+
+OUT_OF_SCOPE = "超出令牌的单位范围 / outside the unit scope of this token"
+
+
+def get_unit(unit_code: str, session: SessionDep) -> Unit:
+    if (unit := session.get(Unit, unit_code)) is None:
+        raise NotFound(f"单位 {unit_code} 不存在 / unit {unit_code} not found")
+    return unit
+
+
+def get_domain(domain_code: str, session: SessionDep) -> Domain:
+    if (domain := session.get(Domain, domain_code)) is None:
+        raise NotFound(f"领域 {domain_code} 不存在 / domain {domain_code} not found")
+    return domain
+
+
+UnitDep = Annotated[Unit, Depends(get_unit)]
+DomainDep = Annotated[Domain, Depends(get_domain)]
+
+
+def readable_unit(unit: UnitDep, principal: AnyPrincipal) -> Unit:
+    if not principal.can_read(unit):
+        raise Forbidden(OUT_OF_SCOPE)
+    return unit
+
+
+def writable_unit(unit: UnitDep, principal: Writer) -> Unit:
+    if not principal.can_write(unit):
+        raise Forbidden(OUT_OF_SCOPE)
+    return unit
+
+
+ReadableUnit = Annotated[Unit, Depends(readable_unit)]
+WritableUnit = Annotated[Unit, Depends(writable_unit)]
+
+
+def readable_catalogue(unit: ReadableUnit, domain: DomainDep, session: SessionDep) -> Catalogue:
+    return catalogues.get_or_new(session, unit, domain)
+
+
+def writable_catalogue(
+    unit: WritableUnit,
+    domain: DomainDep,
+    session: SessionDep,
+    if_match: Annotated[str | None, Header()] = None,
+) -> Catalogue:
+    """A catalogue to change; If-Match is optional here but, when sent, must be current."""
+    catalogue = catalogues.get_or_new(session, unit, domain)
+    if if_match is not None and if_match != catalogues.etag(catalogue):
+        raise Stale("目录已被他人修改 / the catalogue was changed by someone else")
+    return catalogue
+
+
+ReadableCatalogue = Annotated[Catalogue, Depends(readable_catalogue)]
+WritableCatalogue = Annotated[Catalogue, Depends(writable_catalogue)]
+
+
+@dataclass
+class ItemContext:
+    item: Item
+    catalogue: Catalogue
+    unit: Unit
+
+
+def get_item(item_id: int, session: SessionDep) -> ItemContext:
+    row = session.exec(
+        select(Item, Catalogue, Unit)
+        .join(Catalogue, Catalogue.id == Item.catalogue_id)  # type: ignore[arg-type]
+        .join(Unit, Unit.code == Catalogue.unit_code)  # type: ignore[arg-type]
+        .where(Item.id == item_id)
+    ).first()
+    if row is None:
+        raise NotFound(f"事项 {item_id} 不存在 / item {item_id} not found")
+    return ItemContext(*row)
+
+
+def readable_item(
+    context: Annotated[ItemContext, Depends(get_item)], principal: AnyPrincipal
+) -> ItemContext:
+    if not principal.can_read(context.unit):
+        raise Forbidden(OUT_OF_SCOPE)
+    return context
+
+
+def fresh_item(
+    context: Annotated[ItemContext, Depends(get_item)],
+    principal: Writer,
+    if_match: Annotated[str | None, Header()] = None,
+) -> ItemContext:
+    if not principal.can_write(context.unit):
+        raise Forbidden(OUT_OF_SCOPE)
+    if if_match is None:
+        raise IfMatchRequired("写入需要 If-Match / If-Match is required")
+    if if_match.strip() != item_service.etag(context.item):
+        raise Stale("事项已被他人修改 / the item was changed by someone else")
+    return context
+
+
+ReadableItem = Annotated[ItemContext, Depends(readable_item)]
+FreshItem = Annotated[ItemContext, Depends(fresh_item)]
+
+
+@dataclass
+class PageParams:
+    limit: int
+    cursor: str | None
+
+
+def page_params(
+    limit: Annotated[int, Query(ge=1, le=1000, description="at most 1,000")] = 100,
+    cursor: Annotated[
+        str | None, Query(max_length=64, description="from the previous page's `next`")
+    ] = None,
+) -> PageParams:
+    return PageParams(limit=limit, cursor=cursor)
+
+
+PageDep = Annotated[PageParams, Depends(page_params)]
+
+
+def link_next(request: Request, response: Response, **params: object) -> None:
+    """Say where the next page is, for lists whose body is a bare array."""
+    url = request.url.include_query_params(**params)
+    response.headers["Link"] = f'<{url}>; rel="next"'

@@ -1,0 +1,131 @@
+"""Errors that carry their HTTP status, and the handlers that render them."""
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.orm.exc import StaleDataError
+
+
+class AppError(Exception):
+    status_code = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class Unauthorized(AppError):
+    status_code = 401
+
+
+class Forbidden(AppError):
+    status_code = 403
+
+
+class NotFound(AppError):
+    status_code = 404
+
+
+class Conflict(AppError):
+    status_code = 409
+
+
+class Stale(AppError):
+    status_code = 412
+
+
+class TooLarge(AppError):
+    status_code = 413
+
+
+class UnsupportedMedia(AppError):
+    status_code = 415
+
+
+class IfMatchRequired(AppError):
+    status_code = 428
+
+
+STALE_MESSAGE = (
+    "资源已被他人修改，请重新读取 / the resource was changed by someone else; read it again"
+)
+
+
+def invalid(loc: tuple[str | int, ...], msg: str, kind: str) -> RequestValidationError:
+    """A 422 in FastAPI's own shape, for rules that need the database."""
+    return RequestValidationError([{"loc": loc, "msg": msg, "type": kind}])
+
+
+def render_app_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AppError)
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+    return JSONResponse({"detail": exc.message}, status_code=exc.status_code, headers=headers)
+
+
+def render_stale_data(_request: Request, _exc: Exception) -> JSONResponse:
+    # The ORM's version check lost a race that If-Match alone cannot see.
+    return JSONResponse({"detail": STALE_MESSAGE}, status_code=412)
+
+
+# pydantic speaks English only; every rule it enforces gets its Chinese name here.
+_RULES_ZH = {
+    "missing": "缺少必填字段",
+    "extra_forbidden": "不允许的字段",
+    "string_too_short": "不能为空",
+    "too_short": "不能为空",
+    "string_too_long": "超过最大长度",
+    "string_pattern_mismatch": "格式不符合规则",
+    "string_type": "须为字符串",
+    "int_type": "须为整数",
+    "int_parsing": "须为整数",
+    "bool_type": "须为布尔值",
+    "bool_parsing": "须为布尔值",
+    "list_type": "须为数组",
+    "dict_type": "须为对象",
+    "model_type": "须为对象",
+    "model_attributes_type": "须为对象",
+    "date_type": "须为日期 YYYY-MM-DD",
+    "date_parsing": "须为日期 YYYY-MM-DD",
+    "date_from_datetime_parsing": "须为日期 YYYY-MM-DD",
+    "date_from_datetime_inexact": "须为日期 YYYY-MM-DD",
+    "greater_than_equal": "数值过小",
+    "less_than_equal": "数值过大",
+    "greater_than": "数值过小",
+    "less_than": "数值过大",
+    "json_invalid": "JSON 格式错误",
+    "enum": "不是允许的取值",
+    "literal_error": "不是允许的取值",
+    "url_parsing": "须为有效的网址",
+    "url_scheme": "须为 http 或 https 网址",
+    "too_long": "条目过多",
+}
+
+
+def bilingual(error: dict[str, Any]) -> str:
+    msg = str(error.get("msg", ""))
+    if error.get("type") == "value_error":
+        return msg.removeprefix("Value error, ")  # our own validators already write both
+    if any("\u4e00" <= ch <= "\u9fff" for ch in msg):
+        return msg
+    field = ".".join(str(part) for part in error.get("loc", ())[1:]) or "request"
+    zh = _RULES_ZH.get(str(error.get("type")), "输入无效")
+    return f"{field}：{zh} / {field}: {msg}"
+
+
+def validation_detail(errors: Any) -> list[dict[str, Any]]:
+    """Keep loc/msg/type only: `input` and `ctx` may echo huge or binary bodies back."""
+    return [{"loc": list(e["loc"]), "msg": bilingual(e), "type": e["type"]} for e in errors]
+
+
+def render_validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return JSONResponse({"detail": validation_detail(exc.errors())}, status_code=422)
+
+
+HANDLERS: dict[type[Exception], Any] = {
+    AppError: render_app_error,
+    StaleDataError: render_stale_data,
+    RequestValidationError: render_validation_error,
+}

@@ -1,0 +1,42 @@
+"""create_app(): the FastAPI application, its routers and its error handlers."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+
+from app.api import api_router
+from app.api.health import router as health_router
+from app.errors import HANDLERS
+
+
+def operation_id(route: APIRoute) -> str:
+    """Stable operationIds: the route function's name (unique across the app)."""
+    return route.name
+
+
+@asynccontextmanager
+async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    yield
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(
+        title="基层政务公开事项标准目录 / Base-level disclosure catalogues",
+        version="1.0.0",
+        description=(
+            "District and township offices maintain their standard catalogues, the city "
+            "office audits them, website teams pull the published versions."
+        ),
+        lifespan=lifespan,
+        generate_unique_id_function=operation_id,
+    )
+    for exc_class, handler in HANDLERS.items():
+        app.add_exception_handler(exc_class, handler)
+    app.include_router(health_router)
+    app.include_router(api_router)
+    return app
+
+
+app = create_app()

@@ -1,0 +1,121 @@
+"""标准目录 / one unit's catalogue for one domain, and its immutable published versions."""
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import ConfigDict, model_validator
+from sqlalchemy import JSON, Column, Integer, UniqueConstraint
+from sqlalchemy.orm import declared_attr
+from sqlmodel import Field, SQLModel
+
+from app.models.common import HttpUrl, Status, string_enum, utcnow
+from app.models.item import ItemPublic
+
+
+class Catalogue(SQLModel, table=True):
+    __tablename__ = "catalogues"
+    __table_args__ = (UniqueConstraint("unit_code", "domain_code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_code: str = Field(foreign_key="units.code", max_length=32, index=True)
+    domain_code: str = Field(foreign_key="domains.code", max_length=3, index=True)
+    applicable: bool = True
+    not_applicable_reason: str | None = Field(default=None, max_length=1000)
+    status: Status = Field(default=Status.draft, sa_type=string_enum(Status))
+    compiled_on: date | None = None
+    published_on: date | None = None
+    published_url: str | None = Field(default=None, max_length=1000)
+    # The first dates are what the milestones judge; the plain ones are the latest.
+    first_compiled_on: date | None = None
+    first_published_on: date | None = None
+    version: int = Field(default=0, description="the latest published version; 0 = never")
+    revision: int = Field(default=1, sa_column=Column(Integer, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:
+        return {"version_id_col": cls.__table__.c.revision}  # type: ignore[attr-defined]
+
+
+class CatalogueVersion(SQLModel, table=True):
+    """An immutable published version: the catalogue's items as they were at publish."""
+
+    __tablename__ = "catalogue_versions"
+    __table_args__ = (UniqueConstraint("catalogue_id", "number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    catalogue_id: int = Field(foreign_key="catalogues.id", index=True, ondelete="CASCADE")
+    unit_code: str = Field(max_length=32, index=True)
+    domain_code: str = Field(max_length=3)
+    number: int
+    published_on: date
+    published_url: str = Field(max_length=1000)
+    published_at: datetime = Field(default_factory=utcnow)
+    item_count: int = 0
+    items: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+
+
+class CatalogueSummary(SQLModel):
+    unit_code: str
+    domain_code: str
+    domain_name: str
+    status: Status
+    applicable: bool
+    item_count: int
+    lacking_count: int
+    version: int
+
+
+class CataloguePublic(SQLModel):
+    unit_code: str
+    domain_code: str
+    status: Status
+    applicable: bool
+    not_applicable_reason: str | None
+    compiled_on: date | None
+    published_on: date | None
+    published_url: str | None
+    first_compiled_on: date | None
+    first_published_on: date | None
+    version: int
+    items: list[ItemPublic]
+
+
+class Applicability(SQLModel):
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
+    applicable: bool
+    reason: str | None = Field(default=None, max_length=1000)
+
+    @model_validator(mode="after")
+    def _reason_when_not_applicable(self) -> "Applicability":
+        self.reason = (self.reason or "").strip() or None
+        if not self.applicable and self.reason is None:
+            raise ValueError(
+                "声明不适用时必须填写理由 / a reason is required when the domain is not applicable"
+            )
+        return self
+
+
+class CompileRequest(SQLModel):
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
+    compiled_on: date
+
+
+class PublishRequest(SQLModel):
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
+    published_on: date
+    url: HttpUrl
+
+
+class PublishResult(SQLModel):
+    unit_code: str
+    domain_code: str
+    version: int
+    published_on: date
+    published_url: str

@@ -1,0 +1,49 @@
+"""标准指引 / the national standard guide's items per domain, and a catalogue's waivers."""
+
+from datetime import datetime
+
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from app.models.common import utcnow
+from app.models.item import ItemFields
+
+
+class GuideItem(ItemFields, table=True):
+    __tablename__ = "guide_items"
+    __table_args__ = (UniqueConstraint("domain_code", "first_level", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    domain_code: str = Field(foreign_key="domains.code", max_length=3, index=True)
+    position: int = 1
+    source_url: str | None = Field(default=None, max_length=1000)
+
+
+class GuideWaiver(SQLModel, table=True):
+    """A guide item a catalogue leaves out on purpose, with the reason."""
+
+    __tablename__ = "guide_waivers"
+    __table_args__ = (UniqueConstraint("catalogue_id", "guide_item_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    catalogue_id: int = Field(foreign_key="catalogues.id", ondelete="CASCADE")
+    guide_item_id: int = Field(foreign_key="guide_items.id", ondelete="CASCADE")
+    reason: str = Field(max_length=1000)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class GuideItemPublic(SQLModel):
+    id: int
+    domain_code: str
+    first_level: str
+    name: str
+    content: str | None
+    basis: str | None
+    time_limit: str | None
+    responsible_body: str | None
+    method: str | None
+    channels: list[str]
+    audience: str | None
+    levels: list[str]
+    position: int
+    source_url: str | None

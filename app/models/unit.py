@@ -1,0 +1,28 @@
+"""单位 / units: city → district → street or town, and the domain departments."""
+
+from sqlmodel import Field, SQLModel
+
+from app.models.common import NonBlank, UnitCode, UnitKind, string_enum
+
+
+class UnitBase(SQLModel):
+    name: NonBlank = Field(max_length=100)
+    kind: UnitKind = Field(sa_type=string_enum(UnitKind))
+    parent_code: str | None = Field(default=None, foreign_key="units.code", max_length=32)
+
+
+class Unit(UnitBase, table=True):
+    __tablename__ = "units"
+
+    code: str = Field(primary_key=True, max_length=32)
+    parent_code: str | None = Field(
+        default=None, foreign_key="units.code", max_length=32, index=True
+    )
+
+
+class UnitCreate(UnitBase):
+    code: UnitCode
+
+
+class UnitPublic(UnitBase):
+    code: str

@@ -1,0 +1,1 @@
+"""Rules and queries as plain functions: `session` first, options keyword-only; never commit."""

@@ -1,0 +1,272 @@
+"""标准目录 / catalogues: exist on first use; applicability, compile and publish."""
+
+from datetime import date
+from typing import Any
+
+from fastapi.exceptions import RequestValidationError
+from sqlalchemy import case, func
+from sqlmodel import Session, col, select
+
+from app.auth import Principal
+from app.errors import Conflict
+from app.models.catalogue import (
+    Catalogue,
+    CataloguePublic,
+    CatalogueSummary,
+    CatalogueVersion,
+)
+from app.models.common import Status, utcnow
+from app.models.domain import Domain
+from app.models.item import Item, ItemPublic
+from app.models.unit import Unit
+from app.services import history
+from app.services import items as item_service
+
+
+def etag(catalogue: Catalogue) -> str:
+    return f'"c{catalogue.id or 0}.{catalogue.revision}"'
+
+
+def find(session: Session, unit_code: str, domain_code: str) -> Catalogue | None:
+    return session.exec(
+        select(Catalogue).where(
+            Catalogue.unit_code == unit_code, Catalogue.domain_code == domain_code
+        )
+    ).first()
+
+
+def get_or_new(session: Session, unit: Unit, domain: Domain) -> Catalogue:
+    """The catalogue, or an unsaved empty draft: reading never creates anything."""
+    return find(session, unit.code, domain.code) or Catalogue(
+        unit_code=unit.code, domain_code=domain.code
+    )
+
+
+def ensure(session: Session, catalogue: Catalogue) -> Catalogue:
+    """Save a catalogue on its first write (it exists on first use)."""
+    if catalogue.id is None:
+        session.add(catalogue)
+        session.flush()
+    return catalogue
+
+
+def lock(session: Session, catalogue: Catalogue) -> None:
+    """Serialise writers of one catalogue (PostgreSQL row lock; SQLite's BEGIN IMMEDIATE)."""
+    ensure(session, catalogue)
+    session.refresh(catalogue, with_for_update=True)
+
+
+def snapshot(catalogue: Catalogue) -> dict[str, Any]:
+    return catalogue.model_dump(
+        include={
+            "applicable",
+            "not_applicable_reason",
+            "status",
+            "compiled_on",
+            "published_on",
+            "published_url",
+            "version",
+        },
+        mode="json",
+    )
+
+
+def to_public(session: Session, catalogue: Catalogue) -> CataloguePublic:
+    rows = item_service.ordered(session, catalogue.id) if catalogue.id else []
+    return CataloguePublic.model_validate(
+        {
+            **catalogue.model_dump(),
+            "items": [ItemPublic.model_validate(item) for item in rows],
+        }
+    )
+
+
+def summaries(session: Session, unit: Unit) -> list[CatalogueSummary]:
+    """One row per domain: the saved catalogues and, for the rest, an empty draft."""
+    counts = (
+        select(
+            Item.catalogue_id,
+            func.count().label("n_items"),
+            func.sum(case((col(Item.lacking) > 0, 1), else_=0)).label("lacking"),
+        )
+        .group_by(col(Item.catalogue_id))
+        .subquery()
+    )
+    rows = session.exec(
+        select(Domain, Catalogue, counts.c.n_items, counts.c.lacking)
+        .join(
+            Catalogue,
+            (col(Catalogue.domain_code) == col(Domain.code))
+            & (col(Catalogue.unit_code) == unit.code),
+            isouter=True,
+        )
+        .join(counts, counts.c.catalogue_id == Catalogue.id, isouter=True)
+        .order_by(col(Domain.code))
+    ).all()
+    return [
+        CatalogueSummary(
+            unit_code=unit.code,
+            domain_code=domain.code,
+            domain_name=domain.name,
+            status=catalogue.status if catalogue else Status.draft,
+            applicable=catalogue.applicable if catalogue else True,
+            item_count=n_items or 0,
+            lacking_count=n_lacking or 0,
+            version=catalogue.version if catalogue else 0,
+        )
+        for domain, catalogue, n_items, n_lacking in rows
+    ]
+
+
+def set_applicability(
+    session: Session,
+    catalogue: Catalogue,
+    *,
+    applicable: bool,
+    reason: str | None,
+    actor: Principal,
+) -> Catalogue:
+    lock(session, catalogue)
+    before = snapshot(catalogue)
+    catalogue.applicable = applicable
+    catalogue.not_applicable_reason = None if applicable else reason
+    catalogue.updated_at = utcnow()
+    session.add(catalogue)
+    session.flush()
+    history.record(
+        session,
+        actor,
+        action="applicability",
+        entity="catalogue",
+        entity_id=catalogue.id,
+        catalogue=catalogue,
+        before=before,
+        after=snapshot(catalogue),
+    )
+    return catalogue
+
+
+def _not_in_future(field: str, day: date) -> None:
+    if day > date.today():
+        raise RequestValidationError(
+            [
+                {
+                    "loc": ("body", field),
+                    "msg": f"{field} 不能晚于今天 / {field} cannot be in the future",
+                    "type": "date_in_future",
+                }
+            ]
+        )
+
+
+def _require_complete(session: Session, catalogue: Catalogue, verb: str) -> list[Item]:
+    if not catalogue.applicable:
+        raise Conflict(f"该领域已声明不适用，不能{verb} / the domain is declared not applicable")
+    rows = item_service.ordered(session, catalogue.id) if catalogue.id else []
+    if not rows:
+        raise RequestValidationError(
+            [
+                {
+                    "loc": ("body",),
+                    "msg": "目录没有任何事项 / the catalogue has no items",
+                    "type": "catalogue_empty",
+                }
+            ]
+        )
+    lacking = [item for item in rows if item.lacking]
+    if lacking:
+        raise RequestValidationError(
+            [
+                {
+                    "loc": ("items", item.id, attribute),
+                    "msg": (
+                        f"事项“{item.name}”缺少必填要素 {attribute} / item {item.id} "
+                        f"({item.name}) lacks the required attribute {attribute}"
+                    ),
+                    "type": "attribute_missing",
+                }
+                for item in lacking
+                for attribute in item.missing
+            ]
+        )
+    return rows
+
+
+def compile(session: Session, catalogue: Catalogue, *, on: date, actor: Principal) -> Catalogue:
+    """编制完成: the working copy is complete and ready to publish."""
+    _not_in_future("compiled_on", on)
+    lock(session, catalogue)
+    _require_complete(session, catalogue, "编制")
+    before = snapshot(catalogue)
+    catalogue.status = Status.compiled
+    catalogue.compiled_on = on
+    catalogue.first_compiled_on = catalogue.first_compiled_on or on
+    catalogue.updated_at = utcnow()
+    session.add(catalogue)
+    session.flush()
+    history.record(
+        session,
+        actor,
+        action="compile",
+        entity="catalogue",
+        entity_id=catalogue.id,
+        catalogue=catalogue,
+        before=before,
+        after=snapshot(catalogue),
+    )
+    return catalogue
+
+
+def publish(
+    session: Session, catalogue: Catalogue, *, on: date, url: str, actor: Principal
+) -> CatalogueVersion:
+    """发布: freeze the compiled working copy as the next immutable version."""
+    _not_in_future("published_on", on)
+    lock(session, catalogue)
+    if catalogue.status != Status.compiled:
+        raise Conflict(
+            "只能发布已编制（compiled）的目录 / only a compiled catalogue can be published"
+        )
+    if catalogue.compiled_on and on < catalogue.compiled_on:
+        raise RequestValidationError(
+            [
+                {
+                    "loc": ("body", "published_on"),
+                    "msg": "发布日期不能早于编制日期 / published_on cannot precede compiled_on",
+                    "type": "date_order",
+                }
+            ]
+        )
+    rows = _require_complete(session, catalogue, "发布")
+    before = snapshot(catalogue)
+    catalogue.version += 1
+    catalogue.status = Status.published
+    catalogue.published_on = on
+    catalogue.published_url = url
+    catalogue.first_published_on = catalogue.first_published_on or on
+    catalogue.updated_at = utcnow()
+    session.add(catalogue)
+    assert catalogue.id is not None
+    version = CatalogueVersion(
+        catalogue_id=catalogue.id,
+        unit_code=catalogue.unit_code,
+        domain_code=catalogue.domain_code,
+        number=catalogue.version,
+        published_on=on,
+        published_url=url,
+        item_count=len(rows),
+        items=[item_service.snapshot(item) for item in rows],
+    )
+    session.add(version)
+    session.flush()
+    history.record(
+        session,
+        actor,
+        action="publish",
+        entity="catalogue",
+        entity_id=catalogue.id,
+        catalogue=catalogue,
+        before=before,
+        after=snapshot(catalogue),
+    )
+    return version

@@ -1,0 +1,51 @@
+"""The one way a change is logged: who, when, what, before and after."""
+
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from app.auth import Principal
+from app.models.catalogue import Catalogue
+from app.models.history import Change
+
+
+def record(
+    session: Session,
+    actor: Principal,
+    *,
+    action: str,
+    entity: str,
+    entity_id: object = None,
+    catalogue: Catalogue | None = None,
+    unit_code: str | None = None,
+    domain_code: str | None = None,
+    before: Any = None,
+    after: Any = None,
+    note: str | None = None,
+) -> Change:
+    change = Change(
+        actor_role=actor.role,
+        actor_unit=actor.unit_code,
+        token_id=actor.token_id,
+        action=action,
+        entity=entity,
+        entity_id=None if entity_id is None else str(entity_id),
+        catalogue_id=catalogue.id if catalogue else None,
+        unit_code=catalogue.unit_code if catalogue else unit_code,
+        domain_code=catalogue.domain_code if catalogue else domain_code,
+        before=before,
+        after=after,
+        note=note,
+    )
+    session.add(change)
+    return change
+
+
+def for_catalogue(
+    session: Session, catalogue_id: int, *, limit: int, before_id: int | None
+) -> list[Change]:
+    """Newest first; `before_id` is the cursor (the id of the last change already seen)."""
+    query = select(Change).where(Change.catalogue_id == catalogue_id)
+    if before_id is not None:
+        query = query.where(col(Change.id) < before_id)
+    return list(session.exec(query.order_by(col(Change.id).desc()).limit(limit)))

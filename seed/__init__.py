@@ -1,0 +1,99 @@
+"""load(session): idempotent upsert of seed/data by natural key, validated like API input."""
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session, SQLModel, select
+
+from app.models.domain import Domain, DomainCreate
+from app.models.guide import GuideItem
+from app.models.item import ItemCreate
+from app.models.milestone import Milestone
+from app.models.unit import Unit, UnitCreate
+
+DATA = Path(__file__).parent / "data"
+
+
+def _read(name: str) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = json.loads((DATA / name).read_text(encoding="utf-8"))
+    return rows
+
+
+def _upsert(session: Session, existing: SQLModel | None, new: SQLModel) -> int:
+    """Insert or update; answers 1 when something changed, so a second run reports 0."""
+    if existing is None:
+        session.add(new)
+        return 1
+    values = new.model_dump(exclude={"id"})
+    if all(getattr(existing, key) == value for key, value in values.items()):
+        return 0
+    existing.sqlmodel_update(values)
+    session.add(existing)
+    return 1
+
+
+def load_domains(session: Session) -> int:
+    changed = 0
+    for row in _read("domains.json"):
+        data = DomainCreate.model_validate(row)
+        changed += _upsert(session, session.get(Domain, data.code), Domain.model_validate(data))
+    return changed
+
+
+def load_units(session: Session) -> int:
+    changed = 0
+    for row in _read("units.json"):  # parents come before their children in the file
+        data = UnitCreate.model_validate(row)
+        changed += _upsert(session, session.get(Unit, data.code), Unit.model_validate(data))
+        session.flush()
+    return changed
+
+
+def load_milestones(session: Session) -> int:
+    changed = 0
+    for position, row in enumerate(_read("milestones.json"), start=1):
+        milestone = Milestone(
+            code=row["code"],
+            title=row["title"],
+            due_on=date.fromisoformat(row["due_on"]),
+            event=row["event"],
+            unit_kinds=row["unit_kinds"],
+            domains=row["domains"],
+            position=position,
+        )
+        changed += _upsert(session, session.get(Milestone, milestone.code), milestone)
+    return changed
+
+
+def load_guide_items(session: Session) -> int:
+    existing = {(g.domain_code, g.first_level, g.name): g for g in session.exec(select(GuideItem))}
+    changed = 0
+    for row in _read("guide_items.json"):
+        # The same rules as an editor's item: a guide item must be a valid ITEM.
+        data = ItemCreate.model_validate(
+            {key: row[key] for key in ItemCreate.model_fields if key in row}
+        )
+        guide = GuideItem(
+            **data.model_dump(exclude={"position"}),
+            domain_code=row["domain_code"],
+            position=row["position"],
+            source_url=row.get("source_url"),
+        )
+        key = (guide.domain_code, guide.first_level, guide.name)
+        changed += _upsert(session, existing.get(key), guide)
+    return changed
+
+
+def load(session: Session) -> dict[str, int]:
+    """Load every seed file; answers how many rows each inserted or changed."""
+    counts = {
+        "domains": load_domains(session),
+        "units": load_units(session),
+        "milestones": load_milestones(session),
+    }
+    session.flush()
+    counts["guide_items"] = load_guide_items(session)
+    session.flush()
+    return counts

@@ -1,0 +1,81 @@
+"""Plain functions that make valid things with unique defaults."""
+
+import itertools
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from app import auth
+from app.models.common import Role
+
+HULI = "350206"  # 湖里区
+HULI_STREET = "350206001"  # 湖里街道
+SIMING = "350203"  # 思明区
+SIMING_STREET = "350203001"
+CITY = "350200"
+
+_counter = itertools.count(1)
+
+
+def token(session: Session, role: str, unit: str | None = None) -> dict[str, str]:
+    _, secret = auth.create_token(session, role=Role(role), unit_code=unit)
+    return {"Authorization": f"Bearer {secret}"}
+
+
+def item_body(**overrides: Any) -> dict[str, Any]:
+    n = next(_counter)
+    body: dict[str, Any] = {
+        "first_level": "批准服务信息",
+        "name": f"办事指南{n}",
+        "content": "申报材料清单、批准流程、办理时限",
+        "basis": "《中华人民共和国政府信息公开条例》",
+        "time_limit": "信息形成或变更之日起20个工作日内",
+        "responsible_body": "区发展改革局",
+        "method": "主动",
+        "channels": ["政府网站", "政务服务中心"],
+        "audience": "全社会",
+        "levels": ["县级"],
+    }
+    body.update(overrides)
+    return body
+
+
+def add_item(
+    client: TestClient,
+    headers: dict[str, str],
+    unit: str = HULI,
+    domain: str = "01",
+    **overrides: Any,
+) -> dict[str, Any]:
+    response = client.post(
+        f"/api/v1/units/{unit}/catalogues/{domain}/items",
+        json=item_body(**overrides),
+        headers=headers,
+    )
+    assert response.status_code == 201, response.text
+    data: dict[str, Any] = response.json()
+    data["etag"] = response.headers["ETag"]
+    return data
+
+
+def publish(
+    client: TestClient,
+    headers: dict[str, str],
+    unit: str = HULI,
+    domain: str = "01",
+    *,
+    compiled_on: str = "2020-10-20",
+    published_on: str = "2020-11-05",
+) -> int:
+    base = f"/api/v1/units/{unit}/catalogues/{domain}"
+    response = client.post(f"{base}/compile", json={"compiled_on": compiled_on}, headers=headers)
+    assert response.status_code == 200, response.text
+    response = client.post(
+        f"{base}/publish",
+        json={"published_on": published_on, "url": f"http://www.xm.gov.cn/{unit}/{domain}"},
+        headers=headers,
+    )
+    assert response.status_code == 200, response.text
+    version: int = response.json()["version"]
+    return version

@@ -1,0 +1,163 @@
+"""Catalogues through HTTP: first use, applicability, compile, publish."""
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from tests.factories import HULI, add_item, token
+
+BASE = f"/api/v1/units/{HULI}/catalogues"
+
+
+@pytest.fixture
+def editor(session: Session) -> dict[str, str]:
+    return token(session, "editor", HULI)
+
+
+def test_a_catalogue_exists_on_first_use(client: TestClient, editor: dict[str, str]) -> None:
+    fresh = client.get(f"{BASE}/05", headers=editor)
+    assert fresh.status_code == 200
+    assert fresh.json() | {"items": []} == fresh.json()
+    assert fresh.json()["status"] == "draft"
+    assert fresh.json()["version"] == 0
+    add_item(client, editor, domain="05")
+    assert len(client.get(f"{BASE}/05", headers=editor).json()["items"]) == 1
+
+
+def test_list_has_one_row_per_domain(client: TestClient, editor: dict[str, str]) -> None:
+    add_item(client, editor, domain="03")
+    add_item(client, editor, domain="03", basis=None)
+    rows = client.get(BASE, headers=editor).json()
+    assert [r["domain_code"] for r in rows] == [f"{n:02d}" for n in range(1, 27)]
+    row = rows[2]
+    assert (row["item_count"], row["lacking_count"], row["status"], row["applicable"]) == (
+        2,
+        1,
+        "draft",
+        True,
+    )
+
+
+def test_not_applicable_needs_a_reason(client: TestClient, editor: dict[str, str]) -> None:
+    url = f"{BASE}/07/applicability"
+    response = client.put(url, json={"applicable": False}, headers=editor)
+    assert response.status_code == 422
+    assert "reason" in response.json()["detail"][0]["msg"]
+    response = client.put(
+        url, json={"applicable": False, "reason": "辖区无农村集体土地"}, headers=editor
+    )
+    assert response.status_code == 200
+    assert response.json()["applicable"] is False
+    assert response.json()["not_applicable_reason"] == "辖区无农村集体土地"
+    back = client.put(url, json={"applicable": True}, headers=editor)
+    assert back.json()["not_applicable_reason"] is None
+
+
+def test_compile_refuses_listing_every_lacking_item(
+    client: TestClient, editor: dict[str, str]
+) -> None:
+    add_item(client, editor)
+    bad = add_item(client, editor, basis=None, audience=None)
+    response = client.post(f"{BASE}/01/compile", json={"compiled_on": "2020-10-20"}, headers=editor)
+    assert response.status_code == 422
+    detail = response.json()["detail"]
+    assert [(d["loc"][1], d["loc"][2]) for d in detail] == [
+        (bad["id"], "basis"),
+        (bad["id"], "audience"),
+    ]
+    catalogue = client.get(f"{BASE}/01", headers=editor).json()
+    assert catalogue["status"] == "draft"
+    assert catalogue["compiled_on"] is None
+
+
+def test_compile_then_publish_records_dates_url_and_version(
+    client: TestClient, editor: dict[str, str]
+) -> None:
+    add_item(client, editor)
+    assert (
+        client.post(
+            f"{BASE}/01/publish",
+            json={"published_on": "2020-11-05", "url": "http://a.b/c"},
+            headers=editor,
+        ).status_code
+        == 409
+    )
+    compiled = client.post(f"{BASE}/01/compile", json={"compiled_on": "2020-10-20"}, headers=editor)
+    assert compiled.json()["status"] == "compiled"
+    assert compiled.json()["compiled_on"] == "2020-10-20"
+    bad_url = client.post(
+        f"{BASE}/01/publish",
+        json={"published_on": "2020-11-05", "url": "javascript:x"},
+        headers=editor,
+    )
+    assert bad_url.status_code == 422
+    published = client.post(
+        f"{BASE}/01/publish",
+        json={"published_on": "2020-11-05", "url": "http://www.huli.gov.cn/zwgk/01"},
+        headers=editor,
+    )
+    assert published.status_code == 200
+    assert published.json()["version"] == 1
+    catalogue = client.get(f"{BASE}/01", headers=editor).json()
+    assert (catalogue["status"], catalogue["published_on"], catalogue["published_url"]) == (
+        "published",
+        "2020-11-05",
+        "http://www.huli.gov.cn/zwgk/01",
+    )
+
+
+def test_an_edit_after_publish_reopens_the_draft(
+    client: TestClient, editor: dict[str, str]
+) -> None:
+    item = add_item(client, editor)
+    client.post(f"{BASE}/01/compile", json={"compiled_on": "2020-10-20"}, headers=editor)
+    client.post(
+        f"{BASE}/01/publish",
+        json={"published_on": "2020-11-05", "url": "http://x.cn/a"},
+        headers=editor,
+    )
+    client.patch(
+        f"/api/v1/items/{item['id']}",
+        json={"content": "新内容"},
+        headers=editor | {"If-Match": item["etag"]},
+    )
+    catalogue = client.get(f"{BASE}/01", headers=editor).json()
+    assert (catalogue["status"], catalogue["version"], catalogue["first_published_on"]) == (
+        "draft",
+        1,
+        "2020-11-05",
+    )
+
+
+def test_dates_in_the_future_are_refused(client: TestClient, editor: dict[str, str]) -> None:
+    add_item(client, editor)
+    response = client.post(f"{BASE}/01/compile", json={"compiled_on": "2999-01-01"}, headers=editor)
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "compiled_on"]
+
+
+def test_not_applicable_catalogue_cannot_be_compiled(
+    client: TestClient, editor: dict[str, str]
+) -> None:
+    add_item(client, editor)
+    client.put(
+        f"{BASE}/01/applicability", json={"applicable": False, "reason": "无"}, headers=editor
+    )
+    assert (
+        client.post(
+            f"{BASE}/01/compile", json={"compiled_on": "2020-10-20"}, headers=editor
+        ).status_code
+        == 409
+    )
+
+
+def test_catalogue_if_match_when_sent_must_be_current(
+    client: TestClient, editor: dict[str, str]
+) -> None:
+    add_item(client, editor)
+    etag = client.get(f"{BASE}/01", headers=editor).headers["ETag"]
+    add_item(client, editor)
+    response = client.put(
+        f"{BASE}/01/applicability", json={"applicable": True}, headers=editor | {"If-Match": etag}
+    )
+    assert response.status_code == 412

@@ -1,0 +1,234 @@
+"""Items through HTTP: validation, missing attributes, If-Match, order, history."""
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from tests.factories import HULI, HULI_STREET, SIMING, add_item, item_body, token
+
+URL = f"/api/v1/units/{HULI}/catalogues/01/items"
+
+
+@pytest.fixture
+def editor(session: Session) -> dict[str, str]:
+    return token(session, "editor", HULI)
+
+
+def test_create_returns_item_with_etag_and_location(
+    client: TestClient, editor: dict[str, str]
+) -> None:
+    response = client.post(URL, json=item_body(name="办事指南"), headers=editor)
+    assert response.status_code == 201
+    item = response.json()
+    assert item["name"] == "办事指南"
+    assert item["missing"] == []
+    assert item["channels"] == ["政府网站", "政务服务中心"]
+    assert response.headers["ETag"].startswith('"')
+    assert response.headers["Location"] == f"/api/v1/items/{item['id']}"
+    again = client.get(f"/api/v1/items/{item['id']}", headers=editor)
+    assert again.json() == item
+    assert again.headers["ETag"] == response.headers["ETag"]
+
+
+def test_draft_item_lists_what_it_lacks(client: TestClient, editor: dict[str, str]) -> None:
+    body = item_body(basis="", time_limit=None, channels=[], audience="  ")
+    item = client.post(URL, json=body, headers=editor).json()
+    assert item["missing"] == ["basis", "time_limit", "channels", "audience"]
+    assert item["basis"] is None
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "rule"),
+    [
+        ("method", "公开", "主动"),
+        ("audience", "部分群众", "全社会"),
+        ("channels", ["微博"], "channel"),
+        ("channels", ["政府网站:首页"], "channel"),
+        ("levels", ["省级"], "县级"),
+        ("name", "   ", "name"),
+        ("first_level", None, "first_level"),
+        ("basis", "x" * 2001, "2000"),
+        ("content", "bad\x00byte", "control"),
+    ],
+)
+def test_invalid_value_is_422_naming_field_and_rule(
+    client: TestClient, editor: dict[str, str], field: str, value: Any, rule: str
+) -> None:
+    response = client.post(URL, json=item_body(**{field: value}), headers=editor)
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert error["loc"][:2] == ["body", field]
+    assert rule in error["msg"]
+    assert " / " in error["msg"]  # Chinese / English
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in error["msg"])
+
+
+def test_unknown_field_is_rejected(client: TestClient, editor: dict[str, str]) -> None:
+    response = client.post(URL, json=item_body(id=5, colour="red"), headers=editor)
+    assert response.status_code == 422
+    assert {tuple(e["loc"]) for e in response.json()["detail"]} == {
+        ("body", "id"),
+        ("body", "colour"),
+    }
+
+
+def test_other_channel_and_specific_audience_take_text(
+    client: TestClient, editor: dict[str, str]
+) -> None:
+    body = item_body(channels=["其他：村民微信群", "政府网站"], audience="特定群体：项目单位")
+    item = client.post(URL, json=body, headers=editor).json()
+    assert item["channels"] == ["政府网站", "其他:村民微信群"]
+    assert item["audience"] == "特定群体:项目单位"
+
+
+def test_unknown_unit_or_domain_is_404(client: TestClient, session: Session) -> None:
+    admin = token(session, "admin")
+    assert (
+        client.post(
+            "/api/v1/units/999999/catalogues/01/items", json=item_body(), headers=admin
+        ).status_code
+        == 404
+    )
+    assert (
+        client.post(
+            f"/api/v1/units/{HULI}/catalogues/99/items", json=item_body(), headers=admin
+        ).status_code
+        == 404
+    )
+    assert client.get("/api/v1/items/987654", headers=admin).status_code == 404
+
+
+def test_patch_needs_if_match(client: TestClient, editor: dict[str, str]) -> None:
+    item = add_item(client, editor)
+    url = f"/api/v1/items/{item['id']}"
+    assert client.patch(url, json={"basis": "新依据"}, headers=editor).status_code == 428
+    stale = client.patch(url, json={"basis": "新依据"}, headers=editor | {"If-Match": '"i0.9"'})
+    assert stale.status_code == 412
+    ok = client.patch(url, json={"basis": "新依据"}, headers=editor | {"If-Match": item["etag"]})
+    assert ok.status_code == 200
+    assert ok.json()["basis"] == "新依据"
+    assert ok.headers["ETag"] != item["etag"]
+    again = client.patch(url, json={"basis": "再改"}, headers=editor | {"If-Match": item["etag"]})
+    assert again.status_code == 412
+
+
+def test_patch_changes_only_what_is_sent_and_may_clear(
+    client: TestClient, editor: dict[str, str]
+) -> None:
+    item = add_item(client, editor)
+    url = f"/api/v1/items/{item['id']}"
+    response = client.patch(
+        url, json={"basis": None, "channels": []}, headers=editor | {"If-Match": item["etag"]}
+    )
+    assert response.status_code == 200
+    data = response.json()
+    assert data["basis"] is None
+    assert data["content"] == item["content"]
+    assert data["missing"] == ["basis", "channels"]
+    cleared = client.patch(
+        url, json={"name": ""}, headers=editor | {"If-Match": response.headers["ETag"]}
+    )
+    assert cleared.status_code == 422
+
+
+def test_delete_needs_if_match_then_is_gone(client: TestClient, editor: dict[str, str]) -> None:
+    item = add_item(client, editor)
+    url = f"/api/v1/items/{item['id']}"
+    assert client.delete(url, headers=editor).status_code == 428
+    assert client.delete(url, headers=editor | {"If-Match": item["etag"]}).status_code == 204
+    assert client.get(url, headers=editor).status_code == 404
+
+
+def test_order_is_kept_by_position(client: TestClient, editor: dict[str, str]) -> None:
+    first = add_item(client, editor, first_level="A", name="a1")
+    add_item(client, editor, first_level="B", name="b1")
+    add_item(client, editor, first_level="A", name="a0", position=first["position"])
+    names = [
+        i["name"]
+        for i in client.get(f"/api/v1/units/{HULI}/catalogues/01", headers=editor).json()["items"]
+    ]
+    assert names == ["a1", "a0", "b1"]
+    assert first["position"] == 1
+
+
+def test_district_editor_writes_its_streets_but_not_another_district(
+    client: TestClient, session: Session, editor: dict[str, str]
+) -> None:
+    street_url = f"/api/v1/units/{HULI_STREET}/catalogues/01/items"
+    assert client.post(street_url, json=item_body(), headers=editor).status_code == 201
+    other = f"/api/v1/units/{SIMING}/catalogues/01/items"
+    assert client.post(other, json=item_body(), headers=editor).status_code == 403
+    street_editor = token(session, "editor", HULI_STREET)
+    assert client.post(URL, json=item_body(), headers=street_editor).status_code == 403
+
+
+def test_auditor_reads_but_does_not_write(
+    client: TestClient, session: Session, editor: dict[str, str]
+) -> None:
+    item = add_item(client, editor)
+    auditor = token(session, "auditor")
+    assert client.get(f"/api/v1/items/{item['id']}", headers=auditor).status_code == 200
+    assert client.post(URL, json=item_body(), headers=auditor).status_code == 403
+    patch = client.patch(
+        f"/api/v1/items/{item['id']}",
+        json={"name": "x"},
+        headers=auditor | {"If-Match": item["etag"]},
+    )
+    assert patch.status_code == 403
+
+
+def test_no_token_reads_nothing_unpublished(client: TestClient, editor: dict[str, str]) -> None:
+    item = add_item(client, editor)
+    assert client.get(f"/api/v1/items/{item['id']}").status_code == 401
+    assert client.get(f"/api/v1/units/{HULI}/catalogues/01").status_code == 401
+    assert client.get(f"/api/v1/units/{HULI}/catalogues").status_code == 401
+    bad = client.get(f"/api/v1/units/{HULI}/catalogues", headers={"Authorization": "Bearer nope"})
+    assert bad.status_code == 401
+
+
+def test_every_write_is_in_the_history_newest_first(
+    client: TestClient, editor: dict[str, str]
+) -> None:
+    item = add_item(client, editor, name="原名")
+    client.patch(
+        f"/api/v1/items/{item['id']}",
+        json={"name": "新名"},
+        headers=editor | {"If-Match": item["etag"]},
+    )
+    history = client.get(f"/api/v1/units/{HULI}/catalogues/01/history", headers=editor).json()
+    update, create = history["items"]
+    assert (update["action"], create["action"]) == ("update", "create")
+    assert update["before"]["name"] == "原名"
+    assert update["after"]["name"] == "新名"
+    assert update["actor_role"] == "editor"
+    assert update["actor_unit"] == HULI
+    assert update["at"]
+    assert create["before"] is None
+
+
+def test_history_pages_with_a_cursor(client: TestClient, editor: dict[str, str]) -> None:
+    for n in range(5):
+        add_item(client, editor, name=f"n{n}")
+    url = f"/api/v1/units/{HULI}/catalogues/01/history"
+    seen: list[str] = []
+    cursor = None
+    while True:
+        params: dict[str, str | int] = {"limit": 2}
+        if cursor:
+            params["cursor"] = cursor
+        page = client.get(url, params=params, headers=editor).json()
+        seen += [c["after"]["name"] for c in page["items"]]
+        if not (cursor := page["next"]):
+            break
+    assert seen == ["n4", "n3", "n2", "n1", "n0"]
+    assert client.get(url, params={"limit": 1001}, headers=editor).status_code == 422
+    assert client.get(url, params={"cursor": "x"}, headers=editor).status_code == 422
+
+
+def test_failed_write_leaves_nothing_behind(client: TestClient, editor: dict[str, str]) -> None:
+    before = client.get(f"/api/v1/units/{HULI}/catalogues/01/history", headers=editor).json()
+    assert client.post(URL, json=item_body(method="bad"), headers=editor).status_code == 422
+    after = client.get(f"/api/v1/units/{HULI}/catalogues/01/history", headers=editor).json()
+    assert after == before
