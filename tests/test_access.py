@@ -1,0 +1,104 @@
+"""Every operation the app serves × every kind of caller: a new route cannot appear without
+a decision about who may use it (add it to ACCESS)."""
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from tests.factories import HULI, SIMING, add_item, token
+
+# operationId → who may call it:
+#   public   anyone, no token
+#   reader   editors in scope, auditors, admins
+#   writer   editors in scope, admins
+#   auditor  auditors, admins
+#   admin    admins only
+ACCESS: dict[str, str] = {
+    "health": "public",
+    "list_domains": "public",
+    "create_domain": "auditor",
+    "list_guide_items": "public",
+    "list_units": "public",
+    "read_unit": "public",
+    "create_unit": "admin",
+    "list_catalogues": "reader",
+    "read_catalogue": "reader",
+    "list_items": "reader",
+    "catalogue_history": "reader",
+    "set_applicability": "writer",
+    "create_item": "writer",
+    "compile_catalogue": "writer",
+    "publish_catalogue": "writer",
+    "read_item": "reader",
+    "update_item": "writer",
+    "delete_item": "writer",
+}
+
+ALLOWED: dict[str, set[str]] = {
+    "public": {"anonymous", "editor_own", "editor_other", "auditor", "admin"},
+    "reader": {"editor_own", "auditor", "admin"},
+    "writer": {"editor_own", "admin"},
+    "auditor": {"auditor", "admin"},
+    "admin": {"admin"},
+}
+CALLERS = ("anonymous", "editor_other", "auditor", "editor_own", "admin")
+
+
+def operations(client: TestClient) -> list[tuple[str, str, str]]:
+    spec = client.get("/openapi.json").json()
+    return [
+        (method.upper(), path, operation["operationId"])
+        for path, methods in spec["paths"].items()
+        for method, operation in methods.items()
+    ]
+
+
+def test_every_operation_has_an_access_decision(client: TestClient) -> None:
+    served = {operation_id for _, _, operation_id in operations(client)}
+    assert served - ACCESS.keys() == set(), "add the new operations to ACCESS"
+    assert ACCESS.keys() - served == set(), "ACCESS names operations the app does not serve"
+
+
+@pytest.fixture
+def samples(client: TestClient, session: Session) -> dict[str, Any]:
+    """Path values that exist, so an allowed caller meets a real resource."""
+    own = token(session, "editor", HULI)
+    item = add_item(client, own)
+    return {
+        "unit_code": HULI,
+        "domain_code": "01",
+        "item_id": item["id"],
+        "code": "compiled",
+        "year": 2031,
+        "version": 1,
+    }
+
+
+def test_each_caller_gets_what_its_role_allows(
+    client: TestClient, session: Session, samples: dict[str, Any]
+) -> None:
+    headers: dict[str, dict[str, str]] = {
+        "anonymous": {},
+        "editor_own": token(session, "editor", HULI),
+        "editor_other": token(session, "editor", SIMING),
+        "auditor": token(session, "auditor"),
+        "admin": token(session, "admin"),
+    }
+    wrong: list[str] = []
+    for method, path, operation_id in operations(client):
+        url = path.format(**samples)
+        allowed = ALLOWED[ACCESS.get(operation_id, "admin")]
+        for caller in CALLERS:
+            kwargs: dict[str, Any] = {"headers": headers[caller]}
+            if method in ("POST", "PUT", "PATCH"):
+                kwargs["json"] = {}  # an empty body: authorised callers get 422, nothing changes
+            status = client.request(method, url, **kwargs).status_code
+            if caller in allowed:
+                ok = status not in (401, 403) and status < 500
+            else:
+                ok = status == (401 if caller == "anonymous" else 403)
+            if not ok:
+                wrong.append(f"{method} {path} as {caller}: {status}")
+    assert wrong == []
