@@ -220,12 +220,14 @@ def compile(session: Session, catalogue: Catalogue, *, on: date, actor: Principa
 def publish(
     session: Session, catalogue: Catalogue, *, on: date, url: str, actor: Principal
 ) -> CatalogueVersion:
-    """发布: freeze the compiled working copy as the next immutable version."""
+    """发布: freeze the working copy, complete and compiled once, as the next version."""
     _not_in_future("published_on", on)
     lock(session, catalogue)
-    if catalogue.status != Status.compiled:
+    # The first publish needs a compile; a revised catalogue is republished as it stands,
+    # re-checked for completeness under the same lock, so a busy office is never starved.
+    if catalogue.first_compiled_on is None:
         raise Conflict(
-            "只能发布已编制（compiled）的目录 / only a compiled catalogue can be published"
+            "目录尚未编制完成，不能发布 / a catalogue must be compiled before its first publish"
         )
     if catalogue.compiled_on and on < catalogue.compiled_on:
         raise RequestValidationError(
