@@ -7,7 +7,8 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app import auth
-from app.models.common import Role
+from app.models.common import Role, UnitKind
+from app.models.unit import Unit
 
 HULI = "350206"  # 湖里区
 HULI_STREET = "350206001"  # 湖里街道
@@ -101,3 +102,18 @@ def add_opinion(client: TestClient, headers: dict[str, str], **overrides: Any) -
     data: dict[str, Any] = response.json()
     data["etag"] = response.headers["ETag"]
     return data
+
+
+def make_unit(session: Session, *, kind: str, parent_code: str | None, **overrides: Any) -> Unit:
+    """A unit with a unique test code (T…, wiped by the `committed` fixture)."""
+    n = next(_counter)
+    unit = Unit(
+        code=f"T{n:06d}",
+        name=f"测试单位{n}",
+        kind=UnitKind(kind),
+        parent_code=parent_code,
+        **overrides,
+    )
+    session.add(unit)
+    session.flush()
+    return unit
