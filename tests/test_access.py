@@ -47,6 +47,7 @@ ACCESS: dict[str, str] = {
     "evaluate_time_limit": "public",
     "read_calendar": "public",
     "load_calendar": "auditor",
+    "correct_catalogue_dates": "auditor",
 }
 
 ALLOWED: dict[str, set[str]] = {

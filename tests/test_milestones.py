@@ -369,3 +369,47 @@ def test_states_for_gives_every_milestone_in_two_statements(
     for milestone in session.exec(select(Milestone)):
         for row in milestones.statuses(session, milestone, as_of=date(2020, 12, 1), district=HULI):
             assert states[milestone.code, row.unit_code, row.domain_code] == row
+
+
+def test_the_auditor_corrects_a_recorded_date(
+    client: TestClient, session: Session, auditor: dict[str, str], editor: dict[str, str]
+) -> None:
+    compile_catalogue(client, editor, HULI, "01", "2020-11-03")
+    url = f"/api/v1/units/{HULI}/catalogues/01/dates"
+    q = {"district": HULI, "domain": "01", "as_of": "2020-12-01"}
+    assert state(status(client, auditor, "compiled", **q)[HULI, "01"])[0] == "late"
+
+    assert (
+        client.patch(url, json={"first_compiled_on": "2020-10-30"}, headers=editor).status_code
+        == 403
+    )
+    response = client.patch(url, json={"first_compiled_on": "2020-10-30"}, headers=auditor)
+    assert response.status_code == 200, response.text
+    assert (response.json()["first_compiled_on"], response.json()["compiled_on"]) == (
+        "2020-10-30",
+        "2020-10-30",
+    )
+    assert state(status(client, auditor, "compiled", **q)[HULI, "01"]) == (
+        "on_time",
+        0,
+        "2020-10-30",
+    )
+    history = client.get(f"/api/v1/units/{HULI}/catalogues/01/history", headers=auditor).json()
+    latest = history["items"][0]
+    assert latest["action"] == "correct_dates"
+    assert (latest["before"]["first_compiled_on"], latest["after"]["first_compiled_on"]) == (
+        "2020-11-03",
+        "2020-10-30",
+    )
+
+
+def test_a_date_never_recorded_cannot_be_corrected(
+    client: TestClient, auditor: dict[str, str], editor: dict[str, str]
+) -> None:
+    compile_catalogue(client, editor, HULI, "02", "2020-10-20")
+    url = f"/api/v1/units/{HULI}/catalogues/02/dates"
+    never = client.patch(url, json={"first_published_on": "2020-11-01"}, headers=auditor)
+    assert never.status_code == 409
+    future = client.patch(url, json={"first_compiled_on": "2999-01-01"}, headers=auditor)
+    assert future.status_code == 422
+    assert client.patch(url, json={}, headers=auditor).status_code == 422
