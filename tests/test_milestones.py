@@ -413,3 +413,17 @@ def test_a_date_never_recorded_cannot_be_corrected(
     future = client.patch(url, json={"first_compiled_on": "2999-01-01"}, headers=auditor)
     assert future.status_code == 422
     assert client.patch(url, json={}, headers=auditor).status_code == 422
+
+
+def test_seeding_again_keeps_the_auditors_dates(
+    client: TestClient, session: Session, auditor: dict[str, str]
+) -> None:
+    from seed import load
+
+    moved = client.patch(
+        "/api/v1/milestones/published", json={"due_on": "2020-11-20"}, headers=auditor
+    )
+    assert moved.status_code == 200
+    assert load(session)["milestones"] == 0
+    rows = {m["code"]: m["due_on"] for m in client.get("/api/v1/milestones").json()}
+    assert rows["published"] == "2020-11-20"

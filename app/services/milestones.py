@@ -205,10 +205,8 @@ def states_for(
     ]
     result: dict[StateKey, MilestoneStatus] = {}
     for unit_code, domain_code, done_on, code in session.execute(union_all(*parts)):
-        # a UNION's column takes its type from the first part; dates may come back as text
-        day = date.fromisoformat(done_on) if isinstance(done_on, str) else done_on
         result[code, unit_code, domain_code] = status_row(
-            milestones[code], unit_code, domain_code, day, as_of
+            milestones[code], unit_code, domain_code, done_on, as_of
         )
     return result
 
