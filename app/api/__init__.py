@@ -2,9 +2,13 @@
 
 from fastapi import APIRouter
 
-from app.api import catalogues, items, reference
+from app.api import calendar, catalogues, items, milestones, opinions, reference, time_limits
 
 api_router = APIRouter(prefix="/api/v1")
 api_router.include_router(reference.router)
 api_router.include_router(catalogues.router)
 api_router.include_router(items.router)
+api_router.include_router(milestones.router)
+api_router.include_router(opinions.router)
+api_router.include_router(time_limits.router)
+api_router.include_router(calendar.router)

@@ -59,6 +59,8 @@ def lock(session: Session, catalogue: Catalogue) -> None:
 def snapshot(catalogue: Catalogue) -> dict[str, Any]:
     return catalogue.model_dump(
         include={
+            "first_compiled_on",
+            "first_published_on",
             "applicable",
             "not_applicable_reason",
             "status",
@@ -272,3 +274,68 @@ def publish(
         after=snapshot(catalogue),
     )
     return version
+
+
+def correct_dates(
+    session: Session,
+    catalogue: Catalogue,
+    *,
+    first_compiled_on: date | None,
+    first_published_on: date | None,
+    actor: Principal,
+) -> Catalogue:
+    """The auditor corrects a recorded first compile / publish date (an office typed the
+    wrong day). Only a recorded date can be corrected; the latest date moves with it when
+    it is the same event. Published versions stay as they were."""
+    for field, new, old in (
+        ("first_compiled_on", first_compiled_on, catalogue.first_compiled_on),
+        ("first_published_on", first_published_on, catalogue.first_published_on),
+    ):
+        if new is None:
+            continue
+        if old is None:
+            raise Conflict(
+                f"{field} 尚未记录，无从更正 / {field} was never recorded; nothing to correct"
+            )
+        _not_in_future(field, new)
+    lock(session, catalogue)
+    before = snapshot(catalogue)
+    if first_compiled_on is not None:
+        if catalogue.compiled_on == catalogue.first_compiled_on:
+            catalogue.compiled_on = first_compiled_on
+        catalogue.first_compiled_on = first_compiled_on
+    if first_published_on is not None:
+        if catalogue.published_on == catalogue.first_published_on:
+            catalogue.published_on = first_published_on
+        catalogue.first_published_on = first_published_on
+    if (
+        catalogue.first_compiled_on
+        and catalogue.first_published_on
+        and catalogue.first_published_on < catalogue.first_compiled_on
+    ):
+        raise RequestValidationError(
+            [
+                {
+                    "loc": ("body", "first_published_on"),
+                    "msg": (
+                        "首次发布日期不能早于首次编制日期 / first_published_on cannot precede "
+                        "first_compiled_on"
+                    ),
+                    "type": "date_order",
+                }
+            ]
+        )
+    catalogue.updated_at = utcnow()
+    session.add(catalogue)
+    session.flush()
+    history.record(
+        session,
+        actor,
+        action="correct_dates",
+        entity="catalogue",
+        entity_id=catalogue.id,
+        catalogue=catalogue,
+        before=before,
+        after=snapshot(catalogue),
+    )
+    return catalogue
