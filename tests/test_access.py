@@ -34,6 +34,8 @@ ACCESS: dict[str, str] = {
     "read_item": "reader",
     "update_item": "writer",
     "delete_item": "writer",
+    "import_catalogue": "writer",
+    "catalogue_from_guide": "writer",
 }
 
 ALLOWED: dict[str, set[str]] = {
