@@ -48,6 +48,8 @@ ACCESS: dict[str, str] = {
     "read_calendar": "public",
     "load_calendar": "auditor",
     "correct_catalogue_dates": "auditor",
+    "import_catalogue": "writer",
+    "catalogue_from_guide": "writer",
 }
 
 ALLOWED: dict[str, set[str]] = {

@@ -2,7 +2,16 @@
 
 from fastapi import APIRouter
 
-from app.api import calendar, catalogues, items, milestones, opinions, reference, time_limits
+from app.api import (
+    calendar,
+    catalogues,
+    imports,
+    items,
+    milestones,
+    opinions,
+    reference,
+    time_limits,
+)
 
 api_router = APIRouter(prefix="/api/v1")
 api_router.include_router(reference.router)
@@ -12,3 +21,4 @@ api_router.include_router(milestones.router)
 api_router.include_router(opinions.router)
 api_router.include_router(time_limits.router)
 api_router.include_router(calendar.router)
+api_router.include_router(imports.router)
