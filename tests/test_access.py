@@ -34,6 +34,9 @@ ACCESS: dict[str, str] = {
     "read_item": "reader",
     "update_item": "writer",
     "delete_item": "writer",
+    "read_published_catalogues": "public",
+    "read_published_catalogue": "public",
+    "list_published_changes": "public",
 }
 
 ALLOWED: dict[str, set[str]] = {

@@ -2,9 +2,10 @@
 
 from fastapi import APIRouter
 
-from app.api import catalogues, items, reference
+from app.api import catalogues, items, public, reference
 
 api_router = APIRouter(prefix="/api/v1")
 api_router.include_router(reference.router)
 api_router.include_router(catalogues.router)
 api_router.include_router(items.router)
+api_router.include_router(public.router)
