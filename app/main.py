@@ -8,7 +8,7 @@ from fastapi.routing import APIRoute
 
 from app.api import api_router
 from app.api.health import router as health_router
-from app.api.public import PublicCORS
+from app.api.public import PublicEdge
 from app.errors import HANDLERS
 
 
@@ -37,7 +37,7 @@ def create_app() -> FastAPI:
         app.add_exception_handler(exc_class, handler)
     app.include_router(health_router)
     app.include_router(api_router)
-    app.add_middleware(PublicCORS)
+    app.add_middleware(PublicEdge)
     return app
 
 

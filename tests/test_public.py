@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app.render import table
+from app.services import publication
 from tests.factories import HULI, SIMING, add_item, publish, token
 
 PUBLIC = "/api/v1/public"
@@ -410,3 +411,43 @@ def test_a_bad_cursor_is_422_in_both_languages(client: TestClient, since: str) -
 def test_change_feed_limit_is_bounded(client: TestClient) -> None:
     assert client.get(f"{PUBLIC}/changes", params={"limit": 1001}).status_code == 422
     assert client.get(f"{PUBLIC}/changes", params={"limit": 0}).status_code == 422
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        ONE,
+        f"{ONE}?format=html",
+        f"{ONE}?format=xlsx&version=1",
+        f"{ONE}?version=1&format=csv",
+        f"{PUBLIC}/units/{HULI}/catalogues",
+    ],
+)
+def test_answers_from_memory_equal_the_routes_answers(
+    client: TestClient, published: list[dict[str, Any]], url: str
+) -> None:
+    """The first request goes through the route and fills the memory; the next are answered
+    by the edge from memory: same status, headers and bytes, for 200 and for 304."""
+    first = client.get(url)
+    again = client.get(url)
+    assert (again.status_code, again.headers, again.content) == (
+        first.status_code,
+        first.headers,
+        first.content,
+    )
+    conditional = {"If-None-Match": first.headers["ETag"]}
+    publication.clear_caches()
+    via_route = client.get(url, headers=conditional)
+    via_memory = client.get(url, headers=conditional)
+    assert via_route.status_code == via_memory.status_code == 304
+    assert via_memory.headers == via_route.headers
+
+
+def test_odd_queries_are_left_to_the_route(
+    client: TestClient, published: list[dict[str, Any]]
+) -> None:
+    client.get(ONE)  # remembered now
+    assert client.get(f"{ONE}?format=html&format=pdf").status_code == 422
+    assert client.get(f"{ONE}?version=01").json()["version"] == 1
+    assert client.get(f"{ONE}?version=abc").status_code == 422
+    assert client.get(f"{ONE}?unrelated=1").json()["version"] == 1

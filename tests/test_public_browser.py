@@ -96,12 +96,12 @@ def page_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 def publish_sample(base: str, headers: dict[str, str]) -> None:
     catalogue = f"{base}/api/v1/units/{UNIT}/catalogues/01"
-    items = [
+    items: list[dict[str, object]] = [
         {"first_level": "规划编制", "name": "控制性详细规划", "channels": ["政府网站"]},
         {"first_level": "规划编制", "name": EVIL, "channels": ["政府网站", "政务服务中心"]},
         {"first_level": "规划实施", "name": "建设工程规划许可", "method": "依申请"},
     ]
-    common = {
+    common: dict[str, object] = {
         "content": "规划文本及图件",
         "basis": "《中华人民共和国城乡规划法》",
         "time_limit": "信息形成或变更之日起20个工作日内",
@@ -197,9 +197,11 @@ def test_the_page_shows_the_standard_table(page_url: str, tmp_path: Path) -> Non
     ):
         assert header in seen.text, header
     assert "控制性详细规划" in seen.text
-    assert "■政府网站" in seen.text and "□政府公报" in seen.text
+    assert "■政府网站" in seen.text
+    assert "□政府公报" in seen.text
     assert "√" in seen.text
-    assert "第1版" in text and "2020-11-05" in text
+    assert "第1版" in text
+    assert "2020-11-05" in text
     # the value that looks like markup is shown as text, and no script made it into the DOM
     assert EVIL in seen.text
     assert "script" not in seen.tags

@@ -70,27 +70,41 @@ def not_modified(
     return parsedate_to_datetime(last_modified) <= since
 
 
-def unchanged(etag: str, last_modified: str | None, cache_control: str) -> Response:
-    headers = {"ETag": etag, "Cache-Control": cache_control}
+def unchanged_headers(
+    etag: str, last_modified: str | None, cache_control: str
+) -> list[tuple[str, str]]:
+    headers = [("etag", etag), ("cache-control", cache_control)]
     if last_modified:
-        headers["Last-Modified"] = last_modified
-    return Response(status_code=304, headers=headers)
+        headers.append(("last-modified", last_modified))
+    return headers
+
+
+def body_headers(rendering: Rendering, cache_control: str) -> list[tuple[str, str]]:
+    """Everything but content-type and content-length, which the caller sets."""
+    headers = [
+        *unchanged_headers(rendering.etag, rendering.last_modified, cache_control),
+        ("x-content-type-options", "nosniff"),
+    ]
+    if rendering.media_type.startswith("text/html"):
+        headers.append(("content-security-policy", PAGE_POLICY))
+        headers.append(("referrer-policy", "no-referrer"))
+    if rendering.filename is not None:
+        headers.append(("content-disposition", publication.content_disposition(rendering.filename)))
+    return headers
+
+
+def unchanged(etag: str, last_modified: str | None, cache_control: str) -> Response:
+    return Response(
+        status_code=304, headers=dict(unchanged_headers(etag, last_modified, cache_control))
+    )
 
 
 def answer(rendering: Rendering, cache_control: str) -> Response:
-    headers = {
-        "ETag": rendering.etag,
-        "Cache-Control": cache_control,
-        "X-Content-Type-Options": "nosniff",
-    }
-    if rendering.last_modified:
-        headers["Last-Modified"] = rendering.last_modified
-    if rendering.media_type.startswith("text/html"):
-        headers["Content-Security-Policy"] = PAGE_POLICY
-        headers["Referrer-Policy"] = "no-referrer"
-    if rendering.filename is not None:
-        headers["Content-Disposition"] = publication.content_disposition(rendering.filename)
-    return Response(rendering.body, media_type=rendering.media_type, headers=headers)
+    return Response(
+        rendering.body,
+        media_type=rendering.media_type,
+        headers=dict(body_headers(rendering, cache_control)),
+    )
 
 
 def _unpublished(unit_code: str, domain_code: str, version: int | None) -> NotFound:
@@ -152,7 +166,7 @@ async def read_published_catalogue(
         raise _unpublished(unit_code, domain_code, version)
     cache_control = LATEST_CACHE if version is None else PINNED_CACHE
     etag = publication.etag(ref, fmt)
-    last_modified = publication.http_date(ref.published_at)
+    last_modified = ref.last_modified
     if not_modified(if_none_match, if_modified_since, etag, last_modified):
         return unchanged(etag, last_modified, cache_control)
     return answer(await publication.rendering(sessions, ref, fmt), cache_control)
@@ -189,9 +203,10 @@ def list_published_changes(
     )
 
 
-# ---- CORS for the public routes only ---------------------------------------------------
+# ---- the edge: CORS, and answers from memory ---------------------------------------------
 
 _PUBLIC_PATH = "/api/v1/public/"
+_UNITS_PATH = "/api/v1/public/units/"
 _CORS_HEADERS = [
     (b"access-control-allow-origin", b"*"),
     (b"access-control-expose-headers", b"ETag, Last-Modified, Content-Disposition"),
@@ -203,14 +218,97 @@ _PREFLIGHT_HEADERS = [
     (b"access-control-max-age", b"86400"),
     (b"content-length", b"0"),
 ]
+_FORMATS = {f.value: f for f in Format}
+
+Answer = tuple[int, list[tuple[str, str]], bytes]
 
 
-class PublicCORS:
-    """Any origin may GET the public routes (and read their ETag); nothing else gets CORS.
+def _query(raw: bytes) -> tuple[int | None, Format] | None:
+    """`version` and `format` when they are plainly valid; None sends the request on to the
+    route, which validates everything else (and ignores unknown parameters, as here)."""
+    number: int | None = None
+    fmt = Format.json
+    seen: set[str] = set()
+    for pair in raw.decode("latin-1").split("&") if raw else ():
+        name, _, value = pair.partition("=")
+        if name in seen:
+            return None
+        seen.add(name)
+        if name == "version":
+            if not value.isdigit() or value[0] == "0" or len(value) > 9:
+                return None
+            number = int(value)
+        elif name == "format":
+            if value not in _FORMATS:
+                return None
+            fmt = _FORMATS[value]
+        elif name == "" or "%" in name:
+            return None
+    return number, fmt
 
-    Pure ASGI, not BaseHTTPMiddleware: other paths pass straight through, public ones only
-    gain two headers. A browser preflights a GET that sends If-None-Match; that OPTIONS is
-    answered here.
+
+def _remembered(scope: Scope) -> Answer | None:
+    """The answer the routes above would give, when this process already holds it."""
+    path: str = scope["path"]
+    if not path.startswith(_UNITS_PATH):
+        return None
+    parts = path[len(_UNITS_PATH) :].split("/")
+    if len(parts) not in (2, 3) or parts[1] != "catalogues" or not all(parts):
+        return None
+    query = _query(scope["query_string"])
+    if query is None:
+        return None
+    if_none_match = if_modified_since = None
+    for name, value in scope["headers"]:
+        if name == b"if-none-match":
+            if_none_match = value.decode("latin-1")
+        elif name == b"if-modified-since":
+            if_modified_since = value.decode("latin-1")
+
+    rendering: Rendering | None
+    if len(parts) == 2:
+        if query != (None, Format.json):
+            return None
+        listing = publication.remembered_listing(parts[0])
+        if listing is None:
+            return None
+        cache_control = LATEST_CACHE
+        etag, last_modified = (
+            publication.unit_etag(listing),
+            publication.unit_last_modified(listing),
+        )
+        if not_modified(if_none_match, if_modified_since, etag, last_modified):
+            return 304, unchanged_headers(etag, last_modified, cache_control), b""
+        rendering = publication.remembered_unit_rendering(listing)
+    else:
+        number, fmt = query
+        ref = publication.remembered_version(parts[0], parts[2], number)
+        if ref is None:
+            return None
+        cache_control = LATEST_CACHE if number is None else PINNED_CACHE
+        etag, last_modified = publication.etag(ref, fmt), ref.last_modified
+        if not_modified(if_none_match, if_modified_since, etag, last_modified):
+            return 304, unchanged_headers(etag, last_modified, cache_control), b""
+        rendering = publication.remembered_rendering(ref, fmt)
+    if rendering is None:
+        return None
+    headers = [
+        ("content-type", rendering.media_type),
+        ("content-length", str(len(rendering.body))),
+        *body_headers(rendering, cache_control),
+    ]
+    return 200, headers, rendering.body
+
+
+class PublicEdge:
+    """In front of the public routes: CORS for any origin, and answers from memory.
+
+    Pure ASGI, not BaseHTTPMiddleware: other paths pass straight through. Public GETs gain
+    CORS headers (a browser preflights a GET that sends If-None-Match; that OPTIONS is
+    answered here). A published catalogue this process already holds (its latest-version
+    answer still fresh, its bytes made) is answered here, identically to the route but
+    without FastAPI's routing and dependency solving, which cost more than the rest of such
+    a request; everything else goes on to the routes, which fill the memory.
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -229,6 +327,14 @@ class PublicCORS:
             return
         if method not in ("GET", "HEAD"):
             await self.app(scope, receive, send)
+            return
+        if method == "GET" and (known := _remembered(scope)) is not None:
+            status, headers, body = known
+            raw = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]
+            await send(
+                {"type": "http.response.start", "status": status, "headers": raw + _CORS_HEADERS}
+            )
+            await send({"type": "http.response.body", "body": body})
             return
 
         async def send_with_cors(message: Message) -> None:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from email.utils import format_datetime
 from enum import StrEnum
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 from urllib.parse import quote
@@ -96,6 +97,10 @@ class VersionRef:
     @property
     def href(self) -> str:
         return href(self.unit_code, self.domain_code, self.number)
+
+    @cached_property
+    def last_modified(self) -> str:
+        return http_date(self.published_at)
 
 
 @dataclass(frozen=True)
@@ -318,7 +323,7 @@ def render(ref: VersionRef, items: list[dict[str, Any]], fmt: Format) -> Renderi
         body=body,
         media_type=MEDIA_TYPES[fmt],
         etag=etag(ref, fmt),
-        last_modified=http_date(ref.published_at),
+        last_modified=ref.last_modified,
         filename=filename,
     )
 
@@ -442,6 +447,25 @@ async def _in_thread(sessions: SessionFactory, work: Callable[[Session], T]) -> 
             return work(session)
 
     return await anyio.to_thread.run_sync(run)
+
+
+def remembered_version(unit_code: str, domain_code: str, number: int | None) -> VersionRef | None:
+    """What this process already knows, without waiting: None when it would have to ask."""
+    hit = _latest.get((unit_code, domain_code, number))
+    return hit[0] if hit is not None else None
+
+
+def remembered_listing(unit_code: str) -> UnitListing | None:
+    hit = _units.get(unit_code)
+    return hit[0] if hit is not None else None
+
+
+def remembered_rendering(ref: VersionRef, fmt: Format) -> Rendering | None:
+    return _renderings.get((ref, fmt))
+
+
+def remembered_unit_rendering(listing: UnitListing) -> Rendering | None:
+    return _renderings.get(("unit", listing))
 
 
 async def published(
