@@ -306,6 +306,15 @@ def test_public_routes_allow_any_origin_and_expose_the_etag(
     assert "If-None-Match" in preflight.headers["Access-Control-Allow-Headers"]
 
 
+def test_head_answers_like_get(client: TestClient, published: list[dict[str, Any]]) -> None:
+    for _ in range(2):  # through the route, then from memory
+        response = client.head(f"{ONE}?format=html")
+        assert response.status_code == 200
+        assert response.headers["ETag"] == client.get(f"{ONE}?format=html").headers["ETag"]
+        assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert client.head(f"{ONE}?version=9").status_code == 404
+
+
 def test_the_rest_of_the_api_gets_no_cors(client: TestClient, editor: dict[str, str]) -> None:
     origin = {"Origin": "https://evil.example"}
     for url in ("/api/v1/domains", f"/api/v1/units/{HULI}/catalogues/01"):

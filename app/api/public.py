@@ -303,7 +303,8 @@ def _remembered(scope: Scope) -> Answer | None:
 class PublicEdge:
     """In front of the public routes: CORS for any origin, and answers from memory.
 
-    Pure ASGI, not BaseHTTPMiddleware: other paths pass straight through. Public GETs gain
+    Pure ASGI, not BaseHTTPMiddleware: other paths pass straight through. Public GETs (and
+    HEADs, answered as GETs) gain
     CORS headers (a browser preflights a GET that sends If-None-Match; that OPTIONS is
     answered here). A published catalogue this process already holds (its latest-version
     answer still fresh, its bytes made) is answered here, identically to the route but
@@ -328,7 +329,10 @@ class PublicEdge:
         if method not in ("GET", "HEAD"):
             await self.app(scope, receive, send)
             return
-        if method == "GET" and (known := _remembered(scope)) is not None:
+        if method == "HEAD":
+            # Answered as a GET; the server (uvicorn) sends the headers and drops the body.
+            scope = {**scope, "method": "GET"}
+        if (known := _remembered(scope)) is not None:
             status, headers, body = known
             raw = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]
             await send(

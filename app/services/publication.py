@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import itertools
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Coroutine, Hashable
@@ -393,6 +394,10 @@ _latest: _Expiring[tuple[str, str, int | None], VersionRef | None] = _Expiring()
 _units: _Expiring[str, UnitListing | None] = _Expiring()
 _renderings = _Renderings()
 _inflight: dict[Hashable, asyncio.Task[Any]] = {}
+# Bumped by every forget(): a lookup that started before a publish committed must not
+# store its (possibly old) answer after that publish made this process forget.
+_generation = itertools.count()
+_current = 0
 
 
 def clear_caches() -> None:
@@ -404,6 +409,8 @@ def clear_caches() -> None:
 
 def forget(unit_code: str, domain_code: str, number: int) -> None:
     """A version was published: the next request asks the database again."""
+    global _current
+    _current = next(_generation) + 1
     _latest.pop((unit_code, domain_code, None))
     _latest.pop((unit_code, domain_code, number))
     _units.pop(unit_code)
@@ -477,11 +484,13 @@ async def published(
         return hit[0]
 
     async def look_up() -> VersionRef | None:
+        started = _current
         found = await _in_thread(
             sessions, lambda s: find_version(s, unit_code, domain_code, number)
         )
         pinned = number is not None and found is not None
-        _latest.put(key, found, None if pinned else get_settings().published_lookup_ttl)
+        if pinned or started == _current:
+            _latest.put(key, found, None if pinned else get_settings().published_lookup_ttl)
         return found
 
     return await _shared(("version", key), look_up)
@@ -492,8 +501,10 @@ async def unit_listing(sessions: SessionFactory, unit_code: str) -> UnitListing 
         return hit[0]
 
     async def look_up() -> UnitListing | None:
+        started = _current
         found = await _in_thread(sessions, lambda s: find_unit_listing(s, unit_code))
-        _units.put(unit_code, found, get_settings().published_lookup_ttl)
+        if started == _current:
+            _units.put(unit_code, found, get_settings().published_lookup_ttl)
         return found
 
     return await _shared(("unit", unit_code), look_up)
