@@ -8,6 +8,7 @@ from fastapi.routing import APIRoute
 
 from app.api import api_router
 from app.api.health import router as health_router
+from app.api.public import PublicEdge
 from app.api.uploads import MULTIPART_SLACK
 from app.config import get_settings
 from app.errors import HANDLERS
@@ -46,6 +47,7 @@ def create_app() -> FastAPI:
         default=settings.max_body_bytes,
         uploads=settings.max_upload_bytes + MULTIPART_SLACK,
     )
+    app.add_middleware(PublicEdge)  # outermost: published bytes skip the routing
     return app
 
 

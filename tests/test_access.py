@@ -50,6 +50,9 @@ ACCESS: dict[str, str] = {
     "correct_catalogue_dates": "auditor",
     "import_catalogue": "writer",
     "catalogue_from_guide": "writer",
+    "read_published_catalogues": "public",
+    "read_published_catalogue": "public",
+    "list_published_changes": "public",
 }
 
 ALLOWED: dict[str, set[str]] = {

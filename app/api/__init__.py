@@ -9,6 +9,7 @@ from app.api import (
     items,
     milestones,
     opinions,
+    public,
     reference,
     time_limits,
 )
@@ -22,3 +23,4 @@ api_router.include_router(opinions.router)
 api_router.include_router(time_limits.router)
 api_router.include_router(calendar.router)
 api_router.include_router(imports.router)
+api_router.include_router(public.router)

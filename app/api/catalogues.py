@@ -21,7 +21,7 @@ from app.models.catalogue import (
 from app.models.common import Page
 from app.models.history import ChangePublic
 from app.models.item import Item, ItemCreate, ItemPublic
-from app.services import catalogues, history, items, views
+from app.services import catalogues, history, items, publication, views
 
 router = APIRouter(tags=["catalogues"])
 CATALOGUE = "/units/{unit_code}/catalogues/{domain_code}"
@@ -148,6 +148,7 @@ def publish_catalogue(
         version=version.number,
         published_on=version.published_on,
         published_url=version.published_url,
+        href=publication.href(version.unit_code, version.domain_code, version.number),
     )
 
 

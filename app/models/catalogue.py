@@ -53,6 +53,9 @@ class CatalogueVersion(SQLModel, table=True):
     published_url: str = Field(max_length=1000)
     published_at: datetime = Field(default_factory=utcnow)
     item_count: int = 0
+    # 发布序号: gap-free and in commit order (publishes are serialised), so the change
+    # feed's cursor "after feed_seq N" never skips a publish that commits late.
+    feed_seq: int = Field(unique=True, index=True)
     items: list[dict[str, Any]] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )
@@ -136,3 +139,4 @@ class PublishResult(SQLModel):
     version: int
     published_on: date
     published_url: str
+    href: str = Field(description="this version's public address (no token needed)")

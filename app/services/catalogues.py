@@ -19,7 +19,7 @@ from app.models.common import Status, utcnow
 from app.models.domain import Domain
 from app.models.item import Item, ItemPublic
 from app.models.unit import Unit
-from app.services import history
+from app.services import history, publication
 from app.services import items as item_service
 
 
@@ -260,9 +260,11 @@ def publish(
         published_url=url,
         item_count=len(rows),
         items=[item_service.snapshot(item) for item in rows],
+        feed_seq=publication.next_feed_seq(session),  # takes the feed lock until commit
     )
     session.add(version)
     session.flush()
+    publication.announce(session, version)
     history.record(
         session,
         actor,
