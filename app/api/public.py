@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.api.deps import MAX_ID
 from app.api.responses import NOT_FOUND
 from app.db import SessionDep, SessionFactoryDep
 from app.errors import NotFound
@@ -149,7 +150,8 @@ async def read_published_catalogue(
     domain_code: str,
     sessions: SessionFactoryDep,
     version: Annotated[
-        int | None, Query(ge=1, description="a published version; latest if absent")
+        int | None,
+        Query(ge=1, le=MAX_ID, description="a published version; latest if absent"),
     ] = None,
     fmt: Annotated[
         Format, Query(alias="format", description="json (the tree), html, xlsx or csv")
