@@ -7,6 +7,7 @@ from fastapi.exceptions import RequestValidationError
 from sqlalchemy import case, func
 from sqlmodel import Session, col, select
 
+from app import faults
 from app.auth import Principal
 from app.errors import Conflict
 from app.models.catalogue import (
@@ -275,6 +276,8 @@ def publish(
         before=before,
         after=snapshot(catalogue),
     )
+    session.flush()
+    faults.pause_after_flush("publish")
     return version
 
 
