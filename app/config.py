@@ -2,7 +2,9 @@
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,6 +27,10 @@ class Settings(BaseSettings):
     # How long a process trusts its answer to "which version is the latest"; a publish in
     # the same process is visible at once, one in another worker after at most this long.
     published_lookup_ttl: float = 1.0
+    # Fault injection for tests/test_crash.py only (app/faults.py): off unless set.
+    test_pause_after_flush: Literal["import", "publish"] | None = Field(
+        default=None, validation_alias="GKML_TEST_PAUSE_AFTER_FLUSH"
+    )
 
 
 @lru_cache

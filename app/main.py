@@ -1,5 +1,6 @@
 """create_app(): the FastAPI application, its routers and its error handlers."""
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -10,6 +11,7 @@ from app.api import api_router
 from app.api.health import router as health_router
 from app.api.public import PublicEdge
 from app.api.uploads import MULTIPART_SLACK
+from app.auth import RedactTokens
 from app.config import get_settings
 from app.errors import HANDLERS
 from app.limits import BodyLimit
@@ -20,8 +22,15 @@ def operation_id(route: APIRoute) -> str:
     return route.name
 
 
+LOGGERS = ("uvicorn.access", "uvicorn.error")
+
+
 @asynccontextmanager
 async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    for name in LOGGERS:  # the server configured its loggers before starting the app
+        logger = logging.getLogger(name)
+        if not any(isinstance(known, RedactTokens) for known in logger.filters):
+            logger.addFilter(RedactTokens())
     yield
 
 

@@ -22,8 +22,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from app.models.item import ItemCreate
 
 ROOT = Path(__file__).resolve().parent.parent
 CONNECTIONS = 32
@@ -50,54 +56,76 @@ def free_port() -> int:
         return port
 
 
-def build_database(url: str) -> None:
-    """Migrate, seed and publish one catalogue of ITEMS items of about 600 bytes of JSON."""
+def migrate_and_seed(url: str) -> None:
     env = os.environ | {"DATABASE_URL": url}
     for command in ("migrate", "seed"):
         subprocess.run([sys.executable, "-m", "app", command], cwd=ROOT, env=env, check=True)
-    from sqlmodel import Session
 
-    from app.auth import SYSTEM
-    from app.db import make_engine
-    from app.models.domain import Domain
+
+def sample_item(n: int) -> ItemCreate:
+    """The n-th (0-based) of a catalogue's items: about 600 bytes of JSON, complete."""
     from app.models.item import ItemCreate
-    from app.models.unit import Unit
-    from app.services import catalogues, items
 
-    engine = make_engine(url)
-    with Session(engine) as session:
-        unit, domain = session.get(Unit, UNIT), session.get(Domain, DOMAIN)
-        assert unit is not None
-        assert domain is not None
-        catalogue = catalogues.get_or_new(session, unit, domain)
-        for n in range(ITEMS):
-            items.create(
-                session,
-                catalogue,
-                ItemCreate(
-                    first_level=f"一级事项{n // 10 + 1:03d}",
-                    name=f"二级事项{n + 1:04d}：建设项目选址意见书核发",
-                    content="申请材料清单、办理流程、办理时限、收费标准、审批结果及相关图件",
-                    basis="《中华人民共和国城乡规划法》《中华人民共和国政府信息公开条例》",
-                    time_limit="信息形成或变更之日起20个工作日内",
-                    responsible_body="湖里区自然资源局",
-                    method="主动",
-                    channels=["政府网站", "政务服务中心", "两微一端"],
-                    audience="全社会",
-                    levels=["县级", "乡级"],
-                ),
-                actor=SYSTEM,
-            )
+    return ItemCreate(
+        first_level=f"一级事项{n // 10 + 1:03d}",
+        name=f"二级事项{n + 1:04d}：建设项目选址意见书核发",
+        content="申请材料清单、办理流程、办理时限、收费标准、审批结果及相关图件",
+        basis="《中华人民共和国城乡规划法》《中华人民共和国政府信息公开条例》",
+        time_limit="信息形成或变更之日起20个工作日内",
+        responsible_body="湖里区自然资源局",
+        method="主动",
+        channels=["政府网站", "政务服务中心", "两微一端"],
+        audience="全社会",
+        levels=["县级", "乡级"],
+    )
+
+
+def fill(session: Session, unit_code: str, domain_code: str, n: int, *, publish: bool) -> None:
+    """Give a catalogue n sample items in one change; compile and publish it if asked."""
+    from app.auth import SYSTEM
+    from app.models.domain import Domain
+    from app.models.unit import Unit
+    from app.services import catalogues, imports
+
+    unit, domain = session.get(Unit, unit_code), session.get(Domain, domain_code)
+    assert unit is not None
+    assert domain is not None
+    catalogue = catalogues.get_or_new(session, unit, domain)
+    imports.replace(
+        session,
+        catalogue,
+        [sample_item(i) for i in range(n)],
+        action="import",
+        note=f"bench: {n} items",
+        detail={},
+        actor=SYSTEM,
+    )
+    if publish:
         catalogues.compile(session, catalogue, on=date(2020, 10, 20), actor=SYSTEM)
         catalogues.publish(
             session, catalogue, on=date(2020, 11, 5), url="http://www.huli.gov.cn/", actor=SYSTEM
         )
+
+
+def build_database(url: str) -> None:
+    """Migrate, seed and publish one catalogue of ITEMS items of about 600 bytes of JSON."""
+    from sqlmodel import Session
+
+    from app.db import make_engine
+
+    migrate_and_seed(url)
+    engine = make_engine(url)
+    with Session(engine) as session:
+        fill(session, UNIT, DOMAIN, ITEMS, publish=True)
         session.commit()
     engine.dispose()
 
 
 @contextmanager
-def server(app: str, port: int, env: dict[str, str]) -> Iterator[str]:
+def started(
+    app: str, port: int, env: dict[str, str]
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """uvicorn serving app on 127.0.0.1:port (1 worker: the process is the server)."""
     process = subprocess.Popen(
         [
             sys.executable,
@@ -132,10 +160,16 @@ def server(app: str, port: int, env: dict[str, str]) -> Iterator[str]:
                 if time.monotonic() > deadline or process.poll() is not None:
                     raise RuntimeError(f"{app} did not start") from None
                 time.sleep(0.1)
-        yield base
+        yield base, process
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@contextmanager
+def server(app: str, port: int, env: dict[str, str]) -> Iterator[str]:
+    with started(app, port, env) as (base, _process):
+        yield base
 
 
 _LATENCY = re.compile(r"^\s*(50|99)%\s+([\d.]+)(us|ms|s)\s*$", re.M)

@@ -7,11 +7,8 @@ published over HTTP. Skipped only where Chromium is missing and CI is not set.
 
 import os
 import shutil
-import socket
 import struct
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
@@ -19,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.config import ROOT
+from tests.servers import cli, free_port, serving
 
 pytestmark = pytest.mark.slow
 
@@ -36,62 +33,20 @@ def chromium() -> str:
     return found
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def cli(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "app", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    return done.stdout
-
-
 @pytest.fixture(scope="module")
 def page_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     directory = tmp_path_factory.mktemp("browser")
-    port = free_port()
-    env = os.environ | {
+    env = {
         "DATABASE_URL": f"sqlite:///{directory / 'site.sqlite3'}",
         "HOST": "127.0.0.1",
-        "PORT": str(port),
+        "PORT": str(free_port()),
     }
     cli(env, "migrate")
     cli(env, "seed")
     secret = cli(env, "tokens", "create", "--role", "editor", "--unit", UNIT).splitlines()[-1]
-    server = subprocess.Popen(
-        [sys.executable, "-m", "app", "serve"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/health").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or server.poll() is not None:
-                raise RuntimeError("the server did not start")
-            time.sleep(0.1)
-        publish_sample(base, {"Authorization": f"Bearer {secret}"})
-        yield f"{base}/api/v1/public/units/{UNIT}/catalogues/01?format=html"
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    with serving(env, directory / "server.log") as server:
+        publish_sample(server.base, {"Authorization": f"Bearer {secret}"})
+        yield f"{server.base}/api/v1/public/units/{UNIT}/catalogues/01?format=html"
 
 
 def publish_sample(base: str, headers: dict[str, str]) -> None:

@@ -5,6 +5,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Response
 
 from app.api.deps import PageDep, ReadableCatalogue, ReadableUnit, WritableCatalogue
+from app.api.pages import security_headers
 from app.api.responses import AUTHED, CONFLICT, STALE
 from app.auth import Auditor, Writer
 from app.db import SessionDep
@@ -65,7 +66,10 @@ def read_catalogue(
     return Response(
         rendered.content,
         media_type=rendered.media_type,
-        headers={"Content-Disposition": rendered.disposition},
+        headers={
+            "Content-Disposition": rendered.disposition,
+            **dict(security_headers(rendered.media_type)),
+        },
     )
 
 

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Header, Query, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.deps import MAX_ID
+from app.api.pages import security_headers
 from app.api.responses import NOT_FOUND
 from app.db import SessionDep, SessionFactoryDep
 from app.errors import NotFound
@@ -27,11 +28,6 @@ router = APIRouter(prefix="/public", tags=["public"])
 
 LATEST_CACHE = "public, max-age=60"
 PINNED_CACHE = "public, max-age=31536000, immutable"
-# The page has no scripts and no external assets; nothing else may load.
-PAGE_POLICY = (
-    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
-    "base-uri 'none'; form-action 'none'"
-)
 NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
     304: {"description": "not modified (If-None-Match or If-Modified-Since)"}
 }
@@ -84,11 +80,8 @@ def body_headers(rendering: Rendering, cache_control: str) -> list[tuple[str, st
     """Everything but content-type and content-length, which the caller sets."""
     headers = [
         *unchanged_headers(rendering.etag, rendering.last_modified, cache_control),
-        ("x-content-type-options", "nosniff"),
+        *security_headers(rendering.media_type),
     ]
-    if rendering.media_type.startswith("text/html"):
-        headers.append(("content-security-policy", PAGE_POLICY))
-        headers.append(("referrer-policy", "no-referrer"))
     if rendering.filename is not None:
         headers.append(("content-disposition", publication.content_disposition(rendering.filename)))
     return headers

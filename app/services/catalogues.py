@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from sqlalchemy import case, func
 from sqlmodel import Session, col, select
 
+from app import faults
 from app.auth import Principal
 from app.errors import Conflict, invalid
 from app.models.catalogue import (
@@ -246,6 +247,8 @@ def publish(
         session.add(version)
         session.flush()
         publication.announce(session, version)
+    session.flush()
+    faults.pause_after_flush("publish")
     return version
 
 

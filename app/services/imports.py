@@ -8,6 +8,7 @@ from pydantic import ValidationError
 from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
+from app import faults
 from app.auth import Principal
 from app.errors import AppError, Conflict, TooLarge, UnsupportedMedia, bilingual, invalid
 from app.models.catalogue import Catalogue
@@ -174,6 +175,8 @@ def run(
         detail={"filename": filename, "rows": report.rows},
         actor=actor,
     )
+    session.flush()
+    faults.pause_after_flush("import")
     report.applied = True
     return report
 
