@@ -53,6 +53,7 @@ class CatalogueVersion(SQLModel, table=True):
     published_url: str = Field(max_length=1000)
     published_at: datetime = Field(default_factory=utcnow)
     item_count: int = 0
+    first_level_count: int = Field(default=0, description="distinct 一级事项 names")
     items: list[dict[str, Any]] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )
