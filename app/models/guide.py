@@ -1,7 +1,6 @@
 """标准指引 / the national standard guide's items per domain, and a catalogue's waivers."""
 
 from datetime import datetime
-
 from typing import Any
 
 from sqlalchemy import UniqueConstraint, event
