@@ -57,7 +57,8 @@ def test_racing_writers_on_one_etag_exactly_one_wins(live: Engine) -> None:
                 json={"content": f"writer {index}"},
                 headers=headers | {"If-Match": item["etag"]},
             )
-            return response.status_code
+            status: int = response.status_code
+            return status
 
     statuses = run_together(8, patch)
     assert sorted(statuses) == [200] + [412] * 7

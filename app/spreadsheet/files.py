@@ -1,0 +1,252 @@
+"""Turn uploaded bytes into grids of text, or refuse them with BadFile (never anything else)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import unicodedata
+import warnings
+import zipfile
+from datetime import date, datetime, time
+from typing import Any
+
+from app.spreadsheet.header import find_layout
+from app.spreadsheet.models import EMPTY, BadFile, Cell, Grid, Sheet
+
+ZIP_MAGIC = b"PK\x03\x04"
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+# Formats people upload by mistake; a clear 415 beats a confusing "no header found".
+OTHER_MAGICS: tuple[tuple[bytes, str], ...] = (
+    (b"%PDF", "PDF"),
+    (b"\x89PNG", "PNG"),
+    (b"\xff\xd8\xff", "JPEG"),
+    (b"GIF8", "GIF"),
+    (b"{\\rtf", "RTF"),
+)
+MACRO_SUFFIXES = (".xlsm", ".xltm", ".xlam")
+MAX_COLUMNS = 200
+"""Wider sheets are formatting noise; no catalogue layout has more than ~40 columns."""
+MAX_EXPANSION = 30
+"""Uncompressed XLSX may be at most this many times max_bytes (zip-bomb guard)."""
+CSV_DELIMITERS = (",", "\t")
+
+SUPPORTED = "请上传 .xlsx 或 CSV 文件 / upload an .xlsx or CSV file"
+
+
+def load_sheets(filename: str, data: bytes, *, max_bytes: int, max_rows: int) -> list[Sheet]:
+    """The file's sheets as grids of text (a CSV is one sheet); BadFile if it has none."""
+    if len(data) > max_bytes:
+        raise BadFile(
+            413,
+            f"文件过大（{len(data)} 字节，上限 {max_bytes}）/ file too large "
+            f"({len(data)} bytes, limit {max_bytes})",
+        )
+    if not data.strip():
+        raise BadFile(422, "文件为空 / the file is empty")
+    if data.startswith(OLE2_MAGIC):
+        raise _ole2_error(data)
+    for magic, kind in OTHER_MAGICS:
+        if data.startswith(magic):
+            raise BadFile(
+                415, f"这是 {kind} 文件，不是电子表格 / this is a {kind} file. {SUPPORTED}"
+            )
+    if data.startswith(ZIP_MAGIC):
+        sheets = _load_xlsx(filename, data, max_bytes=max_bytes, max_rows=max_rows)
+    else:
+        sheets = _load_csv(data, max_rows=max_rows)
+    if not any(cell.own for sheet in sheets for row in sheet.grid for cell in row):
+        raise BadFile(422, "表格为空 / the table is empty")
+    return sheets
+
+
+def too_many_rows(count: int, max_rows: int) -> BadFile:
+    return BadFile(
+        413,
+        f"数据行过多（{count} 行，上限 {max_rows}）/ too many rows ({count}, limit {max_rows})",
+    )
+
+
+def _ole2_error(data: bytes) -> BadFile:
+    # Excel stores a password-protected .xlsx as an OLE2 container with this stream.
+    if "EncryptedPackage".encode("utf-16-le") in data:
+        return BadFile(
+            422,
+            "文件有密码保护，请取消密码后重新上传 / the workbook is password-protected; "
+            "remove the password and upload it again",
+        )
+    return BadFile(
+        415,
+        "不支持旧版 Excel 97-2003（.xls）等 OLE 格式，请另存为 .xlsx 或 CSV / old .xls "
+        "(OLE2) files are not supported; save as .xlsx or CSV",
+    )
+
+
+# ---- XLSX ----------------------------------------------------------------------------
+
+
+def _load_xlsx(filename: str, data: bytes, *, max_bytes: int, max_rows: int) -> list[Sheet]:
+    _check_package(filename, data, max_bytes=max_bytes)
+    from openpyxl import load_workbook  # only XLSX uploads pay for the import
+
+    try:
+        with warnings.catch_warnings():
+            # openpyxl warns about unsupported extensions (data validation, …) it skips.
+            warnings.simplefilter("ignore")
+            # read_only=False: merged ranges are only available on a fully loaded sheet.
+            workbook = load_workbook(io.BytesIO(data), read_only=False, data_only=False)
+    except Exception as exc:  # openpyxl raises anything from KeyError to XML errors
+        raise BadFile(
+            422,
+            f"无法读取 XLSX 文件（文件损坏？）/ cannot read the XLSX file (corrupt?): {exc}",
+        ) from exc
+    return [Sheet(ws.title, _sheet_grid(ws, max_rows=max_rows)) for ws in workbook.worksheets]
+
+
+def _check_package(filename: str, data: bytes, *, max_bytes: int) -> None:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as package:
+            names = set(package.namelist())
+            inflated = sum(info.file_size for info in package.infolist())
+            types = (
+                package.read("[Content_Types].xml").decode("utf-8", "replace")
+                if "[Content_Types].xml" in names
+                else ""
+            )
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, KeyError, EOFError) as exc:
+        raise BadFile(422, f"ZIP/XLSX 文件损坏 / the XLSX (zip) file is corrupt: {exc}") from exc
+    if (
+        filename.lower().endswith(MACRO_SUFFIXES)
+        or "xl/vbaProject.bin" in names
+        or ("macroEnabled" in types)
+    ):
+        raise BadFile(
+            415,
+            "不接受含宏的工作簿（.xlsm），请另存为 .xlsx / macro-enabled workbooks (.xlsm) "
+            "are not accepted; save as .xlsx",
+        )
+    if "spreadsheetml" not in types:
+        kind = "OpenDocument (.ods)" if "mimetype" in names else "ZIP"
+        raise BadFile(
+            415,
+            f"这是 {kind} 文件，不是 .xlsx 工作簿 / this {kind} file is not an .xlsx "
+            f"workbook. {SUPPORTED}",
+        )
+    if inflated > MAX_EXPANSION * max_bytes:
+        raise BadFile(413, "文件解压后过大 / the workbook is too large once uncompressed")
+
+
+def _sheet_grid(ws: Any, *, max_rows: int) -> Grid:
+    cells: dict[tuple[int, int], Cell] = {}
+    filled_rows = 0
+    for row in ws.iter_rows(max_col=min(ws.max_column, MAX_COLUMNS)):
+        seen = False
+        for cell in row:
+            if cell.value is None:  # also every MergedCell
+                continue
+            seen = True
+            key = (cell.row - 1, cell.column - 1)
+            if cell.data_type == "f":
+                cells[key] = Cell(formula=cell.coordinate)
+            else:
+                cells[key] = Cell(text=_text(cell.value))
+        filled_rows += seen
+        # Early stop: the exact check on data rows comes later; this bounds the work.
+        if filled_rows > max_rows + 50:
+            raise too_many_rows(filled_rows, max_rows)
+    for merged in ws.merged_cells.ranges:
+        _spread(cells, merged.min_row - 1, merged.min_col - 1, merged.max_row, merged.max_col)
+    return _densify(cells)
+
+
+def _spread(
+    cells: dict[tuple[int, int], Cell], top: int, left: int, bottom: int, right: int
+) -> None:
+    """Copy a merged range's value into the cells it covers, marking them as copies."""
+    origin = cells.get((top, left), EMPTY)
+    for r in range(top, bottom):
+        for c in range(left, min(right, MAX_COLUMNS)):
+            if (r, c) != (top, left):
+                cells[(r, c)] = Cell(origin.text, "down" if c == left else "across")
+
+
+def _densify(cells: dict[tuple[int, int], Cell]) -> Grid:
+    used = [key for key, cell in cells.items() if cell.text or cell.formula]
+    if not used:
+        return []
+    height = max(r for r, _ in used) + 1
+    width = max(c for _, c in used) + 1
+    return [[cells.get((r, c), EMPTY) for c in range(width)] for r in range(height)]
+
+
+def _text(value: object) -> str:
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time() else value.isoformat(" ")
+    if isinstance(value, date | time):
+        return value.isoformat()
+    return str(value)
+
+
+# ---- CSV -----------------------------------------------------------------------------
+
+
+def _load_csv(data: bytes, *, max_rows: int) -> list[Sheet]:
+    """One sheet, split by the delimiter (comma or tab) that yields the better header."""
+    text = _decode(data)
+    if not text.strip():
+        raise BadFile(422, "文件为空 / the file is empty")
+    candidates = [d for d in CSV_DELIMITERS if d in text] or [","]
+    grids = [_csv_rows(text, d, max_rows=max_rows) for d in candidates]
+    best = max(grids, key=lambda grid: len(find_layout(grid).columns))
+    return [Sheet("CSV", best)]
+
+
+def _decode(data: bytes) -> str:
+    """UTF-8 (BOM or not), then GB18030 (a superset of GBK); UTF-16 only with its BOM."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        text = _try_decode(data, "utf-16")
+    elif b"\x00" in data[:65536]:
+        raise BadFile(415, f"不是文本或电子表格文件 / not a text or spreadsheet file. {SUPPORTED}")
+    else:
+        text = _try_decode(data, "utf-8-sig") or _try_decode(data, "gb18030")
+    if text is None or _looks_binary(text):
+        raise BadFile(
+            415,
+            "无法识别文件编码（支持 UTF-8、GBK/GB18030）或不是表格文件 / cannot decode the "
+            f"file as UTF-8 or GBK/GB18030 text, or it is not a table. {SUPPORTED}",
+        )
+    return text
+
+
+def _try_decode(data: bytes, encoding: str) -> str | None:
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError:
+        return None
+
+
+def _looks_binary(text: str) -> bool:
+    sample = text[:20000]
+    controls = sum(
+        1 for ch in sample if unicodedata.category(ch) in ("Cc", "Co", "Cs") and ch not in "\t\r\n"
+    )
+    return controls > len(sample) // 200
+
+
+def _csv_rows(text: str, delimiter: str, *, max_rows: int) -> Grid:
+    grid: Grid = []
+    filled_rows = 0
+    try:
+        for record in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
+            row = [Cell(value) if value.strip() else EMPTY for value in record[:MAX_COLUMNS]]
+            filled_rows += any(cell.text for cell in row)
+            if filled_rows > max_rows + 50:
+                raise too_many_rows(filled_rows, max_rows)
+            grid.append(row)
+    except csv.Error as exc:  # e.g. a cell over the csv module's 128 KiB field limit
+        raise BadFile(422, f"CSV 格式错误 / malformed CSV: {exc}") from exc
+    width = max((len(row) for row in grid), default=0)
+    return [row + [EMPTY] * (width - len(row)) for row in grid]
