@@ -103,7 +103,7 @@ def item_flags(values: Mapping[str, Any]) -> int:
         elif kind == "unparsed":
             flags |= UNPARSED_TIME_LIMIT
     basis = values.get("basis")
-    if not _absent(basis) and not _DOCUMENT.search(unicodedata.normalize("NFKC", basis)):
+    if not _absent(basis) and not _DOCUMENT.search(unicodedata.normalize("NFKC", str(basis))):
         flags |= BASIS_WITHOUT_DOCUMENT
     body = name_key(values.get("responsible_body"))
     if not body or body in GENERIC_BODIES:
