@@ -34,6 +34,11 @@ ACCESS: dict[str, str] = {
     "read_item": "reader",
     "update_item": "writer",
     "delete_item": "writer",
+    "list_waivers": "reader",
+    "put_waiver": "writer",
+    "delete_waiver": "writer",
+    "audit_completeness": "auditor",
+    "audit_statistics": "auditor",
 }
 
 ALLOWED: dict[str, set[str]] = {
@@ -73,6 +78,7 @@ def samples(client: TestClient, session: Session) -> dict[str, Any]:
         "code": "compiled",
         "year": 2031,
         "version": 1,
+        "guide_item_id": 1,
     }
 
 

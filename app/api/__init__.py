@@ -2,9 +2,11 @@
 
 from fastapi import APIRouter
 
-from app.api import catalogues, items, reference
+from app.api import audit, catalogues, items, reference, waivers
 
 api_router = APIRouter(prefix="/api/v1")
 api_router.include_router(reference.router)
 api_router.include_router(catalogues.router)
 api_router.include_router(items.router)
+api_router.include_router(waivers.router)
+api_router.include_router(audit.router)

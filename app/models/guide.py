@@ -3,10 +3,11 @@
 from datetime import datetime
 from typing import Any
 
+from pydantic import ConfigDict
 from sqlalchemy import UniqueConstraint, event
 from sqlmodel import Field, SQLModel
 
-from app.models.common import utcnow
+from app.models.common import NonBlank, utcnow
 from app.models.item import ItemFields
 from app.services import quality
 
@@ -57,3 +58,19 @@ class GuideItemPublic(SQLModel):
     levels: list[str]
     position: int
     source_url: str | None
+
+
+class WaiverRequest(SQLModel):
+    """Why the catalogue leaves a standard-guide item out."""
+
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
+    reason: NonBlank = Field(max_length=1000)
+
+
+class WaiverPublic(SQLModel):
+    guide_item_id: int
+    first_level: str
+    name: str
+    reason: str
+    created_at: datetime
