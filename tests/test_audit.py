@@ -14,6 +14,7 @@ from sqlalchemy import Engine, event
 from sqlmodel import Session, col, select
 
 from app.models.audit import MilestoneState
+from app.models.common import UnitKind
 from app.models.guide import GuideItem
 from app.models.unit import Unit
 from app.services import audit, quality
@@ -46,7 +47,9 @@ def guide_items(session: Session, domain: str, level: int) -> list[GuideItem]:
 
 
 def row(report: dict[str, Any], unit: str, domain: str) -> dict[str, Any]:
-    found = [r for r in report["rows"] if r["unit_code"] == unit and r["domain_code"] == domain]
+    found: list[dict[str, Any]] = [
+        r for r in report["rows"] if r["unit_code"] == unit and r["domain_code"] == domain
+    ]
     assert len(found) == 1
     return found[0]
 
@@ -468,7 +471,9 @@ def test_statements_per_request_do_not_grow_with_units_or_items(
     admin = token(session, "admin")
     for n in range(5):
         session.add(
-            Unit(code=f"T{HULI}{n:03d}", name=f"测试街道{n}", kind="street", parent_code=HULI)
+            Unit(
+                code=f"T{HULI}{n:03d}", name=f"测试街道{n}", kind=UnitKind.street, parent_code=HULI
+            )
         )
     session.flush()
     editor = token(session, "editor", HULI)
