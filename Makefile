@@ -40,6 +40,9 @@ format: $(STAMP)
 openapi: $(STAMP)
 	$(BIN)/python -m app openapi --out openapi/openapi.json
 
+fuzz: $(STAMP)
+	FUZZ_EXAMPLES=300 $(BIN)/pytest -q tests/test_fuzz.py
+
 bench: $(STAMP)
 	$(BIN)/python -m bench
 

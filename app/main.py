@@ -8,7 +8,9 @@ from fastapi.routing import APIRoute
 
 from app.api import api_router
 from app.api.health import router as health_router
+from app.config import get_settings
 from app.errors import HANDLERS
+from app.limits import BodyLimit
 
 
 def operation_id(route: APIRoute) -> str:
@@ -36,6 +38,10 @@ def create_app() -> FastAPI:
         app.add_exception_handler(exc_class, handler)
     app.include_router(health_router)
     app.include_router(api_router)
+    settings = get_settings()
+    app.add_middleware(
+        BodyLimit, default=settings.max_body_bytes, uploads=settings.max_upload_bytes
+    )
     return app
 
 

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Header, Query, Request, Response
+from fastapi import Depends, Header, Path, Query, Request, Response
 from sqlmodel import select
 
 from app.auth import AnyPrincipal, Writer
@@ -79,7 +79,11 @@ class ItemContext:
     unit: Unit
 
 
-def get_item(item_id: int, session: SessionDep) -> ItemContext:
+MAX_ID = 2**31 - 1  # PostgreSQL INTEGER; larger ids cannot exist and must not reach the driver
+RowId = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+def get_item(item_id: RowId, session: SessionDep) -> ItemContext:
     row = session.exec(
         select(Item, Catalogue, Unit)
         .join(Catalogue, Catalogue.id == Item.catalogue_id)  # type: ignore[arg-type]

@@ -1,0 +1,118 @@
+"""`python -m app …` as an operator runs it: migrate, seed, tokens create/list/revoke."""
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from app.config import ROOT
+from app.db import get_session, make_engine
+from app.main import app
+
+
+def cli(url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DATABASE_URL": url}
+    return subprocess.run(
+        [sys.executable, "-m", "app", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def database(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
+    path = tmp_path_factory.mktemp("cli") / "cli.sqlite3"
+    url = f"sqlite:///{path}"
+    assert cli(url, "migrate").returncode == 0
+    first = cli(url, "seed")
+    assert first.returncode == 0, first.stderr
+    assert "units: 45" in first.stdout
+    return url, path
+
+
+@pytest.fixture
+def client_on(database: tuple[str, Path]) -> Iterator[TestClient]:
+    engine = make_engine(database[0])
+
+    def session_on_file() -> Iterator[Session]:
+        with Session(engine) as session:
+            yield session
+            session.commit()
+
+    app.dependency_overrides[get_session] = session_on_file
+    with TestClient(app) as client:
+        yield client
+    app.dependency_overrides.clear()
+    engine.dispose()
+
+
+def test_seed_again_changes_nothing(database: tuple[str, Path]) -> None:
+    again = cli(database[0], "seed")
+    assert again.stdout.strip() == "domains: 0, units: 0, milestones: 0, guide_items: 0"
+
+
+def test_token_is_printed_alone_on_the_last_line_and_stored_hashed(
+    database: tuple[str, Path], client_on: TestClient
+) -> None:
+    url, path = database
+    made = cli(url, "tokens", "create", "--role", "editor", "--unit", "350206")
+    assert made.returncode == 0, made.stderr
+    secret = made.stdout.strip().splitlines()[-1]
+    assert " " not in secret
+    assert secret.encode() not in path.read_bytes()
+    with sqlite3.connect(path) as connection:
+        stored = [row[0] for row in connection.execute("SELECT token_hash FROM api_tokens")]
+    assert secret not in stored
+    listing = cli(url, "tokens", "list").stdout
+    assert secret not in listing
+    assert secret[:10] in listing  # the prefix tells tokens apart
+    response = client_on.get(
+        "/api/v1/units/350206/catalogues", headers={"Authorization": f"Bearer {secret}"}
+    )
+    assert response.status_code == 200
+
+
+def test_revoked_token_is_refused(database: tuple[str, Path], client_on: TestClient) -> None:
+    url, _ = database
+    made = cli(url, "tokens", "create", "--role", "auditor", "--label", "city office")
+    secret = made.stdout.strip().splitlines()[-1]
+    rows = [json.loads(line) for line in cli(url, "tokens", "list").stdout.splitlines()]
+    token_id = next(r["id"] for r in rows if r["label"] == "city office")
+    assert cli(url, "tokens", "revoke", str(token_id)).returncode == 0
+    response = client_on.get(
+        "/api/v1/units/350206/catalogues", headers={"Authorization": f"Bearer {secret}"}
+    )
+    assert response.status_code == 401
+    assert "吊销" in response.json()["detail"]
+
+
+def test_editor_token_needs_a_known_unit(database: tuple[str, Path]) -> None:
+    assert cli(database[0], "tokens", "create", "--role", "editor").returncode == 2
+    unknown = cli(database[0], "tokens", "create", "--role", "editor", "--unit", "999")
+    assert unknown.returncode == 2
+    assert "unknown unit" in unknown.stderr
+
+
+def test_expired_token_is_refused(session: Session, client: TestClient) -> None:
+    from datetime import timedelta
+
+    from app import auth
+    from app.models.common import Role
+
+    _token, secret = auth.create_token(session, role=Role.auditor, expires_in=timedelta(seconds=-1))
+    response = client.get(
+        "/api/v1/units/350206/catalogues", headers={"Authorization": f"Bearer {secret}"}
+    )
+    assert response.status_code == 401
+    assert "过期" in response.json()["detail"]
