@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response
 
-from app.api.deps import ReadableCatalogue, WritableCatalogue
+from app.api.deps import ReadableCatalogue, RowId, WritableCatalogue
 from app.api.responses import AUTHED
 from app.auth import Writer
 from app.db import SessionDep
@@ -16,7 +16,7 @@ router = APIRouter(tags=["waivers"])
 WAIVERS = "/units/{unit_code}/catalogues/{domain_code}/waivers"
 
 
-def get_guide_item(guide_item_id: int, session: SessionDep) -> GuideItem:
+def get_guide_item(guide_item_id: RowId, session: SessionDep) -> GuideItem:
     if (guide := session.get(GuideItem, guide_item_id)) is None:
         raise NotFound(
             f"标准指引事项 {guide_item_id} 不存在 / guide item {guide_item_id} not found"
