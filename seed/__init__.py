@@ -53,8 +53,12 @@ def load_units(session: Session) -> int:
 
 
 def load_milestones(session: Session) -> int:
+    """Insert the notice's milestones that are missing; never overwrite one, since the
+    auditor moves dates and changes obligations through the API."""
     changed = 0
     for position, row in enumerate(_read("milestones.json"), start=1):
+        if session.get(Milestone, row["code"]) is not None:
+            continue
         milestone = Milestone(
             code=row["code"],
             title=row["title"],
@@ -64,7 +68,7 @@ def load_milestones(session: Session) -> int:
             domains=row["domains"],
             position=position,
         )
-        changed += _upsert(session, session.get(Milestone, milestone.code), milestone)
+        changed += _upsert(session, None, milestone)
     return changed
 
 

@@ -7,7 +7,8 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app import auth
-from app.models.common import Role
+from app.models.common import Role, UnitKind
+from app.models.unit import Unit
 
 HULI = "350206"  # 湖里区
 HULI_STREET = "350206001"  # 湖里街道
@@ -79,3 +80,40 @@ def publish(
     assert response.status_code == 200, response.text
     version: int = response.json()["version"]
     return version
+
+
+def opinion_body(**overrides: Any) -> dict[str, Any]:
+    n = next(_counter)
+    body: dict[str, Any] = {
+        "domain_code": "01",
+        "issuer_unit_code": HULI,
+        "title": f"湖里区城乡规划领域基层政务公开标准目录落实意见{n}",
+        "doc_number": f"厦湖政办〔2020〕{n}号",
+        "issued_on": "2020-07-20",
+        "url": f"http://www.huli.gov.cn/opinions/{n}",
+    }
+    body.update(overrides)
+    return body
+
+
+def add_opinion(client: TestClient, headers: dict[str, str], **overrides: Any) -> dict[str, Any]:
+    response = client.post("/api/v1/opinions", json=opinion_body(**overrides), headers=headers)
+    assert response.status_code == 201, response.text
+    data: dict[str, Any] = response.json()
+    data["etag"] = response.headers["ETag"]
+    return data
+
+
+def make_unit(session: Session, *, kind: str, parent_code: str | None, **overrides: Any) -> Unit:
+    """A unit with a unique test code (T…, wiped by the `committed` fixture)."""
+    n = next(_counter)
+    unit = Unit(
+        code=f"T{n:06d}",
+        name=f"测试单位{n}",
+        kind=UnitKind(kind),
+        parent_code=parent_code,
+        **overrides,
+    )
+    session.add(unit)
+    session.flush()
+    return unit

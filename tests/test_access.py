@@ -7,7 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from tests.factories import HULI, SIMING, add_item, token
+from tests.factories import HULI, SIMING, add_item, add_opinion, token
 
 # operationId → who may call it:
 #   public   anyone, no token
@@ -15,6 +15,8 @@ from tests.factories import HULI, SIMING, add_item, token
 #   writer   editors in scope, admins
 #   auditor  auditors, admins
 #   admin    admins only
+#   token    any valid token; the unit scope is checked against the body or narrows the list
+#   recorder editors in scope, auditors, admins (writes an auditor may also make)
 ACCESS: dict[str, str] = {
     "health": "public",
     "list_domains": "public",
@@ -39,6 +41,18 @@ ACCESS: dict[str, str] = {
     "delete_waiver": "writer",
     "audit_completeness": "auditor",
     "audit_statistics": "auditor",
+    "list_milestones": "public",
+    "create_milestone": "auditor",
+    "update_milestone": "auditor",
+    "milestone_status": "auditor",
+    "create_opinion": "token",
+    "list_opinions": "token",
+    "read_opinion": "recorder",
+    "update_opinion": "recorder",
+    "evaluate_time_limit": "public",
+    "read_calendar": "public",
+    "load_calendar": "auditor",
+    "correct_catalogue_dates": "auditor",
 }
 
 ALLOWED: dict[str, set[str]] = {
@@ -47,6 +61,8 @@ ALLOWED: dict[str, set[str]] = {
     "writer": {"editor_own", "admin"},
     "auditor": {"auditor", "admin"},
     "admin": {"admin"},
+    "token": {"editor_own", "editor_other", "auditor", "admin"},
+    "recorder": {"editor_own", "auditor", "admin"},
 }
 CALLERS = ("anonymous", "editor_other", "auditor", "editor_own", "admin")
 
@@ -71,10 +87,12 @@ def samples(client: TestClient, session: Session) -> dict[str, Any]:
     """Path values that exist, so an allowed caller meets a real resource."""
     own = token(session, "editor", HULI)
     item = add_item(client, own)
+    opinion = add_opinion(client, own)
     return {
         "unit_code": HULI,
         "domain_code": "01",
         "item_id": item["id"],
+        "opinion_id": opinion["id"],
         "code": "compiled",
         "year": 2031,
         "version": 1,

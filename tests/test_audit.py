@@ -13,7 +13,6 @@ from openpyxl import load_workbook
 from sqlalchemy import Engine, event
 from sqlmodel import Session, col, select
 
-from app.models.audit import MilestoneState
 from app.models.common import UnitKind
 from app.models.guide import GuideItem
 from app.models.unit import Unit
@@ -293,26 +292,28 @@ def test_pages_of_units_cover_every_row_once(client: TestClient, auditor: dict[s
     assert seen == [r["unit_code"] for r in whole["rows"]]
 
 
-def test_milestone_states_fill_each_row_through_the_seam(
-    client: TestClient, auditor: dict[str, str], monkeypatch: pytest.MonkeyPatch
+def test_each_row_carries_every_milestone_state_as_of_the_date(
+    client: TestClient, auditor: dict[str, str], huli: dict[str, str]
 ) -> None:
-    def states(
-        _session: Session, _scope: audit.Scope, codes: Any
-    ) -> dict[tuple[str, str], dict[str, MilestoneState]]:
-        return {
-            (code, "01"): {"compiled": MilestoneState(state="overdue", days=3)} for code in codes
-        }
-
-    monkeypatch.setattr(audit, "milestone_states", states)
-    report = get(client, auditor, COMPLETENESS, district=HULI, domain="01")
-    assert row(report, HULI, "01")["milestones"] == {
-        "compiled": {"state": "overdue", "days": 3, "done_on": None}
-    }
+    add_item(client, huli)
+    publish(client, huli, compiled_on="2020-10-20", published_on="2020-11-12")
+    report = get(client, auditor, COMPLETENESS, district=HULI, as_of="2020-12-01")
+    states = row(report, HULI, "01")["milestones"]
+    assert states["compiled"] == {"state": "on_time", "days": 0, "done_on": "2020-10-20"}
+    assert states["published"] == {"state": "late", "days": 2, "done_on": "2020-11-12"}
+    assert states["opinions"]["state"] == "overdue"
+    assert states["completed"]["state"] == "on_time"  # 26+N: any publication by 2021-12-31
+    street = row(report, HULI_STREET, "01")["milestones"]
+    assert "opinions" not in street  # streets are not obliged to issue opinions
+    assert street["compiled"] == {"state": "overdue", "days": 31, "done_on": None}
     response = client.get(
-        COMPLETENESS, params={"district": HULI, "domain": "01", "format": "csv"}, headers=auditor
+        COMPLETENESS,
+        params={"district": HULI, "domain": "01", "format": "csv", "as_of": "2020-12-01"},
+        headers=auditor,
     )
-    header = next(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
-    assert "节点 compiled 状态" in header
+    lines = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert lines[0]["节点 published 状态"] == "逾期完成"
+    assert lines[0]["节点 published 天数"] == "2"
 
 
 def test_unknown_or_wrong_scope_is_refused(client: TestClient, auditor: dict[str, str]) -> None:

@@ -161,3 +161,28 @@ def test_catalogue_if_match_when_sent_must_be_current(
         f"{BASE}/01/applicability", json={"applicable": True}, headers=editor | {"If-Match": etag}
     )
     assert response.status_code == 412
+
+
+def test_a_revised_catalogue_is_republished_without_another_compile(
+    client: TestClient, editor: dict[str, str]
+) -> None:
+    item = add_item(client, editor)
+    client.post(f"{BASE}/01/compile", json={"compiled_on": "2020-10-20"}, headers=editor)
+    publish = {"published_on": "2020-11-05", "url": "http://x.cn/a"}
+    assert client.post(f"{BASE}/01/publish", json=publish, headers=editor).json()["version"] == 1
+    client.patch(
+        f"/api/v1/items/{item['id']}",
+        json={"basis": None},
+        headers=editor | {"If-Match": item["etag"]},
+    )
+    refused = client.post(f"{BASE}/01/publish", json=publish, headers=editor)
+    assert refused.status_code == 422  # still checked: nothing may lack
+    add_item(client, editor)
+    fixed = client.get(f"{BASE}/01", headers=editor).json()["items"][0]
+    etag = client.get(f"/api/v1/items/{fixed['id']}", headers=editor).headers["ETag"]
+    client.patch(
+        f"/api/v1/items/{fixed['id']}",
+        json={"basis": "《条例》"},
+        headers=editor | {"If-Match": etag},
+    )
+    assert client.post(f"{BASE}/01/publish", json=publish, headers=editor).json()["version"] == 2

@@ -34,6 +34,8 @@ def caller(request: pytest.FixtureRequest, session: Session) -> dict[str, str]:
     derandomize=True,
 )
 def test_api_never_errors(
-    case: schemathesis.Case, caller: dict[str, str], client: TestClient
+    case: schemathesis.Case,  # type: ignore[type-arg]
+    caller: dict[str, str],
+    client: TestClient,  # the fixture points the app at the test's rolled-back session
 ) -> None:
     case.call_and_validate(headers=caller, checks=[not_a_server_error, response_schema_conformance])

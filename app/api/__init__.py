@@ -2,7 +2,17 @@
 
 from fastapi import APIRouter
 
-from app.api import audit, catalogues, items, reference, waivers
+from app.api import (
+    audit,
+    calendar,
+    catalogues,
+    items,
+    milestones,
+    opinions,
+    reference,
+    time_limits,
+    waivers,
+)
 
 api_router = APIRouter(prefix="/api/v1")
 api_router.include_router(reference.router)
@@ -10,3 +20,7 @@ api_router.include_router(catalogues.router)
 api_router.include_router(items.router)
 api_router.include_router(waivers.router)
 api_router.include_router(audit.router)
+api_router.include_router(milestones.router)
+api_router.include_router(opinions.router)
+api_router.include_router(time_limits.router)
+api_router.include_router(calendar.router)

@@ -6,11 +6,12 @@ from fastapi import APIRouter, Query, Response
 
 from app.api.deps import PageDep, ReadableCatalogue, ReadableUnit, WritableCatalogue
 from app.api.responses import AUTHED, CONFLICT, STALE
-from app.auth import Writer
+from app.auth import Auditor, Writer
 from app.db import SessionDep
 from app.errors import invalid
 from app.models.catalogue import (
     Applicability,
+    CatalogueDates,
     CataloguePublic,
     CatalogueSummary,
     CompileRequest,
@@ -122,6 +123,31 @@ def publish_catalogue(
         published_on=version.published_on,
         published_url=version.published_url,
     )
+
+
+@router.patch(
+    f"{CATALOGUE}/dates",
+    response_model=CataloguePublic,
+    responses=AUTHED | CONFLICT | STALE,
+)
+def correct_catalogue_dates(
+    data: CatalogueDates,
+    catalogue: ReadableCatalogue,
+    auditor: Auditor,
+    response: Response,
+    session: SessionDep,
+) -> CataloguePublic:
+    """The auditor corrects a recorded first compile / publish date (the milestone events);
+    409 when that date was never recorded. The change goes to the history."""
+    catalogues.correct_dates(
+        session,
+        catalogue,
+        first_compiled_on=data.first_compiled_on,
+        first_published_on=data.first_published_on,
+        actor=auditor,
+    )
+    response.headers["ETag"] = catalogues.etag(catalogue)
+    return catalogues.to_public(session, catalogue)
 
 
 @router.get(f"{CATALOGUE}/history", response_model=Page[ChangePublic], responses=AUTHED)

@@ -8,12 +8,14 @@ from sqlmodel import select
 
 from app.auth import AnyPrincipal, Writer
 from app.db import SessionDep
-from app.errors import Forbidden, IfMatchRequired, NotFound, Stale
+from app.errors import Forbidden, IfMatchRequired, NotFound, Stale, invalid
 from app.models.catalogue import Catalogue
+from app.models.common import UnitKind
 from app.models.domain import Domain
 from app.models.item import Item
+from app.models.milestone import Milestone, Opinion
 from app.models.unit import Unit
-from app.services import catalogues
+from app.services import catalogues, opinions
 from app.services import items as item_service
 
 OUT_OF_SCOPE = "超出令牌的单位范围 / outside the unit scope of this token"
@@ -119,6 +121,96 @@ def fresh_item(
 
 ReadableItem = Annotated[ItemContext, Depends(readable_item)]
 FreshItem = Annotated[ItemContext, Depends(fresh_item)]
+
+
+def get_milestone(code: str, session: SessionDep) -> Milestone:
+    if (milestone := session.get(Milestone, code)) is None:
+        raise NotFound(f"节点 {code} 不存在 / milestone {code} not found")
+    return milestone
+
+
+MilestoneDep = Annotated[Milestone, Depends(get_milestone)]
+
+
+def readable_opinion(opinion_id: int, principal: AnyPrincipal, session: SessionDep) -> Opinion:
+    row = session.exec(
+        select(Opinion, Unit)
+        .join(Unit, Unit.code == Opinion.issuer_unit_code)  # type: ignore[arg-type]
+        .where(Opinion.id == opinion_id)
+    ).first()
+    if row is None:
+        raise NotFound(f"落实意见 {opinion_id} 不存在 / opinion {opinion_id} not found")
+    opinion, issuer = row
+    if not opinions.may_record(principal, issuer):
+        raise Forbidden(OUT_OF_SCOPE)
+    return opinion
+
+
+ReadableOpinion = Annotated[Opinion, Depends(readable_opinion)]
+
+
+def fresh_opinion(
+    opinion: ReadableOpinion, if_match: Annotated[str | None, Header()] = None
+) -> Opinion:
+    if if_match is None:
+        raise IfMatchRequired("写入需要 If-Match / If-Match is required")
+    if if_match.strip() != opinions.etag(opinion):
+        raise Stale("落实意见已被他人修改 / the opinion was changed by someone else")
+    return opinion
+
+
+FreshOpinion = Annotated[Opinion, Depends(fresh_opinion)]
+
+
+def district_filter(
+    session: SessionDep,
+    district: Annotated[
+        str | None,
+        Query(max_length=32, description="a district: the district and its streets and towns"),
+    ] = None,
+) -> str | None:
+    if district is not None:
+        unit = session.get(Unit, district)
+        if unit is None or unit.kind != UnitKind.district:
+            raise invalid(
+                ("query", "district"),
+                f"{district} 不是已知的区 / {district} is not a known district",
+                "unknown_district",
+            )
+    return district
+
+
+def domain_filter(
+    session: SessionDep,
+    domain: Annotated[str | None, Query(max_length=3, description="a domain code")] = None,
+) -> str | None:
+    if domain is not None and session.get(Domain, domain) is None:
+        raise invalid(
+            ("query", "domain"),
+            f"领域 {domain} 不存在 / unknown domain {domain}",
+            "unknown_domain",
+        )
+    return domain
+
+
+DistrictFilter = Annotated[str | None, Depends(district_filter)]
+DomainFilter = Annotated[str | None, Depends(domain_filter)]
+
+
+@dataclass
+class OffsetParams:
+    limit: int
+    offset: int
+
+
+def offset_params(
+    limit: Annotated[int, Query(ge=1, le=1000, description="at most 1,000")] = 1000,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> OffsetParams:
+    return OffsetParams(limit=limit, offset=offset)
+
+
+OffsetDep = Annotated[OffsetParams, Depends(offset_params)]
 
 
 @dataclass

@@ -57,7 +57,9 @@ class Published(BaseModel):
     first_published_on: date
 
 
-class MilestoneState(BaseModel):
+class MilestoneEntry(BaseModel):
+    """A milestone's state for the row as of the date (app/services/milestones.py decides)."""
+
     state: str
     days: int | None = None
     done_on: date | None = None
@@ -84,7 +86,7 @@ class CompletenessRow(BaseModel):
     quality: QualityCounts
     coverage: Coverage
     published: Published | None
-    milestones: dict[str, MilestoneState]
+    milestones: dict[str, MilestoneEntry]
 
 
 class ScoreComponent(BaseModel):

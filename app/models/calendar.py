@@ -1,10 +1,12 @@
 """The official working-day arrangement the city office loads for years the package lacks."""
 
 from datetime import date, datetime
+from typing import Literal
 
+from pydantic import ConfigDict, model_validator
 from sqlmodel import Field, SQLModel
 
-from app.models.common import utcnow
+from app.models.common import NonBlank, utcnow
 
 
 class CalendarYear(SQLModel, table=True):
@@ -26,3 +28,39 @@ class CalendarDay(SQLModel, table=True):
     year: int = Field(foreign_key="calendar_years.year", index=True, ondelete="CASCADE")
     is_workday: bool
     note: str | None = Field(default=None, max_length=100)
+
+
+class CalendarArrangement(SQLModel):
+    """PUT body: a year's official arrangement (国务院办公厅关于…部分节假日安排的通知)."""
+
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
+    source: NonBlank = Field(max_length=500)
+    holidays: list[date] = Field(max_length=366, description="days off (法定节假日及调休放假)")
+    workdays: list[date] = Field(
+        default_factory=list,
+        max_length=366,
+        description="weekend days made working days (调休上班)",
+    )
+
+    @model_validator(mode="after")
+    def _disjoint(self) -> "CalendarArrangement":
+        if both := sorted(set(self.holidays) & set(self.workdays)):
+            raise ValueError(
+                f"日期不能同时是节假日和工作日：{', '.join(map(str, both))} / a day cannot be both "
+                f"a holiday and a working day: {', '.join(map(str, both))}"
+            )
+        return self
+
+
+class CalendarPublic(SQLModel):
+    """What the service knows of a year: an auditor's arrangement, the package's, or nothing."""
+
+    year: int
+    known: bool
+    origin: Literal["loaded", "package", "unknown"]
+    source: str | None
+    loaded_at: datetime | None = None
+    holidays: list[date] = Field(description="Monday-Friday days off (and loaded weekend ones)")
+    workdays: list[date] = Field(description="Saturdays and Sundays that are working days")
+    note: str

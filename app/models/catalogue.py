@@ -114,6 +114,23 @@ class PublishRequest(SQLModel):
     url: HttpUrl
 
 
+class CatalogueDates(SQLModel):
+    """A correction of the recorded first compile / publish dates (the milestone events)."""
+
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
+    first_compiled_on: date | None = None
+    first_published_on: date | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> "CatalogueDates":
+        if self.first_compiled_on is None and self.first_published_on is None:
+            raise ValueError(
+                "至少更正一个日期 / send first_compiled_on, first_published_on or both"
+            )
+        return self
+
+
 class PublishResult(SQLModel):
     unit_code: str
     domain_code: str

@@ -1,11 +1,36 @@
 """节点 / milestones (dated obligations) and 落实意见 (implementation opinions)."""
 
 from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
 
-from sqlalchemy import JSON, Column
+from pydantic import ConfigDict, StringConstraints, field_validator
+from sqlalchemy import JSON, Column, Integer
+from sqlalchemy.orm import declared_attr
 from sqlmodel import Field, SQLModel
 
-from app.models.common import utcnow
+from app.models.common import HttpUrl, NonBlank, UnitCode, UnitKind, utcnow
+
+
+class MilestoneEvent(StrEnum):
+    """The event that meets a milestone."""
+
+    opinion = "opinion"
+    """落实意见印发 / an implementation opinion issued (the earliest counts)"""
+    compiled = "compiled"
+    """目录首次编制完成 / the catalogue's first compile date"""
+    published = "published"
+    """目录首次发布 / the catalogue's first publish date"""
+
+
+class MilestoneState(StrEnum):
+    on_time = "on_time"
+    late = "late"
+    pending = "pending"
+    overdue = "overdue"
+
+
+DomainSet = Literal["pilot", "all"]
 
 
 class Milestone(SQLModel, table=True):
@@ -20,6 +45,81 @@ class Milestone(SQLModel, table=True):
     position: int = 0
 
 
+def _unit_kinds(values: list[UnitKind]) -> list[UnitKind]:
+    if not values:
+        raise ValueError(
+            "unit_kinds 至少要有一种单位类型 / unit_kinds must name at least one kind of unit"
+        )
+    chosen = set(values)
+    return [kind for kind in UnitKind if kind in chosen]
+
+
+class MilestoneCreate(SQLModel):
+    """A new milestone: who is obliged (unit kinds × domains), by when, met by which event."""
+
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
+    code: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
+    title: NonBlank = Field(max_length=200)
+    due_on: date
+    event: MilestoneEvent
+    unit_kinds: list[UnitKind]
+    domains: DomainSet = "pilot"
+    position: int = Field(default=0, ge=0, le=1000)
+
+    @field_validator("unit_kinds")
+    @classmethod
+    def _kinds(cls, values: list[UnitKind]) -> list[UnitKind]:
+        return _unit_kinds(values)
+
+
+class MilestoneUpdate(SQLModel):
+    """PATCH body: move a date, retitle, change who is obliged; only the fields sent change."""
+
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
+    title: NonBlank | None = Field(default=None, max_length=200)
+    due_on: date | None = None
+    event: MilestoneEvent | None = None
+    unit_kinds: list[UnitKind] | None = None
+    domains: DomainSet | None = None
+    position: int | None = Field(default=None, ge=0, le=1000)
+
+    @field_validator("unit_kinds")
+    @classmethod
+    def _kinds(cls, values: list[UnitKind] | None) -> list[UnitKind] | None:
+        return None if values is None else _unit_kinds(values)
+
+    @field_validator("title", "due_on", "event", "domains", "position", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("不能为 null / may not be null")
+        return value
+
+
+class MilestonePublic(SQLModel):
+    code: str
+    title: str
+    due_on: date
+    event: MilestoneEvent
+    unit_kinds: list[UnitKind]
+    domains: DomainSet
+    position: int
+
+
+class MilestoneStatus(SQLModel):
+    """One obliged unit × domain as of a date; `days` depends on the state (see docs)."""
+
+    unit_code: str
+    domain_code: str
+    state: MilestoneState
+    days: int = Field(
+        description="late: days late; pending: days left; overdue: days overdue; on_time: 0"
+    )
+    done_on: date | None = Field(description="the event's date, when it happened by as_of")
+
+
 class Opinion(SQLModel, table=True):
     __tablename__ = "opinions"
 
@@ -30,5 +130,53 @@ class Opinion(SQLModel, table=True):
     doc_number: str | None = Field(default=None, max_length=100)
     issued_on: date
     url: str | None = Field(default=None, max_length=1000)
+    revision: int = Field(default=1, sa_column=Column(Integer, nullable=False, server_default="1"))
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:
+        return {"version_id_col": cls.__table__.c.revision}  # type: ignore[attr-defined]
+
+
+class OpinionCreate(SQLModel):
+    """落实意见: issued by the city or a district, or one of their domain departments."""
+
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
+    domain_code: str = Field(max_length=3)
+    issuer_unit_code: UnitCode
+    title: NonBlank = Field(max_length=500)
+    doc_number: str | None = Field(default=None, max_length=100)
+    issued_on: date
+    url: HttpUrl | None = None
+
+
+class OpinionUpdate(SQLModel):
+    """A correction: only the fields sent change (the domain and issuer stay)."""
+
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
+    title: NonBlank | None = Field(default=None, max_length=500)
+    doc_number: str | None = Field(default=None, max_length=100)
+    issued_on: date | None = None
+    url: HttpUrl | None = None
+
+    @field_validator("title", "issued_on", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("不能为 null / may not be null")
+        return value
+
+
+class OpinionPublic(SQLModel):
+    id: int
+    domain_code: str
+    issuer_unit_code: str
+    title: str
+    doc_number: str | None
+    issued_on: date
+    url: str | None
+    created_at: datetime
+    updated_at: datetime

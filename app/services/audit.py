@@ -1,9 +1,9 @@
 """审计 / the city office's audit, set-based: a fixed number of SQL statements per request,
 whatever the number of units and items; the database aggregates, Python only scores.
 
-Statements per completeness request: unit aggregate (every unit in scope, for the district
-ranking), rows of the page's units, their lacking or flagged items, their guide items, and
-one per milestone (milestone_states). Statistics: one.
+Statements per completeness request: the unit aggregate (every unit in scope, for the
+district ranking), the rows of the page's units, their lacking or flagged items, their guide
+items, and two for the milestone states (milestones.states_for). Statistics: one.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from app.models.audit import (
     GuideWaived,
     LackingItem,
     LevelStatistics,
-    MilestoneState,
+    MilestoneEntry,
     Published,
     QualityCounts,
     ScoreComponent,
@@ -37,7 +37,7 @@ from app.models.audit import (
 from app.models.common import UnitKind
 from app.models.domain import Domain
 from app.models.unit import Unit
-from app.services import quality
+from app.services import milestones, quality
 
 TABLES = SQLModel.metadata.tables
 units_t = TABLES["units"]
@@ -361,16 +361,25 @@ def rollup(scored: list[UnitScore]) -> list[DistrictRollup]:
 
 def milestone_states(
     session: Session, scope: Scope, unit_codes: Sequence[str]
-) -> dict[tuple[str, str], dict[str, MilestoneState]]:
-    """SEAM (issue 3): each milestone's state per unit × domain, as of scope.as_of.
+) -> dict[tuple[str, str], dict[str, MilestoneEntry]]:
+    """Each milestone's state per unit × domain of the page, as of scope.as_of.
 
-    Milestone tracking is built in app/services/milestones.py (issue 3); until it is merged
-    this answers no states and each row's `milestones` is empty. Once merged, this calls
-    milestones.statuses(session, milestone, as_of=…, district=…, domain=…) once per
-    milestone: a constant number of statements. There is deliberately no second
-    implementation of milestone states here.
+    The states come from app/services/milestones.py, the one place they are decided: two
+    statements for every milestone and every unit on the page.
     """
-    return {}
+    states = milestones.states_for(
+        session,
+        as_of=scope.as_of,
+        district=scope.district.code if scope.district else None,
+        domain=scope.domain.code if scope.domain else None,
+        units=unit_codes,
+    )
+    result: dict[tuple[str, str], dict[str, MilestoneEntry]] = defaultdict(dict)
+    for (code, unit_code, domain_code), status in states.items():
+        result[(unit_code, domain_code)][code] = MilestoneEntry(
+            state=status.state.value, days=status.days, done_on=status.done_on
+        )
+    return result
 
 
 # ------------------------------------------------------------------------ completeness

@@ -59,6 +59,8 @@ def lock(session: Session, catalogue: Catalogue) -> None:
 def snapshot(catalogue: Catalogue) -> dict[str, Any]:
     return catalogue.model_dump(
         include={
+            "first_compiled_on",
+            "first_published_on",
             "applicable",
             "not_applicable_reason",
             "status",
@@ -220,12 +222,14 @@ def compile(session: Session, catalogue: Catalogue, *, on: date, actor: Principa
 def publish(
     session: Session, catalogue: Catalogue, *, on: date, url: str, actor: Principal
 ) -> CatalogueVersion:
-    """发布: freeze the compiled working copy as the next immutable version."""
+    """发布: freeze the working copy, complete and compiled once, as the next version."""
     _not_in_future("published_on", on)
     lock(session, catalogue)
-    if catalogue.status != Status.compiled:
+    # The first publish needs a compile; a revised catalogue is republished as it stands,
+    # re-checked for completeness under the same lock, so a busy office is never starved.
+    if catalogue.first_compiled_on is None:
         raise Conflict(
-            "只能发布已编制（compiled）的目录 / only a compiled catalogue can be published"
+            "目录尚未编制完成，不能发布 / a catalogue must be compiled before its first publish"
         )
     if catalogue.compiled_on and on < catalogue.compiled_on:
         raise RequestValidationError(
@@ -271,3 +275,68 @@ def publish(
         after=snapshot(catalogue),
     )
     return version
+
+
+def correct_dates(
+    session: Session,
+    catalogue: Catalogue,
+    *,
+    first_compiled_on: date | None,
+    first_published_on: date | None,
+    actor: Principal,
+) -> Catalogue:
+    """The auditor corrects a recorded first compile / publish date (an office typed the
+    wrong day). Only a recorded date can be corrected; the latest date moves with it when
+    it is the same event. Published versions stay as they were."""
+    for field, new, old in (
+        ("first_compiled_on", first_compiled_on, catalogue.first_compiled_on),
+        ("first_published_on", first_published_on, catalogue.first_published_on),
+    ):
+        if new is None:
+            continue
+        if old is None:
+            raise Conflict(
+                f"{field} 尚未记录，无从更正 / {field} was never recorded; nothing to correct"
+            )
+        _not_in_future(field, new)
+    lock(session, catalogue)
+    before = snapshot(catalogue)
+    if first_compiled_on is not None:
+        if catalogue.compiled_on == catalogue.first_compiled_on:
+            catalogue.compiled_on = first_compiled_on
+        catalogue.first_compiled_on = first_compiled_on
+    if first_published_on is not None:
+        if catalogue.published_on == catalogue.first_published_on:
+            catalogue.published_on = first_published_on
+        catalogue.first_published_on = first_published_on
+    if (
+        catalogue.first_compiled_on
+        and catalogue.first_published_on
+        and catalogue.first_published_on < catalogue.first_compiled_on
+    ):
+        raise RequestValidationError(
+            [
+                {
+                    "loc": ("body", "first_published_on"),
+                    "msg": (
+                        "首次发布日期不能早于首次编制日期 / first_published_on cannot precede "
+                        "first_compiled_on"
+                    ),
+                    "type": "date_order",
+                }
+            ]
+        )
+    catalogue.updated_at = utcnow()
+    session.add(catalogue)
+    session.flush()
+    history.record(
+        session,
+        actor,
+        action="correct_dates",
+        entity="catalogue",
+        entity_id=catalogue.id,
+        catalogue=catalogue,
+        before=before,
+        after=snapshot(catalogue),
+    )
+    return catalogue

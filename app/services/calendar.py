@@ -1,0 +1,159 @@
+"""工作日历 / the official working-day calendar: years an auditor loaded first, then the package."""
+
+from datetime import date, timedelta
+from importlib.metadata import version
+from typing import Any
+
+from fastapi.exceptions import RequestValidationError
+from sqlalchemy import delete
+from sqlmodel import Session, col, select
+
+from app.auth import Principal
+from app.models.calendar import CalendarArrangement, CalendarDay, CalendarPublic, CalendarYear
+from app.models.common import utcnow
+from app.services import history
+from app.services.timelimits import WorkCalendar
+
+PACKAGE = f"chinese-calendar {version('chinese-calendar')}"
+
+
+class StoredCalendar(WorkCalendar):
+    """A WorkCalendar that reads a year's loaded arrangement the first time it meets the year.
+
+    A due date touches one or two years; loading only those keeps a request to a query or
+    two however many years have been loaded.
+    """
+
+    def __init__(self, session: Session) -> None:
+        super().__init__()
+        self._session = session
+        self._seen: set[int] = set()
+
+    def _load(self, year: int) -> None:
+        if year in self._seen:
+            return
+        self._seen.add(year)
+        rows = self._session.exec(
+            select(col(CalendarYear.year), col(CalendarDay.day), col(CalendarDay.is_workday))
+            .join(CalendarDay, col(CalendarDay.year) == col(CalendarYear.year), isouter=True)
+            .where(CalendarYear.year == year)
+        ).all()
+        if not rows:
+            return
+        self.override_years = self.override_years | {year}
+        self.overrides.update({day: workday for _, day, workday in rows if day is not None})
+
+    def knows(self, year: int) -> bool:
+        self._load(year)
+        return super().knows(year)
+
+    def is_workday(self, day: date) -> bool:
+        self._load(day.year)
+        return super().is_workday(day)
+
+
+def work_calendar(session: Session) -> WorkCalendar:
+    return StoredCalendar(session)
+
+
+def _days(year: int) -> list[date]:
+    first = date(year, 1, 1)
+    return [first + timedelta(days=n) for n in range((date(year + 1, 1, 1) - first).days)]
+
+
+def describe(session: Session, year: int) -> CalendarPublic:
+    """What is known of a year: the loaded arrangement, else the package's, else nothing."""
+    loaded = session.get(CalendarYear, year)
+    if loaded is not None:
+        rows = session.exec(
+            select(col(CalendarDay.day), col(CalendarDay.is_workday))
+            .where(CalendarDay.year == year)
+            .order_by(col(CalendarDay.day))
+        ).all()
+        return CalendarPublic(
+            year=year,
+            known=True,
+            origin="loaded",
+            source=loaded.source,
+            loaded_at=loaded.loaded_at,
+            holidays=[day for day, workday in rows if not workday],
+            workdays=[day for day, workday in rows if workday],
+            note=(
+                f"{year} 年按审核人员载入的安排计算 / {year} follows the arrangement an auditor "
+                "loaded (it takes precedence over the package)"
+            ),
+        )
+    package = WorkCalendar()
+    if package.knows(year):
+        days = _days(year)
+        return CalendarPublic(
+            year=year,
+            known=True,
+            origin="package",
+            source=PACKAGE,
+            holidays=[d for d in days if d.weekday() < 5 and not package.is_workday(d)],
+            workdays=[d for d in days if d.weekday() >= 5 and package.is_workday(d)],
+            note=f"{year} 年按 {PACKAGE} 计算 / {year} follows {PACKAGE}",
+        )
+    return CalendarPublic(
+        year=year,
+        known=False,
+        origin="unknown",
+        source=None,
+        holidays=[],
+        workdays=[],
+        note=(
+            f"{year} 年的节假日安排未知，不计算该年的工作日；审核人员可通过 PUT "
+            f"/api/v1/calendar/{year} 载入 / the official arrangement for {year} is not known and "
+            f"no working day of it is computed; an auditor can load it with PUT "
+            f"/api/v1/calendar/{year}"
+        ),
+    )
+
+
+def _check_year(year: int, data: CalendarArrangement) -> None:
+    errors: list[dict[str, Any]] = [
+        {
+            "loc": ("body", field, index),
+            "msg": f"{day} 不在 {year} 年内 / {day} is not in {year}",
+            "type": "date_outside_year",
+        }
+        for field in ("holidays", "workdays")
+        for index, day in enumerate(getattr(data, field))
+        if day.year != year
+    ]
+    if errors:
+        raise RequestValidationError(errors)
+
+
+def load(
+    session: Session, year: int, data: CalendarArrangement, *, actor: Principal
+) -> CalendarPublic:
+    """Replace a year's arrangement; from now on the package is not consulted for that year."""
+    _check_year(year, data)
+    existing = session.get(CalendarYear, year)
+    before = describe(session, year).model_dump(mode="json") if existing else None
+    session.exec(delete(CalendarDay).where(col(CalendarDay.year) == year))
+    if existing is None:
+        existing = CalendarYear(year=year)
+    existing.source = data.source
+    existing.loaded_at = utcnow()
+    session.add(existing)
+    session.flush()
+    days = dict.fromkeys(data.holidays, False) | dict.fromkeys(data.workdays, True)
+    session.add_all(
+        CalendarDay(day=day, year=year, is_workday=workday) for day, workday in sorted(days.items())
+    )
+    session.flush()
+    after = describe(session, year)
+    history.record(
+        session,
+        actor,
+        action="load",
+        entity="calendar",
+        entity_id=year,
+        before=before,
+        after=after.model_dump(mode="json"),
+        note=data.source,
+    )
+    return after

@@ -1,0 +1,429 @@
+"""Milestones through HTTP: the data, each state as of a date, who is obliged, the filters."""
+
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, event
+from sqlmodel import Session, col, select
+
+from app.models.history import Change
+from app.models.milestone import Milestone
+from app.services import milestones
+from tests.factories import (
+    CITY,
+    HULI,
+    HULI_STREET,
+    SIMING,
+    add_item,
+    add_opinion,
+    make_unit,
+    publish,
+    token,
+)
+
+HULI_UNITS = {HULI, *(f"{HULI}00{n}" for n in range(1, 6))}
+
+
+@pytest.fixture
+def auditor(session: Session) -> dict[str, str]:
+    return token(session, "auditor")
+
+
+@pytest.fixture
+def editor(session: Session) -> dict[str, str]:
+    return token(session, "editor", HULI)
+
+
+def status(
+    client: TestClient, headers: dict[str, str], code: str, **params: Any
+) -> dict[tuple[str, str], dict[str, Any]]:
+    response = client.get(f"/api/v1/milestones/{code}/status", params=params, headers=headers)
+    assert response.status_code == 200, response.text
+    return {(row["unit_code"], row["domain_code"]): row for row in response.json()}
+
+
+def compile_catalogue(
+    client: TestClient, headers: dict[str, str], unit: str, domain: str, on: str
+) -> None:
+    add_item(client, headers, unit=unit, domain=domain)
+    response = client.post(
+        f"/api/v1/units/{unit}/catalogues/{domain}/compile",
+        json={"compiled_on": on},
+        headers=headers,
+    )
+    assert response.status_code == 200, response.text
+
+
+def state(row: dict[str, Any]) -> tuple[str, int, str | None]:
+    return row["state"], row["days"], row["done_on"]
+
+
+def test_the_four_milestones_of_the_notice_are_data(client: TestClient) -> None:
+    rows = client.get("/api/v1/milestones").json()
+    assert [(m["code"], m["due_on"], m["event"]) for m in rows] == [
+        ("opinions", "2020-07-25", "opinion"),
+        ("compiled", "2020-10-31", "compiled"),
+        ("published", "2020-11-10", "published"),
+        ("completed", "2021-12-31", "published"),
+    ]
+    assert rows[0]["unit_kinds"] == ["city", "district"]
+    assert rows[3]["domains"] == "all"
+
+
+def test_pending_then_overdue_without_an_event(client: TestClient, auditor: dict[str, str]) -> None:
+    q = {"district": HULI, "domain": "01"}
+    assert state(status(client, auditor, "compiled", as_of="2020-10-01", **q)[HULI, "01"]) == (
+        "pending",
+        30,
+        None,
+    )
+    assert state(status(client, auditor, "compiled", as_of="2020-10-31", **q)[HULI, "01"]) == (
+        "pending",
+        0,
+        None,
+    )
+    assert state(status(client, auditor, "compiled", as_of="2020-11-03", **q)[HULI, "01"]) == (
+        "overdue",
+        3,
+        None,
+    )
+
+
+def test_on_time_and_late_by_the_first_event_date(
+    client: TestClient, auditor: dict[str, str], editor: dict[str, str]
+) -> None:
+    compile_catalogue(client, editor, HULI, "01", "2020-10-20")
+    compile_catalogue(client, editor, HULI, "02", "2020-11-05")
+    rows = status(client, auditor, "compiled", as_of="2020-12-01", district=HULI)
+    assert state(rows[HULI, "01"]) == ("on_time", 0, "2020-10-20")
+    assert state(rows[HULI, "02"]) == ("late", 5, "2020-11-05")
+    # compiling again later does not move the milestone's event
+    compile_catalogue(client, editor, HULI, "01", "2020-12-01")
+    rows = status(client, auditor, "compiled", as_of="2020-12-01", district=HULI)
+    assert state(rows[HULI, "01"]) == ("on_time", 0, "2020-10-20")
+
+
+def test_an_event_after_as_of_has_not_happened_yet(
+    client: TestClient, auditor: dict[str, str], editor: dict[str, str]
+) -> None:
+    compile_catalogue(client, editor, HULI, "01", "2020-11-05")
+    q = {"district": HULI, "domain": "01"}
+    assert state(status(client, auditor, "compiled", as_of="2020-10-21", **q)[HULI, "01"]) == (
+        "pending",
+        10,
+        None,
+    )
+    assert state(status(client, auditor, "compiled", as_of="2020-11-04", **q)[HULI, "01"]) == (
+        "overdue",
+        4,
+        None,
+    )
+    assert state(status(client, auditor, "compiled", as_of="2020-11-05", **q)[HULI, "01"]) == (
+        "late",
+        5,
+        "2020-11-05",
+    )
+
+
+def test_published_and_completed_use_the_first_publish_date(
+    client: TestClient, auditor: dict[str, str], editor: dict[str, str]
+) -> None:
+    add_item(client, editor, unit=HULI_STREET, domain="04")
+    publish(client, editor, HULI_STREET, "04", compiled_on="2020-10-30", published_on="2020-11-12")
+    q = {"district": HULI, "domain": "04", "as_of": "2021-01-01"}
+    assert state(status(client, auditor, "published", **q)[HULI_STREET, "04"]) == (
+        "late",
+        2,
+        "2020-11-12",
+    )
+    assert state(status(client, auditor, "completed", **q)[HULI_STREET, "04"]) == (
+        "on_time",
+        0,
+        "2020-11-12",
+    )
+    assert state(status(client, auditor, "completed", **q)[HULI, "04"]) == ("pending", 364, None)
+
+
+def test_a_departments_opinion_counts_for_its_district(
+    client: TestClient, session: Session, auditor: dict[str, str], editor: dict[str, str]
+) -> None:
+    department = make_unit(session, kind="department", parent_code=HULI)
+    add_opinion(
+        client, editor, issuer_unit_code=department.code, domain_code="03", issued_on="2020-07-20"
+    )
+    add_opinion(client, editor, issuer_unit_code=HULI, domain_code="03", issued_on="2020-08-01")
+    rows = status(client, auditor, "opinions", as_of="2020-09-01", domain="03")
+    assert state(rows[HULI, "03"]) == ("on_time", 0, "2020-07-20")  # the earliest counts
+    assert (department.code, "03") not in rows  # departments are not obliged themselves
+    assert state(rows[CITY, "03"]) == ("overdue", 38, None)
+    assert state(rows[SIMING, "03"]) == ("overdue", 38, None)
+
+
+def test_the_city_is_obliged_for_opinions_and_late_by_days(
+    client: TestClient, session: Session, auditor: dict[str, str]
+) -> None:
+    city_department = make_unit(session, kind="department", parent_code=CITY)
+    add_opinion(
+        client,
+        auditor,
+        issuer_unit_code=city_department.code,
+        domain_code="09",
+        issued_on="2020-08-04",
+    )
+    rows = status(client, auditor, "opinions", as_of="2020-09-01", domain="09")
+    assert state(rows[CITY, "09"]) == ("late", 10, "2020-08-04")
+    assert {unit for unit, _ in rows} == {CITY, *(u for u, _ in rows if u != CITY)}
+    assert all(len(unit) == 6 for unit, _ in rows)  # the city and districts, no street
+
+
+def test_opinions_for_a_district_are_the_district_alone(
+    client: TestClient, auditor: dict[str, str]
+) -> None:
+    rows = status(client, auditor, "opinions", as_of="2020-07-01", district=HULI)
+    assert {unit for unit, _ in rows} == {HULI}
+    assert len(rows) == 26
+
+
+def test_a_domain_declared_not_applicable_is_not_obliged(
+    client: TestClient, auditor: dict[str, str], editor: dict[str, str]
+) -> None:
+    response = client.put(
+        f"/api/v1/units/{HULI_STREET}/catalogues/07/applicability",
+        json={"applicable": False, "reason": "辖区无农村集体土地"},
+        headers=editor,
+    )
+    assert response.status_code == 200
+    rows = status(client, auditor, "compiled", as_of="2020-11-01", district=HULI, domain="07")
+    assert {unit for unit, _ in rows} == HULI_UNITS - {HULI_STREET}
+
+
+def test_district_and_domain_filters(client: TestClient, auditor: dict[str, str]) -> None:
+    rows = status(client, auditor, "compiled", as_of="2020-11-01", district=HULI)
+    assert {unit for unit, _ in rows} == HULI_UNITS
+    assert len(rows) == len(HULI_UNITS) * 26
+    one = status(client, auditor, "compiled", as_of="2020-11-01", district=HULI, domain="05")
+    assert set(one) == {(unit, "05") for unit in HULI_UNITS}
+    everyone = status(client, auditor, "compiled", as_of="2020-11-01", domain="05")
+    assert CITY not in {unit for unit, _ in everyone}  # the city compiles no catalogue
+    assert {unit for unit, _ in everyone} > HULI_UNITS
+
+
+@pytest.mark.parametrize(
+    ("params", "loc"),
+    [
+        ({"district": "999999"}, "district"),
+        ({"district": HULI_STREET}, "district"),
+        ({"domain": "99"}, "domain"),
+        ({"as_of": "2020-02-30"}, "as_of"),
+    ],
+)
+def test_bad_filters_are_422(
+    client: TestClient, auditor: dict[str, str], params: dict[str, str], loc: str
+) -> None:
+    response = client.get("/api/v1/milestones/compiled/status", params=params, headers=auditor)
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["query", loc]
+
+
+def test_status_pages_with_a_link(client: TestClient, auditor: dict[str, str]) -> None:
+    url = "/api/v1/milestones/compiled/status"
+    first = client.get(url, params={"district": HULI, "limit": 100}, headers=auditor)
+    assert len(first.json()) == 100
+    assert "offset=100" in first.headers["Link"]
+    rest = client.get(url, params={"district": HULI, "limit": 100, "offset": 100}, headers=auditor)
+    assert len(rest.json()) == len(HULI_UNITS) * 26 - 100
+    assert "Link" not in rest.headers
+    assert client.get("/api/v1/milestones/nope/status", headers=auditor).status_code == 404
+
+
+def test_a_26_plus_n_domain_is_obliged_for_completion_only(
+    client: TestClient, auditor: dict[str, str]
+) -> None:
+    response = client.post(
+        "/api/v1/domains", json={"code": "27", "name": "社会信用体系建设"}, headers=auditor
+    )
+    assert response.status_code == 201
+    q = {"district": HULI, "domain": "27", "as_of": "2021-06-01"}
+    assert status(client, auditor, "published", **q) == {}
+    completed = status(client, auditor, "completed", **q)
+    assert set(completed) == {(unit, "27") for unit in HULI_UNITS}
+    assert {row["state"] for row in completed.values()} == {"pending"}
+
+
+def test_the_auditor_adds_a_milestone_and_moves_a_date(
+    client: TestClient, session: Session, auditor: dict[str, str], editor: dict[str, str]
+) -> None:
+    new = {
+        "code": "compiled-2022",
+        "title": "某市2022年编制完成",
+        "due_on": "2022-06-30",
+        "event": "compiled",
+        "unit_kinds": ["street", "town"],
+    }
+    response = client.post("/api/v1/milestones", json=new, headers=auditor)
+    assert response.status_code == 201, response.text
+    assert response.json()["domains"] == "pilot"
+    assert client.post("/api/v1/milestones", json=new, headers=auditor).status_code == 409
+    rows = status(client, auditor, "compiled-2022", as_of="2022-06-01", district=HULI)
+    assert {unit for unit, _ in rows} == HULI_UNITS - {HULI}
+
+    compile_catalogue(client, editor, HULI, "01", "2020-11-05")
+    moved = client.patch(
+        "/api/v1/milestones/compiled", json={"due_on": "2020-11-30"}, headers=auditor
+    )
+    assert moved.status_code == 200, moved.text
+    rows = status(client, auditor, "compiled", as_of="2020-12-01", district=HULI, domain="01")
+    assert state(rows[HULI, "01"]) == ("on_time", 0, "2020-11-05")
+    change = session.exec(
+        select(Change).where(Change.entity == "milestone").order_by(col(Change.id).desc())
+    ).first()
+    assert change is not None
+    assert change.before is not None
+    assert change.after is not None
+    assert (change.entity_id, change.before["due_on"], change.after["due_on"]) == (
+        "compiled",
+        "2020-10-31",
+        "2020-11-30",
+    )
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"event": "reviewed"},
+        {"unit_kinds": []},
+        {"unit_kinds": ["village"]},
+        {"domains": "some"},
+        {"due_on": None},
+        {"code": "x"},
+    ],
+)
+def test_an_invalid_milestone_change_is_422(
+    client: TestClient, auditor: dict[str, str], change: dict[str, Any]
+) -> None:
+    response = client.patch("/api/v1/milestones/compiled", json=change, headers=auditor)
+    assert response.status_code == 422, response.text
+
+
+@pytest.fixture
+def statements(engine: Engine) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if not statement.startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
+            seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    yield seen
+    event.remove(engine, "before_cursor_execute", count)
+
+
+def test_status_takes_the_same_statements_whatever_the_number_of_units(
+    client: TestClient,
+    session: Session,
+    auditor: dict[str, str],
+    editor: dict[str, str],
+    statements: list[str],
+) -> None:
+    def measure(code: str) -> int:
+        session.expunge_all()  # the test's session outlives requests; start each one cold
+        statements.clear()
+        status(client, auditor, code, as_of="2021-01-01", district=HULI, domain="01")
+        return len(statements)
+
+    small = {code: measure(code) for code in ("opinions", "compiled", "published")}
+    for _ in range(20):
+        street = make_unit(session, kind="street", parent_code=HULI)
+        add_item(client, editor, unit=street.code, domain="01")
+        publish(client, editor, street.code, "01")
+        department = make_unit(session, kind="department", parent_code=HULI)
+        add_opinion(client, editor, issuer_unit_code=department.code)
+    large = {code: measure(code) for code in ("opinions", "compiled", "published")}
+    assert large == small, (small, large)
+    assert all(n <= 6 for n in small.values()), small
+    rows = status(client, auditor, "published", as_of="2021-01-01", district=HULI, domain="01")
+    assert len(rows) == len(HULI_UNITS) + 20
+
+
+def test_states_for_gives_every_milestone_in_two_statements(
+    client: TestClient,
+    session: Session,
+    auditor: dict[str, str],
+    editor: dict[str, str],
+    statements: list[str],
+) -> None:
+    compile_catalogue(client, editor, HULI, "01", "2020-11-05")
+    add_opinion(client, editor, issuer_unit_code=HULI, domain_code="01", issued_on="2020-07-20")
+    statements.clear()
+    states = milestones.states_for(session, as_of=date(2020, 12, 1), district=HULI)
+    assert len(statements) == 2
+    assert states["opinions", HULI, "01"].state == "on_time"
+    assert states["compiled", HULI, "01"].days == 5
+    assert states["compiled", HULI, "01"].done_on == date(2020, 11, 5)
+    assert states["published", HULI_STREET, "01"].state == "overdue"
+    assert ("opinions", HULI_STREET, "01") not in states
+    # the same answer as the status of each milestone
+    for milestone in session.exec(select(Milestone)):
+        for row in milestones.statuses(session, milestone, as_of=date(2020, 12, 1), district=HULI):
+            assert states[milestone.code, row.unit_code, row.domain_code] == row
+
+
+def test_the_auditor_corrects_a_recorded_date(
+    client: TestClient, session: Session, auditor: dict[str, str], editor: dict[str, str]
+) -> None:
+    compile_catalogue(client, editor, HULI, "01", "2020-11-03")
+    url = f"/api/v1/units/{HULI}/catalogues/01/dates"
+    q = {"district": HULI, "domain": "01", "as_of": "2020-12-01"}
+    assert state(status(client, auditor, "compiled", **q)[HULI, "01"])[0] == "late"
+
+    assert (
+        client.patch(url, json={"first_compiled_on": "2020-10-30"}, headers=editor).status_code
+        == 403
+    )
+    response = client.patch(url, json={"first_compiled_on": "2020-10-30"}, headers=auditor)
+    assert response.status_code == 200, response.text
+    assert (response.json()["first_compiled_on"], response.json()["compiled_on"]) == (
+        "2020-10-30",
+        "2020-10-30",
+    )
+    assert state(status(client, auditor, "compiled", **q)[HULI, "01"]) == (
+        "on_time",
+        0,
+        "2020-10-30",
+    )
+    history = client.get(f"/api/v1/units/{HULI}/catalogues/01/history", headers=auditor).json()
+    latest = history["items"][0]
+    assert latest["action"] == "correct_dates"
+    assert (latest["before"]["first_compiled_on"], latest["after"]["first_compiled_on"]) == (
+        "2020-11-03",
+        "2020-10-30",
+    )
+
+
+def test_a_date_never_recorded_cannot_be_corrected(
+    client: TestClient, auditor: dict[str, str], editor: dict[str, str]
+) -> None:
+    compile_catalogue(client, editor, HULI, "02", "2020-10-20")
+    url = f"/api/v1/units/{HULI}/catalogues/02/dates"
+    never = client.patch(url, json={"first_published_on": "2020-11-01"}, headers=auditor)
+    assert never.status_code == 409
+    future = client.patch(url, json={"first_compiled_on": "2999-01-01"}, headers=auditor)
+    assert future.status_code == 422
+    assert client.patch(url, json={}, headers=auditor).status_code == 422
+
+
+def test_seeding_again_keeps_the_auditors_dates(
+    client: TestClient, session: Session, auditor: dict[str, str]
+) -> None:
+    from seed import load
+
+    moved = client.patch(
+        "/api/v1/milestones/published", json={"due_on": "2020-11-20"}, headers=auditor
+    )
+    assert moved.status_code == 200
+    assert load(session)["milestones"] == 0
+    rows = {m["code"]: m["due_on"] for m in client.get("/api/v1/milestones").json()}
+    assert rows["published"] == "2020-11-20"
