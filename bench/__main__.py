@@ -11,7 +11,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-BENCHMARKS: tuple[str, ...] = ()
+BENCHMARKS: tuple[str, ...] = ("audit",)
 DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 
 

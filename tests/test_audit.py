@@ -140,12 +140,16 @@ def test_row_lists_lacking_items_with_their_attributes_and_flags(
     }
     listed = {i["id"]: i for i in r["lacking_items"]}
     assert listed[lacking["id"]]["missing"] == ["basis", "audience"]
-    assert listed[vague["id"]]["missing"] == []
-    assert listed[vague["id"]]["flags"] == [
-        "vague_time_limit",
-        "basis_without_document",
-        "generic_responsible_body",
-    ]
+    assert vague["id"] not in listed  # complete: its flags are counted, not listed
+    blank = add_item(client, huli, time_limit="及时", content=None)
+    r = row(get(client, auditor, COMPLETENESS, district=HULI), HULI, "01")
+    listed = {i["id"]: i for i in r["lacking_items"]}
+    assert listed[blank["id"]] == {
+        "id": blank["id"],
+        "name": blank["name"],
+        "missing": ["content"],
+        "flags": ["vague_time_limit"],
+    }
 
 
 def test_flags_follow_an_item_edit(
@@ -346,7 +350,7 @@ def test_csv_has_a_bom_chinese_headers_and_the_same_rows(
     first = dict(zip(lines[0], lines[1], strict=True))
     assert first["单位代码"] == HULI
     assert first["缺要素事项数"] == "1"
-    assert "公开依据" in first["缺要素或有质量问题的事项"]
+    assert "公开依据" in first["缺要素的事项（缺少的要素）"]
 
 
 def test_xlsx_has_rows_scores_and_ranking_sheets(

@@ -77,7 +77,8 @@ def audit_completeness(
     roll-up and ranking over every unit in scope. docs/audit.md has the formula."""
     report = audit.completeness(session, scope, limit=limit, offset=offset)
     if format == "json":
-        return report
+        # Serialised once, here: a large report is not validated a second time on the way out.
+        return Response(report.model_dump_json(), media_type="application/json")
     name = f"基层政务公开标准目录审计_{scope.district.code if scope.district else '全部'}"
     name += f"_{scope.as_of.isoformat()}"
     if format == "csv":
@@ -104,7 +105,7 @@ def audit_statistics(
     versions published on or before as_of, the figures annual reports quote."""
     report = audit.statistics(session, scope, limit=limit, offset=offset)
     if format == "json":
-        return report
+        return Response(report.model_dump_json(), media_type="application/json")
     name = f"基层政务公开标准目录统计_{scope.district.code if scope.district else '全部'}"
     name += f"_{scope.as_of.isoformat()}"
     if format == "csv":

@@ -40,9 +40,9 @@ def _cut(text: str) -> str:
 def _lacking(row: CompletenessRow) -> str:
     parts = []
     for item in row.lacking_items:
-        what = [ATTRIBUTE_LABELS.get(m, m) for m in item.missing]
-        what += [FLAG_LABELS.get(f, f) for f in item.flags]
-        parts.append(f"{item.id} {item.name}（{'、'.join(what)}）")
+        what = [ATTRIBUTE_LABELS.get(m, m) for m in item["missing"]]
+        what += [FLAG_LABELS.get(f, f) for f in item["flags"]]
+        parts.append(f"{item['id']} {item['name']}（{'、'.join(what)}）")
     return _cut("；".join(parts))
 
 
@@ -67,7 +67,7 @@ def completeness_rows(report: CompletenessReport) -> Table:
         "公开时限无法识别",
         "公开依据未引用文件",
         "公开主体空白或笼统",
-        "缺要素或有质量问题的事项",
+        "缺要素的事项（缺少的要素）",
         "标准指引事项数",
         "已覆盖",
         "已说明不适用（豁免）",
@@ -107,8 +107,8 @@ def completeness_rows(report: CompletenessReport) -> Table:
             row.coverage.present,
             row.coverage.waived,
             row.coverage.absent,
-            _cut("；".join(g.name for g in row.coverage.absent_items)),
-            _cut("；".join(f"{w.name}（{w.reason}）" for w in row.coverage.waived_items)),
+            _cut("；".join(g["name"] for g in row.coverage.absent_items)),
+            _cut("；".join(f"{w['name']}（{w['reason']}）" for w in row.coverage.waived_items)),
             row.published.version if row.published else "",
             row.published.published_on.isoformat() if row.published else "",
             row.published.url if row.published else "",
@@ -116,10 +116,11 @@ def completeness_rows(report: CompletenessReport) -> Table:
         ]
         for code in milestones:
             state = row.milestones.get(code)
+            done_on = state["done_on"] if state else None
             line += [
-                STATE_LABELS.get(state.state, state.state) if state else "",
-                state.days if state and state.days is not None else "",
-                state.done_on.isoformat() if state and state.done_on else "",
+                STATE_LABELS.get(state["state"], state["state"]) if state else "",
+                state["days"] if state else "",
+                done_on.isoformat() if done_on else "",
             ]
         body.append(line)
     return headers, body

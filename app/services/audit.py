@@ -108,75 +108,37 @@ def _scope_domains(scope: Scope) -> Any:
     return query
 
 
-def _base(scope: Scope, unit_codes: Sequence[str] | None) -> Any:
-    """One row per unit × domain with every count the audit needs (a subquery)."""
-    scope_units = _scope_units(scope)
+def _narrow(scope: Scope, unit_codes: Any) -> bool:
+    return scope.district is not None or scope.domain is not None or unit_codes is not None
+
+
+def _in_scope(query: Any, scope: Scope, unit_codes: Any) -> Any:
+    """Restrict a query over units ⋈ catalogues to the audited units and domains.
+
+    Each per-catalogue aggregate starts from the base tables (not from a shared CTE), so the
+    planner can drive it from the few catalogues in scope through the items' indexes for a
+    district; for every unit, the outer join in _base does the restricting instead.
+    """
+    query = query.where(units_t.c.kind.in_([k.value for k in AUDITED_KINDS]))
+    if scope.district is not None:
+        code = scope.district.code
+        query = query.where((units_t.c.code == code) | (units_t.c.parent_code == code))
+    if scope.domain is not None:
+        query = query.where(catalogues_t.c.domain_code == scope.domain.code)
     if unit_codes is not None:
-        scope_units = scope_units.where(units_t.c.code.in_(list(unit_codes)))
-    u = scope_units.cte("u")
-    d = _scope_domains(scope).cte("d")
-    cat = (
-        sa.select(
-            catalogues_t.c.id,
-            catalogues_t.c.unit_code,
-            catalogues_t.c.domain_code,
-            catalogues_t.c.applicable,
-            catalogues_t.c.not_applicable_reason,
-            catalogues_t.c.status,
-            u.c.mask,
-        )
-        .join(u, u.c.code == catalogues_t.c.unit_code)
-        .join(d, d.c.code == catalogues_t.c.domain_code)
-        .cte("cat")
+        query = query.where(units_t.c.code.in_(unit_codes))
+    return query
+
+
+def _catalogues_in_scope(*columns: Any) -> Any:
+    return sa.select(*columns).select_from(
+        units_t.join(catalogues_t, catalogues_t.c.unit_code == units_t.c.code)
     )
-    item_counts = (
-        sa.select(
-            items_t.c.catalogue_id,
-            sa.func.count().label("n_items"),
-            sa.func.sum(sa.case((items_t.c.lacking > 0, 1), else_=0)).label("n_lacking"),
-            sa.func.sum(_bit(items_t.c.flags, quality.QUALITY_MASK)).label("n_flagged"),
-            sa.func.sum(_bit(items_t.c.flags, quality.VAGUE_TIME_LIMIT)).label("n_vague"),
-            sa.func.sum(_bit(items_t.c.flags, quality.UNPARSED_TIME_LIMIT)).label("n_unparsed"),
-            sa.func.sum(_bit(items_t.c.flags, quality.BASIS_WITHOUT_DOCUMENT)).label("n_basis"),
-            sa.func.sum(_bit(items_t.c.flags, quality.GENERIC_BODY)).label("n_body"),
-        )
-        .join(cat, cat.c.id == items_t.c.catalogue_id)
-        .group_by(items_t.c.catalogue_id)
-        .subquery("ic")
-    )
-    applies = guides_t.c.level_mask.op("&")(cat.c.mask) != 0
-    # Present: an item of the catalogue has the guide item's normalised name.
-    hits = (
-        sa.select(items_t.c.catalogue_id.label("cid"), guides_t.c.id.label("gid"))
-        .join(cat, cat.c.id == items_t.c.catalogue_id)
-        .join(
-            guides_t,
-            (guides_t.c.domain_code == cat.c.domain_code)
-            & (guides_t.c.name_key == items_t.c.name_key)
-            & applies,
-        )
-        .distinct()
-        .subquery("hits")
-    )
-    present = (
-        sa.select(hits.c.cid, sa.func.count().label("n_present"))
-        .group_by(hits.c.cid)
-        .subquery("present")
-    )
-    waived = (
-        sa.select(waivers_t.c.catalogue_id, sa.func.count().label("n_waived"))
-        .join(cat, cat.c.id == waivers_t.c.catalogue_id)
-        .join(guides_t, (guides_t.c.id == waivers_t.c.guide_item_id) & applies)
-        .where(
-            ~sa.exists().where(
-                (items_t.c.catalogue_id == waivers_t.c.catalogue_id)
-                & (items_t.c.name_key == guides_t.c.name_key)
-            )
-        )
-        .group_by(waivers_t.c.catalogue_id)
-        .subquery("waived")
-    )
-    guide_totals = (
+
+
+def _guide_totals() -> Any:
+    """Per domain: how many guide items apply at 县级 and at 乡级."""
+    return (
         sa.select(
             guides_t.c.domain_code,
             sa.func.sum(_bit(guides_t.c.level_mask, quality.COUNTY)).label("county"),
@@ -185,91 +147,240 @@ def _base(scope: Scope, unit_codes: Sequence[str] | None) -> Any:
         .group_by(guides_t.c.domain_code)
         .subquery("gt")
     )
-    published = (
-        sa.select(
-            versions_t.c.catalogue_id,
-            sa.func.max(versions_t.c.number).label("version"),
-            sa.func.min(versions_t.c.published_on).label("first_published_on"),
+
+
+def _catalogue_stats(scope: Scope, unit_codes: Any) -> Any:
+    """One row per catalogue in scope with every count the audit needs (a SELECT).
+
+    Each aggregate starts from the base tables: for a district (or a page of units) the
+    planner drives it from the few catalogues in scope through the items' indexes; for every
+    unit it is one pass over a covering index, and the outer query does the restricting.
+    """
+    narrow = _narrow(scope, unit_codes)
+
+    def scoped(query: Any) -> Any:
+        if not narrow:
+            return query
+        return _in_scope(
+            query.join(units_t, units_t.c.code == catalogues_t.c.unit_code), scope, unit_codes
         )
-        .join(cat, cat.c.id == versions_t.c.catalogue_id)
-        .where(versions_t.c.published_on <= scope.as_of)
+
+    item_columns = (
+        items_t.c.catalogue_id,
+        sa.func.count().label("n_items"),
+        sa.func.sum(sa.case((items_t.c.lacking > 0, 1), else_=0)).label("n_lacking"),
+        sa.func.sum(_bit(items_t.c.flags, quality.QUALITY_MASK)).label("n_flagged"),
+        sa.func.sum(_bit(items_t.c.flags, quality.VAGUE_TIME_LIMIT)).label("n_vague"),
+        sa.func.sum(_bit(items_t.c.flags, quality.UNPARSED_TIME_LIMIT)).label("n_unparsed"),
+        sa.func.sum(_bit(items_t.c.flags, quality.BASIS_WITHOUT_DOCUMENT)).label("n_basis"),
+        sa.func.sum(_bit(items_t.c.flags, quality.GENERIC_BODY)).label("n_body"),
+    )
+    counted = sa.select(*item_columns)  # every unit: one pass over (catalogue_id, lacking, flags)
+    if narrow:
+        counted = scoped(
+            sa.select(*item_columns)
+            .select_from(catalogues_t)
+            .join(items_t, items_t.c.catalogue_id == catalogues_t.c.id)
+        )
+    item_counts = counted.group_by(items_t.c.catalogue_id).subquery("ic")
+
+    # Present: an item of the catalogue has the guide item's normalised name; counted per
+    # level, so that the unit's kind is needed only outside.
+    def present_at(level: int) -> Any:
+        at_level = guides_t.c.level_mask.op("&")(level) != 0
+        return sa.func.count(sa.distinct(sa.case((at_level, guides_t.c.id))))
+
+    present = (
+        scoped(
+            sa.select(
+                catalogues_t.c.id.label("cid"),
+                present_at(quality.COUNTY).label("n_county"),
+                present_at(quality.TOWNSHIP).label("n_township"),
+            )
+            .select_from(catalogues_t)
+            .join(items_t, items_t.c.catalogue_id == catalogues_t.c.id)
+            .join(
+                guides_t,
+                (guides_t.c.domain_code == catalogues_t.c.domain_code)
+                & (guides_t.c.name_key == items_t.c.name_key),
+            )
+        )
+        .group_by(catalogues_t.c.id)
+        .subquery("present")
+    )
+    # Waived: a waiver for a guide item of the unit's level that no item matches.
+    applies = guides_t.c.level_mask.op("&")(_unit_mask(units_t.c.kind)) != 0
+    waived = (
+        _in_scope(
+            _catalogues_in_scope(waivers_t.c.catalogue_id, sa.func.count().label("n_waived"))
+            .join(waivers_t, waivers_t.c.catalogue_id == catalogues_t.c.id)
+            .join(guides_t, (guides_t.c.id == waivers_t.c.guide_item_id) & applies)
+            .where(
+                ~sa.exists().where(
+                    (items_t.c.catalogue_id == waivers_t.c.catalogue_id)
+                    & (items_t.c.name_key == guides_t.c.name_key)
+                )
+            ),
+            scope,
+            unit_codes,
+        )
+        .group_by(waivers_t.c.catalogue_id)
+        .subquery("waived")
+    )
+    published = (
+        scoped(
+            sa.select(
+                versions_t.c.catalogue_id,
+                sa.func.max(versions_t.c.number).label("version"),
+                sa.func.min(versions_t.c.published_on).label("first_published_on"),
+            )
+            .select_from(catalogues_t)
+            .join(versions_t, versions_t.c.catalogue_id == catalogues_t.c.id)
+            .where(versions_t.c.published_on <= scope.as_of)
+        )
         .group_by(versions_t.c.catalogue_id)
         .subquery("pub")
     )
-    applicable = sa.func.coalesce(cat.c.applicable, sa.true())
-    n_items = sa.func.coalesce(item_counts.c.n_items, 0)
-    guide_total = sa.func.coalesce(
-        sa.case((u.c.mask == quality.COUNTY, guide_totals.c.county), else_=guide_totals.c.township),
-        0,
-    )
-    return (
+    query = (
         sa.select(
-            u.c.code.label("unit_code"),
-            u.c.name.label("unit_name"),
-            u.c.kind.label("unit_kind"),
-            u.c.district_code,
-            u.c.mask,
-            d.c.code.label("domain_code"),
-            d.c.name.label("domain_name"),
-            d.c.is_pilot,
-            cat.c.id.label("catalogue_id"),
-            applicable.label("applicable"),
-            cat.c.not_applicable_reason,
-            cat.c.status,
-            n_items.label("n_items"),
+            catalogues_t.c.id.label("catalogue_id"),
+            catalogues_t.c.unit_code,
+            catalogues_t.c.domain_code,
+            catalogues_t.c.applicable,
+            catalogues_t.c.not_applicable_reason,
+            catalogues_t.c.status,
+            sa.func.coalesce(item_counts.c.n_items, 0).label("n_items"),
             sa.func.coalesce(item_counts.c.n_lacking, 0).label("n_lacking"),
             sa.func.coalesce(item_counts.c.n_flagged, 0).label("n_flagged"),
             sa.func.coalesce(item_counts.c.n_vague, 0).label("n_vague"),
             sa.func.coalesce(item_counts.c.n_unparsed, 0).label("n_unparsed"),
             sa.func.coalesce(item_counts.c.n_basis, 0).label("n_basis"),
             sa.func.coalesce(item_counts.c.n_body, 0).label("n_body"),
-            guide_total.label("n_guide"),
-            sa.func.coalesce(present.c.n_present, 0).label("n_present"),
+            sa.func.coalesce(present.c.n_county, 0).label("n_county"),
+            sa.func.coalesce(present.c.n_township, 0).label("n_township"),
             sa.func.coalesce(waived.c.n_waived, 0).label("n_waived"),
             published.c.version,
             published.c.first_published_on,
         )
+        .select_from(catalogues_t)
+        .outerjoin(item_counts, item_counts.c.catalogue_id == catalogues_t.c.id)
+        .outerjoin(present, present.c.cid == catalogues_t.c.id)
+        .outerjoin(waived, waived.c.catalogue_id == catalogues_t.c.id)
+        .outerjoin(published, published.c.catalogue_id == catalogues_t.c.id)
+    )
+    if scope.domain is not None:
+        query = query.where(catalogues_t.c.domain_code == scope.domain.code)
+    return query
+
+
+def _base(scope: Scope, unit_codes: Any) -> Any:
+    """One row per unit × domain of the given units with every count the audit needs."""
+    u = _scope_units(scope).where(units_t.c.code.in_(unit_codes)).cte("u")
+    d = _scope_domains(scope).cte("d")
+    cs = _catalogue_stats(scope, unit_codes).subquery("cs")
+    gt = _guide_totals()
+    county = u.c.mask == quality.COUNTY
+    return (
+        sa.select(
+            u.c.code.label("unit_code"),
+            u.c.name.label("unit_name"),
+            u.c.kind.label("unit_kind"),
+            u.c.district_code,
+            d.c.code.label("domain_code"),
+            d.c.name.label("domain_name"),
+            d.c.is_pilot,
+            cs.c.catalogue_id,
+            sa.func.coalesce(cs.c.applicable, sa.true()).label("applicable"),
+            cs.c.not_applicable_reason,
+            cs.c.status,
+            sa.func.coalesce(cs.c.n_items, 0).label("n_items"),
+            sa.func.coalesce(cs.c.n_lacking, 0).label("n_lacking"),
+            sa.func.coalesce(cs.c.n_flagged, 0).label("n_flagged"),
+            sa.func.coalesce(cs.c.n_vague, 0).label("n_vague"),
+            sa.func.coalesce(cs.c.n_unparsed, 0).label("n_unparsed"),
+            sa.func.coalesce(cs.c.n_basis, 0).label("n_basis"),
+            sa.func.coalesce(cs.c.n_body, 0).label("n_body"),
+            sa.func.coalesce(sa.case((county, gt.c.county), else_=gt.c.township), 0).label(
+                "n_guide"
+            ),
+            sa.func.coalesce(sa.case((county, cs.c.n_county), else_=cs.c.n_township), 0).label(
+                "n_present"
+            ),
+            sa.func.coalesce(cs.c.n_waived, 0).label("n_waived"),
+            cs.c.version,
+            cs.c.first_published_on,
+        )
         .select_from(u)
         .join(d, sa.true())
-        .outerjoin(cat, (cat.c.unit_code == u.c.code) & (cat.c.domain_code == d.c.code))
-        .outerjoin(item_counts, item_counts.c.catalogue_id == cat.c.id)
-        .outerjoin(present, present.c.cid == cat.c.id)
-        .outerjoin(waived, waived.c.catalogue_id == cat.c.id)
-        .outerjoin(guide_totals, guide_totals.c.domain_code == d.c.code)
-        .outerjoin(published, published.c.catalogue_id == cat.c.id)
-        .subquery("base")
+        .outerjoin(cs, (cs.c.unit_code == u.c.code) & (cs.c.domain_code == d.c.code))
+        .outerjoin(gt, gt.c.domain_code == d.c.code)
     )
 
 
 def unit_aggregate(scope: Scope) -> Any:
     """The raw aggregate the audit needs: per unit, the numerators and denominators of every
-    score component (what bench/audit.py times against the endpoint)."""
-    base = _base(scope, None)
-    ok = base.c.applicable == sa.true()
+    score component (what bench/audit.py times against the endpoint).
 
-    def when_applicable(value: Any) -> Any:
-        return sa.func.sum(sa.case((ok, value), else_=0))
+    It reads catalogues, not unit × domain pairs: a domain without a catalogue counts as
+    applicable, missing and uncovered, so the per-unit totals are the scope's domain count
+    and guide size less what the unit's catalogues declare not applicable.
+    """
+    u = _scope_units(scope).cte("u")
+    d = _scope_domains(scope).subquery("d")
+    cs = _catalogue_stats(scope, None).subquery("cs")
+    gt = _guide_totals()
+    level = (
+        sa.select(
+            sa.func.count().label("domains"),
+            sa.func.coalesce(sa.func.sum(gt.c.county), 0).label("county"),
+            sa.func.coalesce(sa.func.sum(gt.c.township), 0).label("township"),
+        )
+        .select_from(d.outerjoin(gt, gt.c.domain_code == d.c.code))
+        .subquery("level")
+    )
+    county = u.c.mask == quality.COUNTY
+    ok = cs.c.applicable == sa.true()
+    excluded = cs.c.applicable == sa.false()
 
+    def when(condition: Any, value: Any) -> Any:
+        return sa.func.coalesce(sa.func.sum(sa.case((condition, value), else_=0)), 0)
+
+    guide_here = sa.case((county, gt.c.county), else_=gt.c.township)
+    present_here = sa.case((county, cs.c.n_county), else_=cs.c.n_township)
     return (
         sa.select(
-            base.c.unit_code,
-            base.c.unit_name,
-            base.c.unit_kind,
-            base.c.district_code,
-            sa.func.count().label("domains"),
-            when_applicable(1).label("applicable"),
-            when_applicable(sa.case((base.c.n_items > 0, 1), else_=0)).label("existing"),
-            when_applicable(sa.case((base.c.version.is_not(None), 1), else_=0)).label("published"),
-            when_applicable(base.c.n_items).label("items"),
-            when_applicable(base.c.n_lacking).label("lacking"),
-            when_applicable(base.c.n_flagged).label("flagged"),
-            when_applicable(base.c.n_guide).label("guide"),
-            when_applicable(base.c.n_present + base.c.n_waived).label("covered"),
+            u.c.code.label("unit_code"),
+            u.c.name.label("unit_name"),
+            u.c.kind.label("unit_kind"),
+            u.c.district_code,
+            sa.func.max(level.c.domains).label("domains"),
+            (sa.func.max(level.c.domains) - when(excluded, 1)).label("applicable"),
+            when(ok & (cs.c.n_items > 0), 1).label("existing"),
+            when(ok & cs.c.version.is_not(None), 1).label("published"),
+            when(ok, cs.c.n_items).label("items"),
+            when(ok, cs.c.n_lacking).label("lacking"),
+            when(ok, cs.c.n_flagged).label("flagged"),
+            (
+                sa.func.max(sa.case((county, level.c.county), else_=level.c.township))
+                - when(excluded, sa.func.coalesce(guide_here, 0))
+            ).label("guide"),
+            when(ok, present_here + cs.c.n_waived).label("covered"),
         )
-        .group_by(base.c.unit_code, base.c.unit_name, base.c.unit_kind, base.c.district_code)
-        .order_by(
-            base.c.district_code, base.c.unit_kind != UnitKind.district.value, base.c.unit_code
-        )
+        .select_from(u)
+        .join(level, sa.true())
+        .outerjoin(cs, cs.c.unit_code == u.c.code)
+        .outerjoin(gt, gt.c.domain_code == cs.c.domain_code)
+        .group_by(u.c.code, u.c.name, u.c.kind, u.c.district_code)
+    )
+
+
+def page_rows(scope: Scope, codes: Sequence[str]) -> Any:
+    """The rows (unit × domain) of a page of units, with the published version's date/URL."""
+    base = _base(scope, list(codes)).subquery("base")
+    version = versions_t.alias("pv")
+    return sa.select(base, version.c.published_on, version.c.published_url).outerjoin(
+        version,
+        (version.c.catalogue_id == base.c.catalogue_id) & (version.c.number == base.c.version),
     )
 
 
@@ -367,7 +478,7 @@ def milestone_states(
     The states come from app/services/milestones.py, the one place they are decided: two
     statements for every milestone and every unit on the page.
     """
-    states = milestones.states_for(
+    states = milestones.state_tuples(
         session,
         as_of=scope.as_of,
         district=scope.district.code if scope.district else None,
@@ -375,9 +486,9 @@ def milestone_states(
         units=unit_codes,
     )
     result: dict[tuple[str, str], dict[str, MilestoneEntry]] = defaultdict(dict)
-    for (code, unit_code, domain_code), status in states.items():
+    for (code, unit_code, domain_code), (state, days, done_on) in states.items():
         result[(unit_code, domain_code)][code] = MilestoneEntry(
-            state=status.state.value, days=status.days, done_on=status.done_on
+            state=state.value, days=days, done_on=done_on
         )
     return result
 
@@ -388,7 +499,11 @@ def milestone_states(
 def completeness(session: Session, scope: Scope, *, limit: int, offset: int) -> CompletenessReport:
     """The audit: rows for a page of units; scores and the district ranking for all of them."""
     connection = session.connection()
-    aggregate = connection.execute(unit_aggregate(scope)).all()
+    aggregate = sorted(
+        connection.execute(unit_aggregate(scope)).all(),
+        # districts by code, each before its streets and towns
+        key=lambda r: (r.district_code or "", r.unit_kind != UnitKind.district.value, r.unit_code),
+    )
     scored = [
         UnitScore(
             unit_code=row.unit_code,
@@ -406,8 +521,10 @@ def completeness(session: Session, scope: Scope, *, limit: int, offset: int) -> 
     ]
     districts = rollup(scored)
     page = scored[offset : offset + limit]
-    codes = [unit.unit_code for unit in page]
-    rows = _rows(session, scope, codes) if codes else []
+    order = {unit.unit_code: position for position, unit in enumerate(page)}
+    found = list(connection.execute(page_rows(scope, list(order)))) if page else []
+    found.sort(key=lambda r: (order[r.unit_code], r.domain_code))
+    rows = _rows(session, scope, list(order), found) if page else []
     by_unit: dict[str, list[CompletenessRow]] = defaultdict(list)
     for row in rows:
         by_unit[row.unit_code].append(row)
@@ -428,24 +545,9 @@ def completeness(session: Session, scope: Scope, *, limit: int, offset: int) -> 
     )
 
 
-def _rows(session: Session, scope: Scope, codes: list[str]) -> list[CompletenessRow]:
-    connection = session.connection()
-    base = _base(scope, codes)
-    published_version = versions_t.alias("pv")
-    rows = connection.execute(
-        sa.select(base, published_version.c.published_on, published_version.c.published_url)
-        .outerjoin(
-            published_version,
-            (published_version.c.catalogue_id == base.c.catalogue_id)
-            & (published_version.c.number == base.c.version),
-        )
-        .order_by(
-            base.c.district_code,
-            base.c.unit_kind != UnitKind.district.value,
-            base.c.unit_code,
-            base.c.domain_code,
-        )
-    ).all()
+def _rows(
+    session: Session, scope: Scope, codes: list[str], rows: list[Any]
+) -> list[CompletenessRow]:
     flagged = _flagged_items(session, scope, codes)
     guide = _guide_items(session, scope, codes)
     states = milestone_states(session, scope, codes)
@@ -502,7 +604,8 @@ def _rows(session: Session, scope: Scope, codes: list[str]) -> list[Completeness
 def _flagged_items(
     session: Session, scope: Scope, codes: list[str]
 ) -> dict[tuple[str, str], list[LackingItem]]:
-    """The items of the page's units that lack an attribute or carry a quality flag."""
+    """The items of the page's units that lack a required attribute (with their flags too);
+    items that only carry a flag are counted per flag in the row, not listed."""
     query = (
         sa.select(
             catalogues_t.c.unit_code,
@@ -513,13 +616,13 @@ def _flagged_items(
         )
         .join(catalogues_t, catalogues_t.c.id == items_t.c.catalogue_id)
         .where(catalogues_t.c.unit_code.in_(codes))
-        .where((items_t.c.lacking > 0) | (items_t.c.flags.op("&")(quality.QUALITY_MASK) != 0))
+        .where(items_t.c.lacking > 0)
         .order_by(items_t.c.catalogue_id, items_t.c.position, items_t.c.id)
     )
     if scope.domain is not None:
         query = query.where(catalogues_t.c.domain_code == scope.domain.code)
     result: dict[tuple[str, str], list[LackingItem]] = defaultdict(list)
-    for unit_code, domain_code, item_id, name, flags in session.connection().execute(query):
+    for unit_code, domain_code, item_id, name, flags in session.connection().execute(query).all():
         result[(unit_code, domain_code)].append(
             LackingItem(
                 id=item_id,
@@ -563,7 +666,7 @@ def _guide_items(
     if scope.domain is not None:
         query = query.where(guides_t.c.domain_code == scope.domain.code)
     result: dict[tuple[str, str], tuple[list[GuideGap], list[GuideWaived]]] = {}
-    for unit_code, domain_code, guide_id, name, reason in session.connection().execute(query):
+    for unit_code, domain_code, guide_id, name, reason in session.connection().execute(query).all():
         absent, waived = result.setdefault((unit_code, domain_code), ([], []))
         if reason is None:
             absent.append(GuideGap(guide_item_id=guide_id, name=name))

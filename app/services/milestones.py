@@ -192,6 +192,36 @@ StateKey = tuple[str, str, str]
 """(milestone code, unit code, domain code)"""
 
 
+StateTuple = tuple[MilestoneState, int, date | None]
+"""(state, days, done_on): a MilestoneStatus without the model, for callers with many rows"""
+
+
+def state_tuples(
+    session: Session,
+    *,
+    as_of: date,
+    district: str | None = None,
+    domain: str | None = None,
+    units: Sequence[str] | None = None,
+) -> dict[StateKey, StateTuple]:
+    """Every milestone's state for every obliged unit × domain (or only `units`): two SQL
+    statements in all; state_of decides each state."""
+    milestones = {m.code: m for m in listing(session)}
+    if not milestones:
+        return {}
+    filters = Filters(district, domain, tuple(units) if units is not None else None)
+    parts = [
+        _obligations(m, filters).add_columns(cast(literal(m.code), String).label("milestone_code"))
+        for m in milestones.values()
+    ]
+    result: dict[StateKey, StateTuple] = {}
+    for unit_code, domain_code, done_on, code in session.execute(union_all(*parts)):
+        state, days = state_of(milestones[code].due_on, done_on, as_of)
+        done = done_on if state in (MilestoneState.on_time, MilestoneState.late) else None
+        result[code, unit_code, domain_code] = (state, days, done)
+    return result
+
+
 def states_for(
     session: Session,
     *,
@@ -202,20 +232,14 @@ def states_for(
 ) -> dict[StateKey, MilestoneStatus]:
     """Every milestone's state for every obliged unit × domain (or only `units`): two SQL
     statements in all."""
-    milestones = {m.code: m for m in listing(session)}
-    if not milestones:
-        return {}
-    filters = Filters(district, domain, tuple(units) if units is not None else None)
-    parts = [
-        _obligations(m, filters).add_columns(cast(literal(m.code), String).label("milestone_code"))
-        for m in milestones.values()
-    ]
-    result: dict[StateKey, MilestoneStatus] = {}
-    for unit_code, domain_code, done_on, code in session.execute(union_all(*parts)):
-        result[code, unit_code, domain_code] = status_row(
-            milestones[code], unit_code, domain_code, done_on, as_of
+    return {
+        (code, unit_code, domain_code): MilestoneStatus(
+            unit_code=unit_code, domain_code=domain_code, state=state, days=days, done_on=done
         )
-    return result
+        for (code, unit_code, domain_code), (state, days, done) in state_tuples(
+            session, as_of=as_of, district=district, domain=domain, units=units
+        ).items()
+    }
 
 
 def listing(session: Session) -> list[Milestone]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from typing import Any
 
 from app.models.common import DRAFTABLE_ATTRIBUTES
@@ -112,11 +113,21 @@ def item_flags(values: Mapping[str, Any]) -> int:
 
 
 def flag_names(flags: int) -> list[str]:
-    return [name for bit, name in FLAG_NAMES.items() if flags & bit]
+    return list(_flag_names(flags))
 
 
 def missing_names(flags: int) -> list[str]:
-    return [name for name, bit in MISSING_BITS.items() if flags & bit]
+    return list(_missing_names(flags))
+
+
+@lru_cache(maxsize=4096)
+def _flag_names(flags: int) -> tuple[str, ...]:
+    return tuple(name for bit, name in FLAG_NAMES.items() if flags & bit)
+
+
+@lru_cache(maxsize=4096)
+def _missing_names(flags: int) -> tuple[str, ...]:
+    return tuple(name for name, bit in MISSING_BITS.items() if flags & bit)
 
 
 def level_mask(levels: Iterable[str]) -> int:
