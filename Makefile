@@ -44,7 +44,7 @@ fuzz: $(STAMP)
 	FUZZ_EXAMPLES=300 $(BIN)/pytest -q tests/test_fuzz.py
 
 bench: $(STAMP)
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench --write
 
 clean:
 	rm -rf $(VENV) gkml.sqlite3*

@@ -20,6 +20,11 @@ class Settings(BaseSettings):
     max_upload_bytes: int = 10_000_000
     max_import_rows: int = 20_000
     sql_echo: bool = False
+    # Published renderings are kept in memory per process, at most this many megabytes.
+    published_cache_mb: int = 256
+    # How long a process trusts its answer to "which version is the latest"; a publish in
+    # the same process is visible at once, one in another worker after at most this long.
+    published_lookup_ttl: float = 1.0
 
 
 @lru_cache

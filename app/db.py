@@ -1,10 +1,11 @@
 """The engine, the per-request session and the one place a request's transaction commits."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from functools import lru_cache
 from typing import Annotated, Any
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
@@ -58,3 +59,20 @@ def get_session() -> Iterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+SessionFactory = Callable[[], AbstractContextManager[Session]]
+
+
+async def get_session_factory(request: Request) -> SessionFactory:
+    """A session opened only when needed, for async routes that mostly answer from memory.
+
+    SessionDep would cost every request two thread-pool hops even when no query runs. This
+    opens the same session as get_session (the same commit rule, and any override of it
+    that tests install) only when the caller enters it, typically in a worker thread.
+    """
+    provider = request.app.dependency_overrides.get(get_session, get_session)
+    return contextmanager(provider)
+
+
+SessionFactoryDep = Annotated[SessionFactory, Depends(get_session_factory)]

@@ -15,6 +15,10 @@ class AppError(Exception):
         super().__init__(message)
         self.message = message
 
+    def content(self) -> dict[str, Any]:
+        """The JSON body: {"detail": message}, unless the error carries a richer answer."""
+        return {"detail": self.message}
+
 
 class Unauthorized(AppError):
     status_code = 401
@@ -61,7 +65,7 @@ def invalid(loc: tuple[str | int, ...], msg: str, kind: str) -> RequestValidatio
 def render_app_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AppError)
     headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
-    return JSONResponse({"detail": exc.message}, status_code=exc.status_code, headers=headers)
+    return JSONResponse(exc.content(), status_code=exc.status_code, headers=headers)
 
 
 def render_stale_data(_request: Request, _exc: Exception) -> JSONResponse:

@@ -8,6 +8,8 @@ from fastapi.routing import APIRoute
 
 from app.api import api_router
 from app.api.health import router as health_router
+from app.api.public import PublicEdge
+from app.api.uploads import MULTIPART_SLACK
 from app.config import get_settings
 from app.errors import HANDLERS
 from app.limits import BodyLimit
@@ -39,9 +41,13 @@ def create_app() -> FastAPI:
     app.include_router(health_router)
     app.include_router(api_router)
     settings = get_settings()
+    # A coarse guard for every body; the import route caps the file itself precisely.
     app.add_middleware(
-        BodyLimit, default=settings.max_body_bytes, uploads=settings.max_upload_bytes
+        BodyLimit,
+        default=settings.max_body_bytes,
+        uploads=settings.max_upload_bytes + MULTIPART_SLACK,
     )
+    app.add_middleware(PublicEdge)  # outermost: published bytes skip the routing
     return app
 
 

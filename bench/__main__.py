@@ -1,18 +1,38 @@
-"""`python -m bench [name ...]`: run the benchmarks, print their tables.
+"""`python -m bench [name ...] [--write]`: run the benchmarks, print their tables.
 
-Each benchmark is a module here with `main() -> str` returning a Markdown section; the
-sections are printed and, with --write, stored in docs/benchmarks.md with the command.
+Each benchmark is a module here with `main() -> str` returning a Markdown section that
+starts with a `## ` heading; with --write that section replaces the one of the same
+heading in docs/benchmarks.md (or is appended), stamped with when, where and the command.
 """
 
 import argparse
 import importlib
 import platform
+import re
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-BENCHMARKS: tuple[str, ...] = ("audit",)
+BENCHMARKS: tuple[str, ...] = ("importing", "publish", "audit")
 DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
+
+
+def stamp(section: str, command: str) -> str:
+    heading, _, body = section.strip().partition("\n")
+    line = (
+        f"Run: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.node()} "
+        f"({platform.machine()}, Python {platform.python_version()}), made by `{command}`."
+    )
+    body = re.sub(r"^\s*Run: .*\n", "", body.lstrip("\n"))
+    return f"{heading}\n\n{line}\n\n{body.strip()}\n"
+
+
+def replace_section(doc: str, section: str) -> str:
+    heading = section.partition("\n")[0]
+    pattern = re.compile(rf"^{re.escape(heading)}\n.*?(?=^## |\Z)", re.M | re.S)
+    if pattern.search(doc):
+        return pattern.sub(lambda _: section + "\n", doc, count=1)
+    return doc.rstrip("\n") + "\n\n" + section
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,22 +40,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("names", nargs="*", help=f"some of {', '.join(BENCHMARKS)}")
     parser.add_argument("--write", action="store_true", help="update docs/benchmarks.md")
     args = parser.parse_args(argv)
-    names = args.names or list(BENCHMARKS)
-    sections = []
-    for name in names:
+    for name in args.names or BENCHMARKS:
         module = importlib.import_module(f"bench.{name}")
         section: str = module.main()
         print(section, flush=True)
-        sections.append(section)
-    if args.write:
-        command = "python -m bench " + " ".join(argv if argv is not None else sys.argv[1:])
-        header = (
-            "# Benchmarks\n\nLatest run: "
-            f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.node()} "
-            f"({platform.machine()}, Python {platform.python_version()}), made by "
-            f"`{command.strip()}` (`make bench` runs them all).\n\n"
-        )
-        DOC.write_text(header + "\n\n".join(sections) + "\n", encoding="utf-8")
+        if args.write:
+            doc = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n"
+            command = f"python -m bench {name} --write"
+            DOC.write_text(replace_section(doc, stamp(section, command)), encoding="utf-8")
     return 0
 
 

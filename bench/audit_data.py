@@ -141,6 +141,7 @@ VERSION_COLUMNS = (
     "item_count",
     "first_level_count",
     "items",
+    "feed_seq",
 )
 WAIVER_COLUMNS = ("catalogue_id", "guide_item_id", "reason", "created_at")
 
@@ -260,6 +261,7 @@ class Generator:
                             count,
                             len(first_levels),
                             "[]",
+                            catalogue_id,  # feed_seq: unique, one version per catalogue
                         )
                     )
                 if guide and rng.random() < 0.02:

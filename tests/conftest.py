@@ -16,6 +16,7 @@ from sqlmodel import Session, SQLModel
 from app.config import ROOT
 from app.db import get_session, make_engine
 from app.main import app as application
+from app.services import publication
 from seed import load
 
 REFERENCE_TABLES = {"domains", "units", "milestones", "guide_items", "alembic_version"}
@@ -78,6 +79,7 @@ def client(session: Session) -> Iterator[TestClient]:
         request.commit()
 
     application.dependency_overrides[get_session] = test_session
+    publication.clear_caches()  # versions remembered by id would outlive the rollback
     with TestClient(application) as client:
         yield client
     application.dependency_overrides.clear()

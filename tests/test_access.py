@@ -53,6 +53,11 @@ ACCESS: dict[str, str] = {
     "read_calendar": "public",
     "load_calendar": "auditor",
     "correct_catalogue_dates": "auditor",
+    "import_catalogue": "writer",
+    "catalogue_from_guide": "writer",
+    "read_published_catalogues": "public",
+    "read_published_catalogue": "public",
+    "list_published_changes": "public",
 }
 
 ALLOWED: dict[str, set[str]] = {

@@ -91,3 +91,26 @@ def test_wrong_types_in_query_and_path_are_422(client: TestClient, editor: dict[
     assert too_big.status_code == 422
     assert client.get("/api/v1/units", params={"kind": "province"}).status_code == 422
     assert client.get("/api/v1/units", params={"limit": "-1"}).status_code == 422
+
+
+def test_integers_beyond_the_database_range_are_422(client: TestClient, session: Session) -> None:
+    """Found by fuzzing on PostgreSQL: 2**31 reached the driver and failed with a 500."""
+    huge = 2**31
+    public = "/api/v1/public/units/350206/catalogues/01"
+    assert client.get(public, params={"version": huge}).status_code == 422
+    assert client.get("/api/v1/units", params={"offset": huge}).status_code == 422
+    auditor = token(session, "auditor")
+    assert client.get(f"/api/v1/opinions/{huge}", headers=auditor).status_code == 422
+
+
+def test_every_integer_parameter_is_bounded(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    unbounded = [
+        f"{method} {path} {parameter['name']}"
+        for path, methods in spec["paths"].items()
+        for method, operation in methods.items()
+        for parameter in operation.get("parameters", [])
+        for schema in [parameter["schema"], *parameter["schema"].get("anyOf", [])]
+        if schema.get("type") == "integer" and "maximum" not in schema
+    ]
+    assert unbounded == []

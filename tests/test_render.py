@@ -368,8 +368,9 @@ def test_html_header_spans_and_first_level_rowspan() -> None:
     assert '<th scope="col" rowspan="2">序号</th>' in page
     assert '<th scope="col" colspan="2">公开事项</th>' in page
     assert '<th scope="col" colspan="3">公开层级</th>' in page
-    assert '<td class="first" rowspan="2">公共服务</td>' in page
-    assert '<td class="first">规划编制</td>' in page
+    assert '<td class="first" data-label="一级事项" rowspan="2">公共服务</td>' in page
+    assert 'data-label="公开对象：全社会"' in page  # phones show each value under its name
+    assert '<td class="first" data-label="一级事项">规划编制</td>' in page
     assert page.count('class="first"') == 2
     assert "■其他：村民微信群" in page
     assert '<span class="off">□政府公报</span>' in page

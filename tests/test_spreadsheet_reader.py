@@ -490,3 +490,24 @@ def test_first_level_merged_over_the_name_column_is_an_item_without_second_level
     rows: list[Row] = [["一级事项", "二级事项", "公开内容"], ["征地管理政策", None, "内容"]]
     result = read_table("d.xlsx", xlsx(rows, ["A2:B2"]))
     assert [(i.first_level, i.name) for i in result.items] == [("征地管理政策", "征地管理政策")]
+
+
+def test_a_merged_range_far_below_the_data_is_clipped_not_expanded() -> None:
+    """Merged ranges come from the sheet XML (read-only load); one reaching a million rows
+    down must not make a million grid rows."""
+    rows: list[Row] = [["一级事项", "二级事项", "公开内容"], ["甲", "乙", "丙"], ["", "丁", "戊"]]
+    buffer = io.BytesIO()
+    # openpyxl would build a million cells to write such a range: edit the XML instead
+    with (
+        zipfile.ZipFile(io.BytesIO(xlsx(rows, ["A2:A3"]))) as source,
+        zipfile.ZipFile(buffer, "w") as target,
+    ):
+        for info in source.infolist():
+            content = source.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                assert b'ref="A2:A3"' in content
+                content = content.replace(b'ref="A2:A3"', b'ref="A2:A1048576"')
+            target.writestr(info, content)
+    result = read_table("m.xlsx", buffer.getvalue())
+    assert [(i.first_level, i.name) for i in result.items] == [("甲", "乙"), ("甲", "丁")]
+    assert result.rows == 2

@@ -6,9 +6,11 @@ from app.api import (
     audit,
     calendar,
     catalogues,
+    imports,
     items,
     milestones,
     opinions,
+    public,
     reference,
     time_limits,
     waivers,
@@ -24,3 +26,5 @@ api_router.include_router(milestones.router)
 api_router.include_router(opinions.router)
 api_router.include_router(time_limits.router)
 api_router.include_router(calendar.router)
+api_router.include_router(imports.router)
+api_router.include_router(public.router)

@@ -1,6 +1,6 @@
 """A unit's catalogues: read, applicability, compile, publish, history."""
 
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 
@@ -21,7 +21,7 @@ from app.models.catalogue import (
 from app.models.common import Page
 from app.models.history import ChangePublic
 from app.models.item import Item, ItemCreate, ItemPublic
-from app.services import catalogues, history, items
+from app.services import catalogues, history, items, publication, views
 
 router = APIRouter(tags=["catalogues"])
 CATALOGUE = "/units/{unit_code}/catalogues/{domain_code}"
@@ -35,12 +35,38 @@ def list_catalogues(unit: ReadableUnit, session: SessionDep) -> list[CatalogueSu
     return catalogues.summaries(session, unit)
 
 
-@router.get(CATALOGUE, response_model=CataloguePublic, responses=AUTHED)
+CATALOGUE_FILES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "the catalogue as JSON, or with `format` the standard table",
+        "content": {
+            media_type.split(";")[0]: {"schema": {"type": "string"}}
+            for media_type in views.MEDIA_TYPES.values()
+        },
+    }
+}
+
+
+@router.get(CATALOGUE, response_model=CataloguePublic, responses=AUTHED | CATALOGUE_FILES)
 def read_catalogue(
-    catalogue: ReadableCatalogue, response: Response, session: SessionDep
-) -> CataloguePublic:
-    response.headers["ETag"] = catalogues.etag(catalogue)
-    return catalogues.to_public(session, catalogue)
+    catalogue: ReadableCatalogue,
+    response: Response,
+    session: SessionDep,
+    format: Annotated[
+        Literal["json", "xlsx", "csv", "html"],
+        Query(description="json, or the working copy as the standard table to edit and import"),
+    ] = "json",
+) -> CataloguePublic | Response:
+    """The working copy; `format=xlsx|csv` is the standard table an office can edit in
+    Excel and import again, `format=html` the same table as a page."""
+    if format == "json":
+        response.headers["ETag"] = catalogues.etag(catalogue)
+        return catalogues.to_public(session, catalogue)
+    rendered = views.render(views.catalogue_view(session, catalogue), format)
+    return Response(
+        rendered.content,
+        media_type=rendered.media_type,
+        headers={"Content-Disposition": rendered.disposition},
+    )
 
 
 @router.put(
@@ -122,6 +148,7 @@ def publish_catalogue(
         version=version.number,
         published_on=version.published_on,
         published_url=version.published_url,
+        href=publication.href(version.unit_code, version.domain_code, version.number),
     )
 
 

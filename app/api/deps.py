@@ -132,7 +132,7 @@ def get_milestone(code: str, session: SessionDep) -> Milestone:
 MilestoneDep = Annotated[Milestone, Depends(get_milestone)]
 
 
-def readable_opinion(opinion_id: int, principal: AnyPrincipal, session: SessionDep) -> Opinion:
+def readable_opinion(opinion_id: RowId, principal: AnyPrincipal, session: SessionDep) -> Opinion:
     row = session.exec(
         select(Opinion, Unit)
         .join(Unit, Unit.code == Opinion.issuer_unit_code)  # type: ignore[arg-type]
@@ -205,7 +205,7 @@ class OffsetParams:
 
 def offset_params(
     limit: Annotated[int, Query(ge=1, le=1000, description="at most 1,000")] = 1000,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> OffsetParams:
     return OffsetParams(limit=limit, offset=offset)
 

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from sqlmodel import col, select
 
-from app.api.deps import DomainDep, UnitDep, link_next
+from app.api.deps import MAX_ID, DomainDep, UnitDep, link_next
 from app.api.responses import CONFLICT, FORBIDDEN, NOT_FOUND, UNAUTHORIZED
 from app.auth import Admin, Auditor
 from app.db import SessionDep
@@ -75,7 +75,7 @@ def list_units(
     parent_code: Annotated[str | None, Query(max_length=32)] = None,
     kind: UnitKind | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> list[Unit]:
     """Units by code; a full page carries a `Link: <…>; rel="next"` header."""
     query = select(Unit)

@@ -54,6 +54,9 @@ class CatalogueVersion(SQLModel, table=True):
     published_at: datetime = Field(default_factory=utcnow)
     item_count: int = 0
     first_level_count: int = Field(default=0, description="distinct 一级事项 names")
+    # 发布序号: gap-free and in commit order (publishes are serialised), so the change
+    # feed's cursor "after feed_seq N" never skips a publish that commits late.
+    feed_seq: int = Field(unique=True, index=True)
     items: list[dict[str, Any]] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )
@@ -137,3 +140,4 @@ class PublishResult(SQLModel):
     version: int
     published_on: date
     published_url: str
+    href: str = Field(description="this version's public address (no token needed)")

@@ -552,6 +552,7 @@ class HtmlCell:
 
     lines: tuple[str, ...]
     kind: str
+    label: str
     rowspan: int = 1
 
 
@@ -562,8 +563,21 @@ def _link(url: str | None) -> str | None:
     return None
 
 
+def _cell_labels(levels: Sequence[str]) -> list[str]:
+    """Each column's name as a phone shows it above the value (公开对象：全社会 for ticks)."""
+    groups = dict(GROUP_HEADERS)
+    groups["公开层级"] = tuple(levels)
+    return [
+        next((f"{group}：{leaf}" for group, members in groups.items() if leaf in members), leaf)
+        if leaf not in ("一级事项", "二级事项")
+        else leaf
+        for leaf in leaf_columns(levels)
+    ]
+
+
 def _html_rows(view: CatalogueView) -> list[list[HtmlCell]]:
     kinds = ("number", "first", "name", *("text",) * (len(TEXT_COLUMNS) - 1), "channels")
+    labels = _cell_labels(level_columns(view))
     rows: list[list[HtmlCell]] = []
     for table_row in table_rows(view):
         cells: list[HtmlCell] = []
@@ -571,9 +585,10 @@ def _html_rows(view: CatalogueView) -> list[list[HtmlCell]]:
             lines = tuple(text.split("\n")) if text else ()
             if index == 1:
                 if table_row.group_rows:  # continuing rows are covered by the rowspan
-                    cells.append(HtmlCell(lines, "first", table_row.group_rows))
+                    cells.append(HtmlCell(lines, "first", labels[index], table_row.group_rows))
                 continue
-            cells.append(HtmlCell(lines, kinds[index] if index < len(kinds) else "tick"))
+            kind = kinds[index] if index < len(kinds) else "tick"
+            cells.append(HtmlCell(lines, kind, labels[index]))
         rows.append(cells)
     return rows
 

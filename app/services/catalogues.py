@@ -1,5 +1,7 @@
 """标准目录 / catalogues: exist on first use; applicability, compile and publish."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
@@ -8,7 +10,7 @@ from sqlalchemy import case, func
 from sqlmodel import Session, col, select
 
 from app.auth import Principal
-from app.errors import Conflict
+from app.errors import Conflict, invalid
 from app.models.catalogue import (
     Catalogue,
     CataloguePublic,
@@ -19,7 +21,7 @@ from app.models.common import Status, utcnow
 from app.models.domain import Domain
 from app.models.item import Item, ItemPublic
 from app.models.unit import Unit
-from app.services import history
+from app.services import history, publication
 from app.services import items as item_service
 
 
@@ -54,6 +56,32 @@ def lock(session: Session, catalogue: Catalogue) -> None:
     """Serialise writers of one catalogue (PostgreSQL row lock; SQLite's BEGIN IMMEDIATE)."""
     ensure(session, catalogue)
     session.refresh(catalogue, with_for_update=True)
+
+
+@contextmanager
+def changing(
+    session: Session, catalogue: Catalogue, *, action: str, actor: Principal
+) -> Iterator[None]:
+    """Lock the catalogue, let the caller change it, then save and log before → after.
+
+    A rule the caller raises inside the block leaves nothing recorded (the request's
+    transaction rolls back)."""
+    lock(session, catalogue)
+    before = snapshot(catalogue)
+    yield
+    catalogue.updated_at = utcnow()
+    session.add(catalogue)
+    session.flush()
+    history.record(
+        session,
+        actor,
+        action=action,
+        entity="catalogue",
+        entity_id=catalogue.id,
+        catalogue=catalogue,
+        before=before,
+        after=snapshot(catalogue),
+    )
 
 
 def snapshot(catalogue: Catalogue) -> dict[str, Any]:
@@ -128,36 +156,18 @@ def set_applicability(
     reason: str | None,
     actor: Principal,
 ) -> Catalogue:
-    lock(session, catalogue)
-    before = snapshot(catalogue)
-    catalogue.applicable = applicable
-    catalogue.not_applicable_reason = None if applicable else reason
-    catalogue.updated_at = utcnow()
-    session.add(catalogue)
-    session.flush()
-    history.record(
-        session,
-        actor,
-        action="applicability",
-        entity="catalogue",
-        entity_id=catalogue.id,
-        catalogue=catalogue,
-        before=before,
-        after=snapshot(catalogue),
-    )
+    with changing(session, catalogue, action="applicability", actor=actor):
+        catalogue.applicable = applicable
+        catalogue.not_applicable_reason = None if applicable else reason
     return catalogue
 
 
 def _not_in_future(field: str, day: date) -> None:
     if day > date.today():
-        raise RequestValidationError(
-            [
-                {
-                    "loc": ("body", field),
-                    "msg": f"{field} 不能晚于今天 / {field} cannot be in the future",
-                    "type": "date_in_future",
-                }
-            ]
+        raise invalid(
+            ("body", field),
+            f"{field} 不能晚于今天 / {field} cannot be in the future",
+            "date_in_future",
         )
 
 
@@ -166,15 +176,7 @@ def _require_complete(session: Session, catalogue: Catalogue, verb: str) -> list
         raise Conflict(f"该领域已声明不适用，不能{verb} / the domain is declared not applicable")
     rows = item_service.ordered(session, catalogue.id) if catalogue.id else []
     if not rows:
-        raise RequestValidationError(
-            [
-                {
-                    "loc": ("body",),
-                    "msg": "目录没有任何事项 / the catalogue has no items",
-                    "type": "catalogue_empty",
-                }
-            ]
-        )
+        raise invalid(("body",), "目录没有任何事项 / the catalogue has no items", "catalogue_empty")
     lacking = [item for item in rows if item.lacking]
     if lacking:
         raise RequestValidationError(
@@ -197,25 +199,11 @@ def _require_complete(session: Session, catalogue: Catalogue, verb: str) -> list
 def compile(session: Session, catalogue: Catalogue, *, on: date, actor: Principal) -> Catalogue:
     """编制完成: the working copy is complete and ready to publish."""
     _not_in_future("compiled_on", on)
-    lock(session, catalogue)
-    _require_complete(session, catalogue, "编制")
-    before = snapshot(catalogue)
-    catalogue.status = Status.compiled
-    catalogue.compiled_on = on
-    catalogue.first_compiled_on = catalogue.first_compiled_on or on
-    catalogue.updated_at = utcnow()
-    session.add(catalogue)
-    session.flush()
-    history.record(
-        session,
-        actor,
-        action="compile",
-        entity="catalogue",
-        entity_id=catalogue.id,
-        catalogue=catalogue,
-        before=before,
-        after=snapshot(catalogue),
-    )
+    with changing(session, catalogue, action="compile", actor=actor):
+        _require_complete(session, catalogue, "编制")
+        catalogue.status = Status.compiled
+        catalogue.compiled_on = on
+        catalogue.first_compiled_on = catalogue.first_compiled_on or on
     return catalogue
 
 
@@ -224,56 +212,41 @@ def publish(
 ) -> CatalogueVersion:
     """发布: freeze the working copy, complete and compiled once, as the next version."""
     _not_in_future("published_on", on)
-    lock(session, catalogue)
-    # The first publish needs a compile; a revised catalogue is republished as it stands,
-    # re-checked for completeness under the same lock, so a busy office is never starved.
-    if catalogue.first_compiled_on is None:
-        raise Conflict(
-            "目录尚未编制完成，不能发布 / a catalogue must be compiled before its first publish"
+    with changing(session, catalogue, action="publish", actor=actor):
+        # The first publish needs a compile; a revised catalogue is republished as it stands,
+        # re-checked for completeness under the same lock, so a busy office is never starved.
+        if catalogue.first_compiled_on is None:
+            raise Conflict(
+                "目录尚未编制完成，不能发布 / a catalogue must be compiled before its first publish"
+            )
+        if catalogue.compiled_on and on < catalogue.compiled_on:
+            raise invalid(
+                ("body", "published_on"),
+                "发布日期不能早于编制日期 / published_on cannot precede compiled_on",
+                "date_order",
+            )
+        rows = _require_complete(session, catalogue, "发布")
+        catalogue.version += 1
+        catalogue.status = Status.published
+        catalogue.published_on = on
+        catalogue.published_url = url
+        catalogue.first_published_on = catalogue.first_published_on or on
+        assert catalogue.id is not None
+        version = CatalogueVersion(
+            catalogue_id=catalogue.id,
+            unit_code=catalogue.unit_code,
+            domain_code=catalogue.domain_code,
+            number=catalogue.version,
+            published_on=on,
+            published_url=url,
+            item_count=len(rows),
+            first_level_count=len({item.first_level for item in rows}),
+            items=[item_service.snapshot(item) for item in rows],
+            feed_seq=publication.next_feed_seq(session),  # takes the feed lock until commit
         )
-    if catalogue.compiled_on and on < catalogue.compiled_on:
-        raise RequestValidationError(
-            [
-                {
-                    "loc": ("body", "published_on"),
-                    "msg": "发布日期不能早于编制日期 / published_on cannot precede compiled_on",
-                    "type": "date_order",
-                }
-            ]
-        )
-    rows = _require_complete(session, catalogue, "发布")
-    before = snapshot(catalogue)
-    catalogue.version += 1
-    catalogue.status = Status.published
-    catalogue.published_on = on
-    catalogue.published_url = url
-    catalogue.first_published_on = catalogue.first_published_on or on
-    catalogue.updated_at = utcnow()
-    session.add(catalogue)
-    assert catalogue.id is not None
-    version = CatalogueVersion(
-        catalogue_id=catalogue.id,
-        unit_code=catalogue.unit_code,
-        domain_code=catalogue.domain_code,
-        number=catalogue.version,
-        published_on=on,
-        published_url=url,
-        item_count=len(rows),
-        first_level_count=len({item.first_level for item in rows}),
-        items=[item_service.snapshot(item) for item in rows],
-    )
-    session.add(version)
-    session.flush()
-    history.record(
-        session,
-        actor,
-        action="publish",
-        entity="catalogue",
-        entity_id=catalogue.id,
-        catalogue=catalogue,
-        before=before,
-        after=snapshot(catalogue),
-    )
+        session.add(version)
+        session.flush()
+        publication.announce(session, version)
     return version
 
 
@@ -299,44 +272,26 @@ def correct_dates(
                 f"{field} 尚未记录，无从更正 / {field} was never recorded; nothing to correct"
             )
         _not_in_future(field, new)
-    lock(session, catalogue)
-    before = snapshot(catalogue)
-    if first_compiled_on is not None:
-        if catalogue.compiled_on == catalogue.first_compiled_on:
-            catalogue.compiled_on = first_compiled_on
-        catalogue.first_compiled_on = first_compiled_on
-    if first_published_on is not None:
-        if catalogue.published_on == catalogue.first_published_on:
-            catalogue.published_on = first_published_on
-        catalogue.first_published_on = first_published_on
-    if (
-        catalogue.first_compiled_on
-        and catalogue.first_published_on
-        and catalogue.first_published_on < catalogue.first_compiled_on
-    ):
-        raise RequestValidationError(
-            [
-                {
-                    "loc": ("body", "first_published_on"),
-                    "msg": (
-                        "首次发布日期不能早于首次编制日期 / first_published_on cannot precede "
-                        "first_compiled_on"
-                    ),
-                    "type": "date_order",
-                }
-            ]
-        )
-    catalogue.updated_at = utcnow()
-    session.add(catalogue)
-    session.flush()
-    history.record(
-        session,
-        actor,
-        action="correct_dates",
-        entity="catalogue",
-        entity_id=catalogue.id,
-        catalogue=catalogue,
-        before=before,
-        after=snapshot(catalogue),
-    )
+    with changing(session, catalogue, action="correct_dates", actor=actor):
+        if first_compiled_on is not None:
+            if catalogue.compiled_on == catalogue.first_compiled_on:
+                catalogue.compiled_on = first_compiled_on
+            catalogue.first_compiled_on = first_compiled_on
+        if first_published_on is not None:
+            if catalogue.published_on == catalogue.first_published_on:
+                catalogue.published_on = first_published_on
+            catalogue.first_published_on = first_published_on
+        if (
+            catalogue.first_compiled_on
+            and catalogue.first_published_on
+            and catalogue.first_published_on < catalogue.first_compiled_on
+        ):
+            raise invalid(
+                ("body", "first_published_on"),
+                (
+                    "首次发布日期不能早于首次编制日期 / first_published_on cannot precede "
+                    "first_compiled_on"
+                ),
+                "date_order",
+            )
     return catalogue

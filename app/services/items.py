@@ -45,7 +45,7 @@ def ordered(session: Session, catalogue_id: int) -> list[Item]:
     )
 
 
-def _touch_catalogue(catalogue: Catalogue) -> None:
+def reopen(catalogue: Catalogue) -> None:
     """Any edit reopens the working copy: it must be compiled (and published) again.
 
     Callers hold the catalogue's row lock (catalogues.lock), so bumping its revision
@@ -56,8 +56,18 @@ def _touch_catalogue(catalogue: Catalogue) -> None:
 
 
 def _refresh_flags(item: Item) -> None:
+    """The stored columns derived from an item's values (the audit counts `lacking`)."""
     item.lacking = len(missing_attributes(item.model_dump(include=set(DRAFTABLE_ATTRIBUTES))))
     quality.refresh_item(item)
+
+
+def build(catalogue_id: int, data: ItemCreate, *, position: int) -> Item:
+    """A new, unsaved item with its stored flags: the one way an Item row is made."""
+    item = Item(
+        **data.model_dump(exclude={"position"}), catalogue_id=catalogue_id, position=position
+    )
+    _refresh_flags(item)
+    return item
 
 
 def create(session: Session, catalogue: Catalogue, data: ItemCreate, *, actor: Principal) -> Item:
@@ -71,11 +81,9 @@ def create(session: Session, catalogue: Catalogue, data: ItemCreate, *, actor: P
             f"一个目录最多 {MAX_ITEMS_PER_CATALOGUE} 个事项 / a catalogue holds at most "
             f"{MAX_ITEMS_PER_CATALOGUE} items"
         )
-    values = data.model_dump(exclude={"position"})
-    item = Item(**values, catalogue_id=catalogue.id, position=data.position or (last or 0) + 1)
-    _refresh_flags(item)
+    item = build(catalogue.id, data, position=data.position or (last or 0) + 1)
     session.add(item)
-    _touch_catalogue(catalogue)
+    reopen(catalogue)
     session.add(catalogue)
     session.flush()
     history.record(
@@ -107,7 +115,7 @@ def update(
     session.add(item)
     after = snapshot(item)
     if after != before:
-        _touch_catalogue(catalogue)
+        reopen(catalogue)
         session.add(catalogue)
         history.record(
             session,
@@ -127,7 +135,7 @@ def delete(session: Session, catalogue: Catalogue, item: Item, *, actor: Princip
     catalogues.lock(session, catalogue)
     before = snapshot(item)
     session.delete(item)
-    _touch_catalogue(catalogue)
+    reopen(catalogue)
     session.add(catalogue)
     history.record(
         session,

@@ -2,7 +2,7 @@
 catalogue_versions.first_level_count, and the audit's covering indexes
 
 Revision ID: 0004
-Revises: 0003
+Revises: 0005
 Create Date: 2026-11-23 02:39:19.214537
 
 """
@@ -16,7 +16,7 @@ from app.models.common import DRAFTABLE_ATTRIBUTES
 from app.services import quality
 
 revision: str = '0004'
-down_revision: str | None = '0003'
+down_revision: str | None = '0005'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,351 @@
+"""Published catalogues for website teams: no token, CORS, ETag / 304, bytes made once.
+
+The catalogue routes are `async def` and usually answer without touching the database
+or a worker thread: see app/services/publication.py for what is cached and for how long.
+"""
+
+from email.utils import parsedate_to_datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.api.deps import MAX_ID
+from app.api.responses import NOT_FOUND
+from app.db import SessionDep, SessionFactoryDep
+from app.errors import NotFound
+from app.models.publication import (
+    ChangeFeed,
+    PublishedCatalogue,
+    PublishedChange,
+    PublishedUnit,
+)
+from app.services import publication
+from app.services.publication import Format, Rendering, VersionRef
+
+router = APIRouter(prefix="/public", tags=["public"])
+
+LATEST_CACHE = "public, max-age=60"
+PINNED_CACHE = "public, max-age=31536000, immutable"
+# The page has no scripts and no external assets; nothing else may load.
+PAGE_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+    "base-uri 'none'; form-action 'none'"
+)
+NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
+    304: {"description": "not modified (If-None-Match or If-Modified-Since)"}
+}
+FILES: dict[str, dict[str, Any]] = {
+    "text/html": {"schema": {"type": "string"}},
+    "text/csv": {"schema": {"type": "string"}},
+    publication.MEDIA_TYPES[Format.xlsx]: {"schema": {"type": "string", "format": "binary"}},
+}
+
+IfNoneMatch = Annotated[str | None, Header()]
+IfModifiedSince = Annotated[str | None, Header()]
+
+
+def etag_matches(if_none_match: str, current: str) -> bool:
+    """If-None-Match uses the weak comparison: W/ is ignored, `*` matches anything."""
+    for candidate in if_none_match.split(","):
+        tag = candidate.strip()
+        if tag == "*" or tag.removeprefix("W/") == current:
+            return True
+    return False
+
+
+def not_modified(
+    if_none_match: str | None, if_modified_since: str | None, etag: str, last_modified: str | None
+) -> bool:
+    """RFC 9110 §13.2.2: If-None-Match decides when present; else If-Modified-Since."""
+    if if_none_match is not None:
+        return etag_matches(if_none_match, etag)
+    if if_modified_since is None or last_modified is None:
+        return False
+    try:
+        since = parsedate_to_datetime(if_modified_since)
+    except (TypeError, ValueError, IndexError):
+        return False  # an unreadable date is ignored, as the RFC says
+    if since.tzinfo is None:
+        return False
+    return parsedate_to_datetime(last_modified) <= since
+
+
+def unchanged_headers(
+    etag: str, last_modified: str | None, cache_control: str
+) -> list[tuple[str, str]]:
+    headers = [("etag", etag), ("cache-control", cache_control)]
+    if last_modified:
+        headers.append(("last-modified", last_modified))
+    return headers
+
+
+def body_headers(rendering: Rendering, cache_control: str) -> list[tuple[str, str]]:
+    """Everything but content-type and content-length, which the caller sets."""
+    headers = [
+        *unchanged_headers(rendering.etag, rendering.last_modified, cache_control),
+        ("x-content-type-options", "nosniff"),
+    ]
+    if rendering.media_type.startswith("text/html"):
+        headers.append(("content-security-policy", PAGE_POLICY))
+        headers.append(("referrer-policy", "no-referrer"))
+    if rendering.filename is not None:
+        headers.append(("content-disposition", publication.content_disposition(rendering.filename)))
+    return headers
+
+
+def unchanged(etag: str, last_modified: str | None, cache_control: str) -> Response:
+    return Response(
+        status_code=304, headers=dict(unchanged_headers(etag, last_modified, cache_control))
+    )
+
+
+def answer(rendering: Rendering, cache_control: str) -> Response:
+    return Response(
+        rendering.body,
+        media_type=rendering.media_type,
+        headers=dict(body_headers(rendering, cache_control)),
+    )
+
+
+def _unpublished(unit_code: str, domain_code: str, version: int | None) -> NotFound:
+    which = f"第{version}版" if version else "已发布的版本"
+    what = f"version {version}" if version else "a published version"
+    return NotFound(
+        f"单位 {unit_code} 领域 {domain_code} 没有{which} / unit {unit_code} has no {what} "
+        f"of domain {domain_code}"
+    )
+
+
+@router.get(
+    "/units/{unit_code}/catalogues",
+    response_model=PublishedUnit,
+    responses=NOT_FOUND | NOT_MODIFIED,
+)
+async def read_published_catalogues(
+    unit_code: str,
+    sessions: SessionFactoryDep,
+    if_none_match: IfNoneMatch = None,
+    if_modified_since: IfModifiedSince = None,
+) -> Response:
+    """Every published catalogue of the unit (each its latest version) as a tree:
+    domain → first-level item → second-level items. No token needed."""
+    listing = await publication.unit_listing(sessions, unit_code)
+    if listing is None:
+        raise NotFound(f"单位 {unit_code} 不存在 / unit {unit_code} not found")
+    etag = publication.unit_etag(listing)
+    last_modified = publication.unit_last_modified(listing)
+    if not_modified(if_none_match, if_modified_since, etag, last_modified):
+        return unchanged(etag, last_modified, LATEST_CACHE)
+    return answer(await publication.unit_rendering(sessions, listing), LATEST_CACHE)
+
+
+@router.get(
+    "/units/{unit_code}/catalogues/{domain_code}",
+    response_model=PublishedCatalogue,
+    responses={200: {"content": FILES}} | NOT_FOUND | NOT_MODIFIED,
+)
+async def read_published_catalogue(
+    unit_code: str,
+    domain_code: str,
+    sessions: SessionFactoryDep,
+    version: Annotated[
+        int | None,
+        Query(ge=1, le=MAX_ID, description="a published version; latest if absent"),
+    ] = None,
+    fmt: Annotated[
+        Format, Query(alias="format", description="json (the tree), html, xlsx or csv")
+    ] = Format.json,
+    if_none_match: IfNoneMatch = None,
+    if_modified_since: IfModifiedSince = None,
+) -> Response:
+    """One published catalogue, the latest version or `?version=N` (which never changes).
+
+    `format=html` is the standard table as a page, `xlsx` the same table as a workbook,
+    `csv` as a file; `json` (default) the tree. No token needed."""
+    ref: VersionRef | None = await publication.published(sessions, unit_code, domain_code, version)
+    if ref is None:
+        raise _unpublished(unit_code, domain_code, version)
+    cache_control = LATEST_CACHE if version is None else PINNED_CACHE
+    etag = publication.etag(ref, fmt)
+    last_modified = ref.last_modified
+    if not_modified(if_none_match, if_modified_since, etag, last_modified):
+        return unchanged(etag, last_modified, cache_control)
+    return answer(await publication.rendering(sessions, ref, fmt), cache_control)
+
+
+@router.get("/changes", response_model=ChangeFeed)
+def list_published_changes(
+    session: SessionDep,
+    since: Annotated[
+        str | None, Query(max_length=64, description="`next` from the previous answer")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=1000, description="at most 1,000")] = 100,
+) -> ChangeFeed:
+    """Every publish, oldest first. Keep the last `next` and ask again with `since=` to get
+    only what was published after it; a publish is never skipped or repeated."""
+    after = publication.parse_cursor(since)
+    rows = publication.changes(session, after=after, limit=limit)
+    page = rows[:limit]
+    return ChangeFeed(
+        changes=[
+            PublishedChange(
+                unit_code=ref.unit_code,
+                domain_code=ref.domain_code,
+                version=ref.number,
+                published_on=ref.published_on,
+                published_at=ref.published_at,
+                published_url=ref.published_url,
+                href=ref.href,
+            )
+            for ref in page
+        ],
+        next=publication.cursor(page[-1].feed_seq if page else after),
+        has_more=len(rows) > limit,
+    )
+
+
+# ---- the edge: CORS, and answers from memory ---------------------------------------------
+
+_PUBLIC_PATH = "/api/v1/public/"
+_UNITS_PATH = "/api/v1/public/units/"
+_CORS_HEADERS = [
+    (b"access-control-allow-origin", b"*"),
+    (b"access-control-expose-headers", b"ETag, Last-Modified, Content-Disposition"),
+]
+_PREFLIGHT_HEADERS = [
+    (b"access-control-allow-origin", b"*"),
+    (b"access-control-allow-methods", b"GET, HEAD"),
+    (b"access-control-allow-headers", b"If-None-Match, If-Modified-Since"),
+    (b"access-control-max-age", b"86400"),
+    (b"content-length", b"0"),
+]
+_FORMATS = {f.value: f for f in Format}
+
+Answer = tuple[int, list[tuple[str, str]], bytes]
+
+
+def _query(raw: bytes) -> tuple[int | None, Format] | None:
+    """`version` and `format` when they are plainly valid; None sends the request on to the
+    route, which validates everything else (and ignores unknown parameters, as here)."""
+    number: int | None = None
+    fmt = Format.json
+    seen: set[str] = set()
+    for pair in raw.decode("latin-1").split("&") if raw else ():
+        name, _, value = pair.partition("=")
+        if name in seen:
+            return None
+        seen.add(name)
+        if name == "version":
+            if not value.isdigit() or value[0] == "0" or len(value) > 9:
+                return None
+            number = int(value)
+        elif name == "format":
+            if value not in _FORMATS:
+                return None
+            fmt = _FORMATS[value]
+        elif name == "" or "%" in name:
+            return None
+    return number, fmt
+
+
+def _remembered(scope: Scope) -> Answer | None:
+    """The answer the routes above would give, when this process already holds it."""
+    path: str = scope["path"]
+    if not path.startswith(_UNITS_PATH):
+        return None
+    parts = path[len(_UNITS_PATH) :].split("/")
+    if len(parts) not in (2, 3) or parts[1] != "catalogues" or not all(parts):
+        return None
+    query = _query(scope["query_string"])
+    if query is None:
+        return None
+    if_none_match = if_modified_since = None
+    for name, value in scope["headers"]:
+        if name == b"if-none-match":
+            if_none_match = value.decode("latin-1")
+        elif name == b"if-modified-since":
+            if_modified_since = value.decode("latin-1")
+
+    rendering: Rendering | None
+    if len(parts) == 2:
+        if query != (None, Format.json):
+            return None
+        listing = publication.remembered_listing(parts[0])
+        if listing is None:
+            return None
+        cache_control = LATEST_CACHE
+        etag, last_modified = (
+            publication.unit_etag(listing),
+            publication.unit_last_modified(listing),
+        )
+        if not_modified(if_none_match, if_modified_since, etag, last_modified):
+            return 304, unchanged_headers(etag, last_modified, cache_control), b""
+        rendering = publication.remembered_unit_rendering(listing)
+    else:
+        number, fmt = query
+        ref = publication.remembered_version(parts[0], parts[2], number)
+        if ref is None:
+            return None
+        cache_control = LATEST_CACHE if number is None else PINNED_CACHE
+        etag, last_modified = publication.etag(ref, fmt), ref.last_modified
+        if not_modified(if_none_match, if_modified_since, etag, last_modified):
+            return 304, unchanged_headers(etag, last_modified, cache_control), b""
+        rendering = publication.remembered_rendering(ref, fmt)
+    if rendering is None:
+        return None
+    headers = [
+        ("content-type", rendering.media_type),
+        ("content-length", str(len(rendering.body))),
+        *body_headers(rendering, cache_control),
+    ]
+    return 200, headers, rendering.body
+
+
+class PublicEdge:
+    """In front of the public routes: CORS for any origin, and answers from memory.
+
+    Pure ASGI, not BaseHTTPMiddleware: other paths pass straight through. Public GETs (and
+    HEADs, answered as GETs) gain
+    CORS headers (a browser preflights a GET that sends If-None-Match; that OPTIONS is
+    answered here). A published catalogue this process already holds (its latest-version
+    answer still fresh, its bytes made) is answered here, identically to the route but
+    without FastAPI's routing and dependency solving, which cost more than the rest of such
+    a request; everything else goes on to the routes, which fill the memory.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(_PUBLIC_PATH):
+            await self.app(scope, receive, send)
+            return
+        method = scope["method"]
+        if method == "OPTIONS":
+            await send(
+                {"type": "http.response.start", "status": 204, "headers": _PREFLIGHT_HEADERS}
+            )
+            await send({"type": "http.response.body", "body": b""})
+            return
+        if method not in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+        if method == "HEAD":
+            # Answered as a GET; the server (uvicorn) sends the headers and drops the body.
+            scope = {**scope, "method": "GET"}
+        if (known := _remembered(scope)) is not None:
+            status, headers, body = known
+            raw = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]
+            await send(
+                {"type": "http.response.start", "status": status, "headers": raw + _CORS_HEADERS}
+            )
+            await send({"type": "http.response.body", "body": body})
+            return
+
+        async def send_with_cors(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", ()), *_CORS_HEADERS]
+            await send(message)
+
+        await self.app(scope, receive, send_with_cors)

@@ -1,0 +1,61 @@
+"""导入 / what a spreadsheet import answers: the rows read, the items, every problem."""
+
+from typing import Any
+
+from sqlmodel import SQLModel
+
+
+class ImportNote(SQLModel):
+    """One problem of the file: its 1-based row (0 = the file or its header), the ITEM
+    field (or "file" / "header") and the rule, in Chinese and English."""
+
+    row: int
+    field: str
+    msg: str
+
+
+class ImportPreviewItem(SQLModel):
+    """An item the import would create, with the row it comes from and what it lacks."""
+
+    row: int
+    first_level: str
+    name: str
+    content: str | None
+    basis: str | None
+    time_limit: str | None
+    responsible_body: str | None
+    method: str | None
+    channels: list[str]
+    audience: str | None
+    levels: list[str]
+    position: int
+    missing: list[str]
+
+
+class ImportReport(SQLModel):
+    """rows: data rows that describe an item; items: the items created (or, in a dry run,
+    that would be); replaced: the draft's items they replace (or would).
+
+    errors block the import; missing lists required attributes the draft may still lack
+    (the catalogue cannot be compiled until they are filled in); warnings list what was
+    ignored or reinterpreted. preview holds the would-be items of a dry run.
+    """
+
+    filename: str
+    dry_run: bool
+    applied: bool
+    rows: int
+    items: int
+    replaced: int
+    errors: list[ImportNote]
+    warnings: list[ImportNote]
+    missing: list[ImportNote]
+    ignored_columns: list[str]
+    preview: list[ImportPreviewItem]
+
+
+class ImportRejected(ImportReport):
+    """422 of an import that has errors: the report, plus the errors in the general
+    validation shape (loc = ["file", row, field]) under detail; nothing was changed."""
+
+    detail: list[dict[str, Any]]

@@ -1,0 +1,76 @@
+"""What website teams read: published catalogues as trees, and the change feed (no tables).
+
+The catalogue routes serve precomputed bytes, so these models document the JSON shape in
+the OpenAPI contract rather than build each response.
+"""
+
+from datetime import date, datetime
+
+from sqlmodel import SQLModel
+
+
+class PublishedItem(SQLModel):
+    """二级事项 / a second-level item as published."""
+
+    first_level: str
+    name: str
+    content: str | None
+    basis: str | None
+    time_limit: str | None
+    responsible_body: str | None
+    method: str | None
+    channels: list[str]
+    audience: str | None
+    levels: list[str]
+    position: int
+
+
+class PublishedFirstLevel(SQLModel):
+    """一级事项 / a first-level item and its second-level items, in display order."""
+
+    name: str
+    position: int
+    items: list[PublishedItem]
+
+
+class PublishedCatalogue(SQLModel):
+    """One published version of a unit's catalogue for one domain: domain → first → second."""
+
+    unit_code: str
+    unit_name: str
+    domain_code: str
+    domain_name: str
+    version: int
+    published_on: date
+    published_url: str
+    published_at: datetime
+    href: str
+    first_level_items: list[PublishedFirstLevel]
+
+
+class PublishedUnit(SQLModel):
+    """Every published catalogue of a unit, each its latest version, by domain code."""
+
+    unit_code: str
+    unit_name: str
+    catalogues: list[PublishedCatalogue]
+
+
+class PublishedChange(SQLModel):
+    """One publish, as the change feed lists it."""
+
+    unit_code: str
+    domain_code: str
+    version: int
+    published_on: date
+    published_at: datetime
+    published_url: str
+    href: str
+
+
+class ChangeFeed(SQLModel):
+    """Publishes oldest first; pass `next` back as `since` (also when `changes` is empty)."""
+
+    changes: list[PublishedChange]
+    next: str
+    has_more: bool
