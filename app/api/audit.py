@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
 
+from app.api.deps import MAX_ID
 from app.api.responses import AUTHED
 from app.auth import Auditor
 from app.db import SessionDep
@@ -54,7 +55,9 @@ def audit_scope(
 
 ScopeDep = Annotated[audit.Scope, Depends(audit_scope)]
 Limit = Annotated[int, Query(ge=1, le=1000, description="units per page")]
-Offset = Annotated[int, Query(ge=0, description="units to skip: the previous next_offset")]
+Offset = Annotated[
+    int, Query(ge=0, le=MAX_ID, description="units to skip: the previous next_offset")
+]
 
 
 def _file(content: bytes, media_type: str, filename: str, next_offset: int | None) -> Response:
