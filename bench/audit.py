@@ -176,6 +176,19 @@ def main() -> str:
             lines.append(f"| {label} | | | |")
         else:
             lines.append(f"| {label} | {endpoint:.1f} | {raw:.1f} | {endpoint / raw:.2f} |")
+    first = {label.split(":")[0]: (e, r) for label, e, r in results if e}
+    if "city" in first:
+        e, _ = first["city"]
+        lines += [
+            "",
+            f"Goal city < 200 ms per request: {'met' if e < 200 else 'not met'} ({e:.0f} ms).",
+        ]
+    if "nation" in first:
+        e, r = first["nation"]
+        lines.append(
+            f"Goal nation < 5 s and within 2x of the raw SQL: "
+            f"{'met' if e < 5000 and e <= 2 * r else 'not met'} ({e / 1000:.1f} s, {e / r:.2f}x)."
+        )
     if not national:
         lines += ["", f"National scale skipped (BENCH_NATION=0 or no PostgreSQL at {PG_URL})."]
     return "\n".join(lines)
