@@ -36,6 +36,11 @@ ACCESS: dict[str, str] = {
     "read_item": "reader",
     "update_item": "writer",
     "delete_item": "writer",
+    "list_waivers": "reader",
+    "put_waiver": "writer",
+    "delete_waiver": "writer",
+    "audit_completeness": "auditor",
+    "audit_statistics": "auditor",
     "list_milestones": "public",
     "create_milestone": "auditor",
     "update_milestone": "auditor",
@@ -96,6 +101,7 @@ def samples(client: TestClient, session: Session) -> dict[str, Any]:
         "code": "compiled",
         "year": 2031,
         "version": 1,
+        "guide_item_id": 1,
     }
 
 

@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from app.api import (
+    audit,
     calendar,
     catalogues,
     imports,
@@ -12,12 +13,15 @@ from app.api import (
     public,
     reference,
     time_limits,
+    waivers,
 )
 
 api_router = APIRouter(prefix="/api/v1")
 api_router.include_router(reference.router)
 api_router.include_router(catalogues.router)
 api_router.include_router(items.router)
+api_router.include_router(waivers.router)
+api_router.include_router(audit.router)
 api_router.include_router(milestones.router)
 api_router.include_router(opinions.router)
 api_router.include_router(time_limits.router)

@@ -53,6 +53,7 @@ class CatalogueVersion(SQLModel, table=True):
     published_url: str = Field(max_length=1000)
     published_at: datetime = Field(default_factory=utcnow)
     item_count: int = 0
+    first_level_count: int = Field(default=0, description="distinct 一级事项 names")
     # 发布序号: gap-free and in commit order (publishes are serialised), so the change
     # feed's cursor "after feed_seq N" never skips a publish that commits late.
     feed_seq: int = Field(unique=True, index=True)

@@ -1,12 +1,15 @@
 """标准指引 / the national standard guide's items per domain, and a catalogue's waivers."""
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import UniqueConstraint
+from pydantic import ConfigDict
+from sqlalchemy import UniqueConstraint, event
 from sqlmodel import Field, SQLModel
 
-from app.models.common import utcnow
+from app.models.common import NonBlank, utcnow
 from app.models.item import ItemFields
+from app.services import quality
 
 
 class GuideItem(ItemFields, table=True):
@@ -17,6 +20,14 @@ class GuideItem(ItemFields, table=True):
     domain_code: str = Field(foreign_key="domains.code", max_length=3, index=True)
     position: int = 1
     source_url: str | None = Field(default=None, max_length=1000)
+    name_key: str = Field(default="", max_length=200, description="the name as coverage matches it")
+    level_mask: int = Field(default=3, description="1 = 县级 (district), 2 = 乡级 (street/town)")
+
+
+@event.listens_for(GuideItem, "before_insert")
+@event.listens_for(GuideItem, "before_update")
+def _derive_audit_columns(_mapper: Any, _connection: Any, guide: GuideItem) -> None:
+    quality.refresh_guide_item(guide)
 
 
 class GuideWaiver(SQLModel, table=True):
@@ -47,3 +58,19 @@ class GuideItemPublic(SQLModel):
     levels: list[str]
     position: int
     source_url: str | None
+
+
+class WaiverRequest(SQLModel):
+    """Why the catalogue leaves a standard-guide item out."""
+
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
+    reason: NonBlank = Field(max_length=1000)
+
+
+class WaiverPublic(SQLModel):
+    guide_item_id: int
+    first_level: str
+    name: str
+    reason: str
+    created_at: datetime

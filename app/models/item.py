@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import ConfigDict, field_validator, model_validator
-from sqlalchemy import JSON, Column, Index, Integer
+from sqlalchemy import JSON, Column, Index, Integer, event
 from sqlalchemy.orm import declared_attr
 from sqlmodel import Field, SQLModel
 
@@ -17,6 +17,7 @@ from app.models.common import (
     normalize_method,
     utcnow,
 )
+from app.services import quality
 
 TEXT_LIMITS = {
     "first_level": 200,
@@ -159,14 +160,18 @@ class Item(ItemFields, table=True):
     __tablename__ = "items"
     __table_args__ = (
         Index("ix_items_catalogue_position", "catalogue_id", "position"),
-        # covers the audit's per-catalogue counts without touching the rows
-        Index("ix_items_catalogue_lacking", "catalogue_id", "lacking"),
+        # covers the audit's per-catalogue counts and flags without touching the rows
+        Index("ix_items_catalogue_lacking", "catalogue_id", "lacking", "flags"),
+        # guide coverage: is there an item of this name in this catalogue?
+        Index("ix_items_catalogue_name_key", "catalogue_id", "name_key"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     catalogue_id: int = Field(foreign_key="catalogues.id", ondelete="CASCADE")
     position: int = Field(default=1)
     lacking: int = Field(default=0, description="how many required attributes are missing")
+    name_key: str = Field(default="", max_length=200, description="the name as coverage matches it")
+    flags: int = Field(default=0, description="quality flags and missing attributes (quality.py)")
     revision: int = Field(default=1, sa_column=Column(Integer, nullable=False))
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
@@ -179,6 +184,13 @@ class Item(ItemFields, table=True):
     @property
     def missing(self) -> list[str]:
         return missing_attributes(self.model_dump(include=set(DRAFTABLE_ATTRIBUTES)))
+
+
+@event.listens_for(Item, "before_insert")
+@event.listens_for(Item, "before_update")
+def _derive_audit_columns(_mapper: Any, _connection: Any, item: Item) -> None:
+    """Whatever ORM path writes an item, its audit columns follow its values."""
+    quality.refresh_item(item)
 
 
 class ItemPublic(SQLModel):

@@ -241,6 +241,7 @@ def publish(
             published_on=on,
             published_url=url,
             item_count=len(rows),
+            first_level_count=len({item.first_level for item in rows}),
             items=[item_service.snapshot(item) for item in rows],
             feed_seq=publication.next_feed_seq(session),  # takes the feed lock until commit
         )

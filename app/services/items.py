@@ -10,7 +10,7 @@ from app.errors import Conflict
 from app.models.catalogue import Catalogue
 from app.models.common import DRAFTABLE_ATTRIBUTES, Status, utcnow
 from app.models.item import Item, ItemCreate, ItemUpdate, missing_attributes
-from app.services import catalogues, history
+from app.services import catalogues, history, quality
 
 SNAPSHOT_FIELDS = (
     "first_level",
@@ -58,6 +58,7 @@ def reopen(catalogue: Catalogue) -> None:
 def _refresh_flags(item: Item) -> None:
     """The stored columns derived from an item's values (the audit counts `lacking`)."""
     item.lacking = len(missing_attributes(item.model_dump(include=set(DRAFTABLE_ATTRIBUTES))))
+    quality.refresh_item(item)
 
 
 def build(catalogue_id: int, data: ItemCreate, *, position: int) -> Item:

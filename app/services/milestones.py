@@ -5,6 +5,7 @@ date are worked out by one SQL statement; the state is then a pure function of
 (due date, event date, as-of date), `state_of`, the only place the four states are decided.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -48,6 +49,8 @@ class Filters:
 
     district: str | None = None
     domain: str | None = None
+    units: tuple[str, ...] | None = None
+    """only these units (the audit's page of units)"""
 
 
 def state_of(due_on: date, done_on: date | None, as_of: date) -> tuple[MilestoneState, int]:
@@ -156,6 +159,8 @@ def _obligations(milestone: Milestone, filters: Filters) -> Select[Any]:
         )
     if filters.domain is not None:
         query = query.where(col(Domain.code) == filters.domain)
+    if filters.units is not None:
+        query = query.where(col(Unit.code).in_(filters.units))
     return query
 
 
@@ -187,28 +192,54 @@ StateKey = tuple[str, str, str]
 """(milestone code, unit code, domain code)"""
 
 
+StateTuple = tuple[MilestoneState, int, date | None]
+"""(state, days, done_on): a MilestoneStatus without the model, for callers with many rows"""
+
+
+def state_tuples(
+    session: Session,
+    *,
+    as_of: date,
+    district: str | None = None,
+    domain: str | None = None,
+    units: Sequence[str] | None = None,
+) -> dict[StateKey, StateTuple]:
+    """Every milestone's state for every obliged unit × domain (or only `units`): two SQL
+    statements in all; state_of decides each state."""
+    milestones = {m.code: m for m in listing(session)}
+    if not milestones:
+        return {}
+    filters = Filters(district, domain, tuple(units) if units is not None else None)
+    parts = [
+        _obligations(m, filters).add_columns(cast(literal(m.code), String).label("milestone_code"))
+        for m in milestones.values()
+    ]
+    result: dict[StateKey, StateTuple] = {}
+    for unit_code, domain_code, done_on, code in session.execute(union_all(*parts)):
+        state, days = state_of(milestones[code].due_on, done_on, as_of)
+        done = done_on if state in (MilestoneState.on_time, MilestoneState.late) else None
+        result[code, unit_code, domain_code] = (state, days, done)
+    return result
+
+
 def states_for(
     session: Session,
     *,
     as_of: date,
     district: str | None = None,
     domain: str | None = None,
+    units: Sequence[str] | None = None,
 ) -> dict[StateKey, MilestoneStatus]:
-    """Every milestone's state for every obliged unit × domain: two SQL statements in all."""
-    milestones = {m.code: m for m in listing(session)}
-    if not milestones:
-        return {}
-    filters = Filters(district, domain)
-    parts = [
-        _obligations(m, filters).add_columns(cast(literal(m.code), String).label("milestone_code"))
-        for m in milestones.values()
-    ]
-    result: dict[StateKey, MilestoneStatus] = {}
-    for unit_code, domain_code, done_on, code in session.execute(union_all(*parts)):
-        result[code, unit_code, domain_code] = status_row(
-            milestones[code], unit_code, domain_code, done_on, as_of
+    """Every milestone's state for every obliged unit × domain (or only `units`): two SQL
+    statements in all."""
+    return {
+        (code, unit_code, domain_code): MilestoneStatus(
+            unit_code=unit_code, domain_code=domain_code, state=state, days=days, done_on=done
         )
-    return result
+        for (code, unit_code, domain_code), (state, days, done) in state_tuples(
+            session, as_of=as_of, district=district, domain=domain, units=units
+        ).items()
+    }
 
 
 def listing(session: Session) -> list[Milestone]:

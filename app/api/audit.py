@@ -1,0 +1,121 @@
+"""审计 / the city office's audit: completeness with scores and ranking, statistics; JSON,
+CSV or XLSX."""
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Response
+
+from app.api.deps import MAX_ID
+from app.api.responses import AUTHED
+from app.auth import Auditor
+from app.db import SessionDep
+from app.errors import NotFound, invalid
+from app.models.audit import CompletenessReport, StatisticsReport
+from app.models.common import UnitKind
+from app.models.domain import Domain
+from app.models.unit import Unit
+from app.render import audit as render
+from app.services import audit
+
+router = APIRouter(prefix="/audit", tags=["audit"])
+Format = Literal["json", "csv", "xlsx"]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+FILES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {"text/csv": {}, XLSX: {}},
+        "description": "JSON, or with ?format=csv|xlsx the same rows as a file",
+    }
+}
+
+
+def audit_scope(
+    session: SessionDep,
+    as_of: Annotated[date | None, Query(description="default: today")] = None,
+    district: Annotated[
+        str | None, Query(max_length=32, description="a district: it and its streets and towns")
+    ] = None,
+    domain: Annotated[str | None, Query(max_length=3, description="one domain only")] = None,
+) -> audit.Scope:
+    unit: Unit | None = None
+    if district is not None:
+        if (unit := session.get(Unit, district)) is None:
+            raise NotFound(f"单位 {district} 不存在 / unit {district} not found")
+        if unit.kind != UnitKind.district:
+            raise invalid(
+                ("query", "district"),
+                f"{district} 不是区 / {district} is not a district",
+                "not_a_district",
+            )
+    chosen: Domain | None = None
+    if domain is not None and (chosen := session.get(Domain, domain)) is None:
+        raise NotFound(f"领域 {domain} 不存在 / domain {domain} not found")
+    return audit.Scope(as_of=as_of or date.today(), district=unit, domain=chosen)
+
+
+ScopeDep = Annotated[audit.Scope, Depends(audit_scope)]
+Limit = Annotated[int, Query(ge=1, le=1000, description="units per page")]
+Offset = Annotated[
+    int, Query(ge=0, le=MAX_ID, description="units to skip: the previous next_offset")
+]
+
+
+def _file(content: bytes, media_type: str, filename: str, next_offset: int | None) -> Response:
+    headers = {"Content-Disposition": render.disposition(filename)}
+    if next_offset is not None:
+        headers["X-Next-Offset"] = str(next_offset)  # a file cannot say it in its body
+    return Response(content, media_type=media_type, headers=headers)
+
+
+@router.get("/completeness", response_model=CompletenessReport, responses=AUTHED | FILES)
+def audit_completeness(
+    scope: ScopeDep,
+    auditor: Auditor,
+    session: SessionDep,
+    format: Format = "json",
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> CompletenessReport | Response:
+    """One row per unit × domain for a page of units; scores for those units; the district
+    roll-up and ranking over every unit in scope. docs/audit.md has the formula."""
+    report = audit.completeness(session, scope, limit=limit, offset=offset)
+    if format == "json":
+        # Serialised once, here: a large report is not validated a second time on the way out.
+        return Response(report.model_dump_json(), media_type="application/json")
+    name = f"基层政务公开标准目录审计_{scope.district.code if scope.district else '全部'}"
+    name += f"_{scope.as_of.isoformat()}"
+    if format == "csv":
+        content = render.to_csv(render.completeness_rows(report))
+        return _file(content, "text/csv; charset=utf-8", f"{name}.csv", report.next_offset)
+    sheets = [
+        ("目录明细", render.completeness_rows(report)),
+        ("单位得分", render.unit_score_rows(report)),
+        ("区排名", render.district_rows(report)),
+    ]
+    return _file(render.to_xlsx(sheets), XLSX, f"{name}.xlsx", report.next_offset)
+
+
+@router.get("/statistics", response_model=StatisticsReport, responses=AUTHED | FILES)
+def audit_statistics(
+    scope: ScopeDep,
+    auditor: Auditor,
+    session: SessionDep,
+    format: Format = "json",
+    limit: Limit = 1000,
+    offset: Offset = 0,
+) -> StatisticsReport | Response:
+    """Per unit and per level: domains (类), first- and second-level items (项) of the
+    versions published on or before as_of, the figures annual reports quote."""
+    report = audit.statistics(session, scope, limit=limit, offset=offset)
+    if format == "json":
+        return Response(report.model_dump_json(), media_type="application/json")
+    name = f"基层政务公开标准目录统计_{scope.district.code if scope.district else '全部'}"
+    name += f"_{scope.as_of.isoformat()}"
+    if format == "csv":
+        content = render.to_csv(render.statistics_rows(report))
+        return _file(content, "text/csv; charset=utf-8", f"{name}.csv", report.next_offset)
+    sheets = [
+        ("单位统计", render.statistics_rows(report)),
+        ("分层级统计", render.level_rows(report)),
+    ]
+    return _file(render.to_xlsx(sheets), XLSX, f"{name}.xlsx", report.next_offset)

@@ -1,0 +1,184 @@
+"""审计 / the city office's audit: completeness rows, scores, district roll-up, statistics."""
+
+from datetime import date
+
+from pydantic import BaseModel
+from typing_extensions import TypedDict
+
+# The per-item and per-guide-item leaves are TypedDicts: a report can list tens of thousands
+# of them, and a dict costs a fraction of a model to build.
+
+
+class LackingItem(TypedDict):
+    """An item that lacks required attributes: which, and its quality flags."""
+
+    id: int
+    name: str
+    missing: list[str]
+    flags: list[str]
+
+
+class GuideGap(TypedDict):
+    """A standard-guide item the catalogue neither holds (by normalised name) nor waives."""
+
+    guide_item_id: int
+    name: str
+
+
+class GuideWaived(TypedDict):
+    guide_item_id: int
+    name: str
+    reason: str
+
+
+class Coverage(BaseModel):
+    """标准指引覆盖 / standard-guide coverage for the unit's level."""
+
+    guide_items: int
+    present: int
+    waived: int
+    absent: int
+    absent_items: list[GuideGap]
+    waived_items: list[GuideWaived]
+
+
+class QualityCounts(BaseModel):
+    """Items per quality flag (an item may carry several)."""
+
+    flagged: int
+    vague_time_limit: int
+    unparsed_time_limit: int
+    basis_without_document: int
+    generic_responsible_body: int
+
+
+class Published(BaseModel):
+    """The latest version published on or before as_of."""
+
+    version: int
+    published_on: date
+    url: str
+    first_published_on: date
+
+
+class MilestoneEntry(TypedDict):
+    """A milestone's state for the row as of the date (app/services/milestones.py decides)."""
+
+    state: str
+    days: int
+    done_on: date | None
+
+
+class CompletenessRow(BaseModel):
+    """One unit × domain."""
+
+    unit_code: str
+    unit_name: str
+    unit_kind: str
+    district_code: str
+    domain_code: str
+    domain_name: str
+    is_pilot: bool
+    applicable: bool
+    not_applicable_reason: str | None
+    exists: bool
+    status: str
+    """draft | compiled | published, or missing (no item at all)."""
+    items: int
+    lacking: int
+    lacking_items: list[LackingItem]
+    quality: QualityCounts
+    coverage: Coverage
+    published: Published | None
+    milestones: dict[str, MilestoneEntry]
+
+
+class ScoreComponent(BaseModel):
+    name: str
+    label: str
+    weight: float
+    numerator: int
+    denominator: int
+    ratio: float
+    points: float
+    lost: float
+
+
+class UnitScore(BaseModel):
+    unit_code: str
+    unit_name: str
+    unit_kind: str
+    district_code: str
+    domains: int
+    applicable: int
+    score: float
+    components: list[ScoreComponent]
+    reasons: list[str]
+    """Why the unit lost points, in words (only for the units on this page)."""
+
+
+class DistrictRollup(BaseModel):
+    """A district and its streets and towns."""
+
+    district_code: str
+    district_name: str
+    units: int
+    score: float
+    """mean of the unit scores (the district's own and each street's or town's)."""
+    district_score: float | None
+    townships_score: float | None
+    components: dict[str, float]
+    """mean ratio per component over the units."""
+    rank: int
+
+
+class CompletenessReport(BaseModel):
+    as_of: date
+    district: str | None
+    domain: str | None
+    weights: dict[str, float]
+    total_units: int
+    offset: int
+    limit: int
+    next_offset: int | None
+    """pass as `offset` for the next page of units; null on the last page."""
+    rows: list[CompletenessRow]
+    units: list[UnitScore]
+    districts: list[DistrictRollup]
+
+
+class UnitStatistics(BaseModel):
+    unit_code: str
+    unit_name: str
+    unit_kind: str
+    level: str
+    district_code: str
+    domains: int
+    first_level_items: int
+    second_level_items: int
+
+
+class LevelStatistics(BaseModel):
+    """One district's figures at one level (县级 = its own, 乡级 = its streets and towns),
+    or, with district_code null, the whole scope's."""
+
+    district_code: str | None
+    district_name: str | None
+    level: str
+    units: int
+    units_with_catalogues: int
+    domains: int
+    first_level_items: int
+    second_level_items: int
+
+
+class StatisticsReport(BaseModel):
+    as_of: date
+    district: str | None
+    source: str
+    total_units: int
+    offset: int
+    limit: int
+    next_offset: int | None
+    units: list[UnitStatistics]
+    levels: list[LevelStatistics]

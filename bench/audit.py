@@ -1,0 +1,198 @@
+"""The audit endpoints against the raw aggregate SQL they need, in the same run.
+
+City scale (50 units, ~60,000 items) on SQLite, always; national scale (40,000 units,
+~5,000,000 items) on PostgreSQL when BENCH_PG_URL (default: the local `bench_audit`
+database) answers. Datasets come from bench/audit_data.py (resumable; the national one
+takes several minutes the first time). The endpoint runs in-process (TestClient), so the
+figures include routing, auth, every SQL statement, scoring and JSON, not the network.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+from collections.abc import Callable, Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from app import auth
+from app.db import get_session, make_engine
+from app.main import app
+from app.models.common import Role
+from app.models.unit import Unit
+from app.services import audit
+from bench.audit_data import CITY, NATION, Shape, generate
+
+DATA = Path(__file__).resolve().parent / ".data"
+CITY_URL = f"sqlite:///{DATA / 'city.sqlite3'}"
+PG_URL = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/bench_audit")
+AS_OF = date(2021, 1, 1)
+RUNS = int(os.environ.get("BENCH_RUNS", "7"))
+
+
+def _median_ms(run: Callable[[], object], runs: int) -> float:
+    run()  # warm: caches, plans, pages
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        run()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+def _client(engine: Engine) -> tuple[TestClient, dict[str, str]]:
+    def session() -> Iterator[Session]:
+        with Session(engine) as s:
+            yield s
+            s.commit()
+
+    app.dependency_overrides[get_session] = session
+    with Session(engine) as s:
+        _, secret = auth.create_token(s, role=Role.auditor, label="bench")
+        s.commit()
+    return TestClient(app), {"Authorization": f"Bearer {secret}"}
+
+
+def _case(
+    engine: Engine,
+    client: TestClient,
+    headers: dict[str, str],
+    label: str,
+    path: str,
+    params: dict[str, str],
+    raw: Any,
+    runs: int,
+) -> tuple[str, float, float]:
+    def endpoint() -> None:
+        response = client.get(path, params=params, headers=headers)
+        assert response.status_code == 200, response.text
+
+    def sql() -> None:
+        with engine.connect() as connection:
+            connection.execute(raw).all()
+            connection.commit()
+
+    return label, _median_ms(endpoint, runs), _median_ms(sql, runs)
+
+
+def _measure(url: str, shape: Shape, district: str, runs: int) -> list[tuple[str, float, float]]:
+    generate(url, shape, quiet=True)
+    engine = make_engine(url)
+    client, headers = _client(engine)
+    with Session(engine, expire_on_commit=False) as session:
+        district_unit = session.get(Unit, district)
+        session.commit()  # SQLite: release the (IMMEDIATE) transaction before the requests
+    whole = audit.Scope(as_of=AS_OF)
+    one = audit.Scope(as_of=AS_OF, district=district_unit)
+    with engine.connect() as connection:
+        units = connection.execute(
+            sa.select(sa.func.count())
+            .select_from(audit.units_t)
+            .where(audit.units_t.c.kind.in_(["district", "street", "town"]))
+        ).scalar_one()
+        items = connection.execute(
+            sa.select(sa.func.count()).select_from(audit.items_t)
+        ).scalar_one()
+        connection.commit()
+    base = {"as_of": AS_OF.isoformat()}
+    try:
+        cases = [
+            _case(
+                engine,
+                client,
+                headers,
+                f"completeness, all {units:,} units (first 100 units' rows; ranking of all)",
+                "/api/v1/audit/completeness",
+                base,
+                audit.unit_aggregate(whole),
+                runs,
+            ),
+            _case(
+                engine,
+                client,
+                headers,
+                f"completeness, one district ({district})",
+                "/api/v1/audit/completeness",
+                {**base, "district": district},
+                audit.unit_aggregate(one),
+                runs,
+            ),
+            _case(
+                engine,
+                client,
+                headers,
+                f"statistics, all {units:,} units (first 1,000 units; levels of all)",
+                "/api/v1/audit/statistics",
+                base,
+                audit.statistics_query(whole),
+                runs,
+            ),
+        ]
+    finally:
+        app.dependency_overrides.clear()
+        engine.dispose()
+    return [(f"{shape.name}: {label}", e, r) for label, e, r in cases] + [
+        (f"{shape.name} dataset: {units:,} units, {items:,} items", 0.0, 0.0)
+    ]
+
+
+def _pg_available() -> bool:
+    try:
+        engine = make_engine(PG_URL)
+        with engine.connect():
+            pass
+        engine.dispose()
+    except Exception:
+        return False
+    return True
+
+
+def main() -> str:
+    DATA.mkdir(exist_ok=True)
+    results = _measure(CITY_URL, CITY, "350206", RUNS)
+    national = os.environ.get("BENCH_NATION", "1") != "0" and _pg_available()
+    if national:
+        results += _measure(PG_URL, NATION, "BD00000", max(3, RUNS // 2))
+    lines = [
+        "## Audit",
+        "",
+        "`GET /api/v1/audit/completeness` and `/statistics` in-process (auth, every SQL "
+        "statement, scoring, JSON) against the raw aggregate SQL they need "
+        "(`audit.unit_aggregate`, `audit.statistics_query`), medians after a warm-up run. "
+        "City: SQLite; nation: PostgreSQL. Data: `python -m bench.audit_data city|nation URL`.",
+        "",
+        "| case | endpoint ms | raw SQL ms | endpoint / raw |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    for label, endpoint, raw in results:
+        if endpoint == 0.0:
+            lines.append(f"| {label} | | | |")
+        else:
+            lines.append(f"| {label} | {endpoint:.1f} | {raw:.1f} | {endpoint / raw:.2f} |")
+    first = {label.split(":")[0]: (e, r) for label, e, r in results if e}
+    if "city" in first:
+        e, _ = first["city"]
+        lines += [
+            "",
+            f"Goal city < 200 ms per request: {'met' if e < 200 else 'not met'} ({e:.0f} ms).",
+        ]
+    if "nation" in first:
+        e, r = first["nation"]
+        lines.append(
+            f"Goal nation < 5 s and within 2x of the raw SQL: "
+            f"{'met' if e < 5000 and e <= 2 * r else 'not met'} ({e / 1000:.1f} s, {e / r:.2f}x)."
+        )
+    if not national:
+        lines += ["", f"National scale skipped (BENCH_NATION=0 or no PostgreSQL at {PG_URL})."]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(main())
