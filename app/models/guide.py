@@ -8,7 +8,7 @@ from sqlalchemy import UniqueConstraint, event
 from sqlmodel import Field, SQLModel
 
 from app.models.common import NonBlank, utcnow
-from app.models.item import ItemFields
+from app.models.item import ItemAttributes, ItemFields
 from app.services import quality
 
 
@@ -43,20 +43,9 @@ class GuideWaiver(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
-class GuideItemPublic(SQLModel):
+class GuideItemPublic(ItemAttributes):
     id: int
     domain_code: str
-    first_level: str
-    name: str
-    content: str | None
-    basis: str | None
-    time_limit: str | None
-    responsible_body: str | None
-    method: str | None
-    channels: list[str]
-    audience: str | None
-    levels: list[str]
-    position: int
     source_url: str | None
 
 

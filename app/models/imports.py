@@ -4,6 +4,8 @@ from typing import Any
 
 from sqlmodel import SQLModel
 
+from app.models.item import ItemAttributes
+
 
 class ImportNote(SQLModel):
     """One problem of the file: its 1-based row (0 = the file or its header), the ITEM
@@ -14,21 +16,10 @@ class ImportNote(SQLModel):
     msg: str
 
 
-class ImportPreviewItem(SQLModel):
+class ImportPreviewItem(ItemAttributes):
     """An item the import would create, with the row it comes from and what it lacks."""
 
     row: int
-    first_level: str
-    name: str
-    content: str | None
-    basis: str | None
-    time_limit: str | None
-    responsible_body: str | None
-    method: str | None
-    channels: list[str]
-    audience: str | None
-    levels: list[str]
-    position: int
     missing: list[str]
 
 

@@ -193,8 +193,9 @@ def _derive_audit_columns(_mapper: Any, _connection: Any, item: Item) -> None:
     quality.refresh_item(item)
 
 
-class ItemPublic(SQLModel):
-    id: int
+class ItemAttributes(SQLModel):
+    """The ITEM as every response shows it: 一级事项, the eight attributes, levels, order."""
+
     first_level: str
     name: str
     content: str | None
@@ -206,4 +207,8 @@ class ItemPublic(SQLModel):
     audience: str | None
     levels: list[str]
     position: int
+
+
+class ItemPublic(ItemAttributes):
+    id: int
     missing: list[str]

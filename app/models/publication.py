@@ -8,21 +8,11 @@ from datetime import date, datetime
 
 from sqlmodel import SQLModel
 
+from app.models.item import ItemAttributes
 
-class PublishedItem(SQLModel):
+
+class PublishedItem(ItemAttributes):
     """二级事项 / a second-level item as published."""
-
-    first_level: str
-    name: str
-    content: str | None
-    basis: str | None
-    time_limit: str | None
-    responsible_body: str | None
-    method: str | None
-    channels: list[str]
-    audience: str | None
-    levels: list[str]
-    position: int
 
 
 class PublishedFirstLevel(SQLModel):
