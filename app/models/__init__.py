@@ -11,7 +11,7 @@ SQLModel.metadata.naming_convention = {
 }
 
 from app.models.calendar import CalendarDay, CalendarYear  # noqa: E402
-from app.models.catalogue import Catalogue, CatalogueStats, CatalogueVersion  # noqa: E402
+from app.models.catalogue import Catalogue, CatalogueVersion  # noqa: E402
 from app.models.domain import Domain  # noqa: E402
 from app.models.guide import GuideItem, GuideWaiver  # noqa: E402
 from app.models.history import Change  # noqa: E402
@@ -25,7 +25,6 @@ __all__ = [
     "CalendarDay",
     "CalendarYear",
     "Catalogue",
-    "CatalogueStats",
     "CatalogueVersion",
     "Change",
     "Domain",

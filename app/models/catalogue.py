@@ -32,6 +32,24 @@ class Catalogue(SQLModel, table=True):
     revision: int = Field(default=1, sa_column=Column(Integer, nullable=False))
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+    # What the audit counts, stored so that it never reads the items of a city or a nation
+    # per request. Server-owned: recomputed from the items, waivers, guide and versions by
+    # app/services/stats.py in the transaction of every write that changes them, under this
+    # row's lock; never set through the ORM (a new catalogue counts nothing).
+    item_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    lacking_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    flagged_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    vague_time_limit_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    unparsed_time_limit_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    basis_without_document_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    generic_body_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    present_county: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    present_township: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    waived_county: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    waived_township: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    first_version_on: date | None = Field(
+        default=None, description="the earliest published_on of its versions"
+    )
 
     @declared_attr.directive
     def __mapper_args__(cls) -> dict[str, Any]:
@@ -59,31 +77,6 @@ class CatalogueVersion(SQLModel, table=True):
     feed_seq: int = Field(unique=True, index=True)
     items: list[dict[str, Any]] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False)
-    )
-
-
-class CatalogueStats(SQLModel, table=True):
-    """What the audit counts per catalogue, stored so that it never reads the items of a
-    whole city or nation per request. Server-owned: recomputed from the items, waivers,
-    guide items and versions by app/services/stats.py in the transaction of every write
-    that changes them (under the catalogue's lock). No row = nothing written yet = zeros."""
-
-    __tablename__ = "catalogue_stats"
-
-    catalogue_id: int = Field(primary_key=True, foreign_key="catalogues.id", ondelete="CASCADE")
-    item_count: int = Field(default=0, description="second-level items in the working copy")
-    lacking_count: int = Field(default=0, description="items lacking a required attribute")
-    flagged_count: int = Field(default=0, description="items with at least one quality flag")
-    vague_time_limit: int = 0
-    unparsed_time_limit: int = 0
-    basis_without_document: int = 0
-    generic_responsible_body: int = 0
-    present_county: int = Field(default=0, description="县级 guide items an item matches")
-    present_township: int = Field(default=0, description="乡级 guide items an item matches")
-    waived_county: int = Field(default=0, description="县级 guide items waived, none matching")
-    waived_township: int = Field(default=0, description="乡级 guide items waived, none matching")
-    first_version_on: date | None = Field(
-        default=None, description="the earliest published_on of its versions"
     )
 
 

@@ -1,4 +1,4 @@
-"""目录统计 / the per-catalogue counts the audit reads (catalogue_stats), kept on write.
+"""目录统计 / the per-catalogue counts the audit reads (columns of catalogues), kept on write.
 
 The audit of a nation cannot count 5 M items per request, so every write that changes what
 it counts recomputes the catalogue's row here, in the same transaction and under the
@@ -7,8 +7,8 @@ the guide (imports.replace), a waiver put or removed, a publish (the first versi
 and a guide reload in the seed (every catalogue of the domains whose guide changed).
 
 Recomputing from the base tables, rather than adding and subtracting deltas, keeps one
-definition of each count (`counts`, which the tests compare the stored rows against) and
-cannot drift: a row is always what the statement says, whatever wrote before it.
+definition of each count (`counts`, which the tests compare the stored values against) and
+cannot drift: a row holds what the statement says, whatever wrote before it.
 """
 
 from __future__ import annotations
@@ -28,23 +28,22 @@ items_t = TABLES["items"]
 guides_t = TABLES["guide_items"]
 waivers_t = TABLES["guide_waivers"]
 versions_t = TABLES["catalogue_versions"]
-stats_t = TABLES["catalogue_stats"]
 
 COLUMNS = (
-    "catalogue_id",
     "item_count",
     "lacking_count",
     "flagged_count",
-    "vague_time_limit",
-    "unparsed_time_limit",
-    "basis_without_document",
-    "generic_responsible_body",
+    "vague_time_limit_count",
+    "unparsed_time_limit_count",
+    "basis_without_document_count",
+    "generic_body_count",
     "present_county",
     "present_township",
     "waived_county",
     "waived_township",
     "first_version_on",
 )
+"""The stored columns of catalogues, in the order `counts` answers them (after the id)."""
 
 
 def _has(column: Any, bit: int) -> Any:
@@ -78,10 +77,12 @@ def counts(chosen: Any | None = None) -> Any:
             sa.func.count().label("item_count"),
             _count_if(items_t.c.lacking > 0).label("lacking_count"),
             _count_if(_has(flags, quality.QUALITY_MASK)).label("flagged_count"),
-            _count_if(_has(flags, quality.VAGUE_TIME_LIMIT)).label("vague_time_limit"),
-            _count_if(_has(flags, quality.UNPARSED_TIME_LIMIT)).label("unparsed_time_limit"),
-            _count_if(_has(flags, quality.BASIS_WITHOUT_DOCUMENT)).label("basis_without_document"),
-            _count_if(_has(flags, quality.GENERIC_BODY)).label("generic_responsible_body"),
+            _count_if(_has(flags, quality.VAGUE_TIME_LIMIT)).label("vague_time_limit_count"),
+            _count_if(_has(flags, quality.UNPARSED_TIME_LIMIT)).label("unparsed_time_limit_count"),
+            _count_if(_has(flags, quality.BASIS_WITHOUT_DOCUMENT)).label(
+                "basis_without_document_count"
+            ),
+            _count_if(_has(flags, quality.GENERIC_BODY)).label("generic_body_count"),
         ),
         items_t.c.catalogue_id,
     ).group_by(items_t.c.catalogue_id)
@@ -142,7 +143,7 @@ def counts(chosen: Any | None = None) -> Any:
     return only(
         sa.select(
             catalogues_t.c.id.label("catalogue_id"),
-            *(zero(item_counts.c[name]) for name in COLUMNS[1:8]),
+            *(zero(item_counts.c[name]) for name in COLUMNS[:7]),
             zero(present.c.present_county),
             zero(present.c.present_township),
             zero(waived.c.waived_county),
@@ -159,25 +160,31 @@ def counts(chosen: Any | None = None) -> Any:
 
 
 def recompute(connection: sa.Connection, chosen: Any) -> None:
-    """Recompute the rows of the chosen catalogues (a list or a SELECT of ids)."""
-    connection.execute(stats_t.delete().where(stats_t.c.catalogue_id.in_(chosen)))
-    connection.execute(stats_t.insert().from_select(list(COLUMNS), counts(chosen)))
+    """Recompute the stored counts of the chosen catalogues (a list or a SELECT of ids)."""
+    fresh = counts(chosen).subquery("fresh")
+    connection.execute(
+        catalogues_t.update()
+        .values({name: fresh.c[name] for name in COLUMNS})
+        .where(catalogues_t.c.id == fresh.c.catalogue_id)
+    )
 
 
 def refresh(session: Session, catalogue: Catalogue) -> None:
-    """Recompute one catalogue's row (two statements). The caller holds the catalogue's
-    lock and has flushed its changes."""
+    """Recompute one catalogue's counts (one statement). The caller holds the catalogue's
+    lock and has flushed its changes; the loaded object forgets its stale counts."""
     assert catalogue.id is not None
     recompute(session.connection(), [catalogue.id])
+    session.expire(catalogue, list(COLUMNS))
 
 
 def refresh_domains(session: Session, domains: Collection[str]) -> int:
-    """Recompute the rows of every catalogue of these domains (their guide changed): locks
-    them first, as each writer of one of them would. Answers how many catalogues."""
+    """Recompute the counts of every catalogue of these domains (their guide changed):
+    locks them first, as each writer of one of them would. Answers how many catalogues."""
     if not domains:
         return 0
     chosen = sa.select(catalogues_t.c.id).where(catalogues_t.c.domain_code.in_(sorted(domains)))
     locked = session.connection().execute(chosen.order_by(catalogues_t.c.id).with_for_update())
     n = len(locked.all())
     recompute(session.connection(), chosen)
+    session.expire_all()
     return n
