@@ -48,6 +48,8 @@ def _median_ms(run: Callable[[], object], runs: int) -> float:
 
 
 def _client(engine: Engine) -> tuple[TestClient, dict[str, str]]:
+    """A client of the app as served: entered, so that its lifespan (start-up) runs."""
+
     def session() -> Iterator[Session]:
         with Session(engine) as s:
             yield s
@@ -94,6 +96,7 @@ def _measure(url: str, shape: Shape, district: str, runs: int) -> list[Result]:
     generate(url, shape, quiet=True)
     engine = make_engine(url)
     client, headers = _client(engine)
+    client.__enter__()
     with Session(engine, expire_on_commit=False) as session:
         district_unit = session.get(Unit, district)
         session.commit()  # SQLite: release the (IMMEDIATE) transaction before the requests
@@ -150,6 +153,7 @@ def _measure(url: str, shape: Shape, district: str, runs: int) -> list[Result]:
             ),
         ]
     finally:
+        client.__exit__(None, None, None)
         app.dependency_overrides.clear()
         engine.dispose()
     return [(f"{shape.name}: {label}", e, r) for label, e, r in cases] + [
