@@ -214,6 +214,18 @@ def main() -> str:
         )
     if not national:
         lines += ["", f"National scale skipped (BENCH_NATION=0 or no PostgreSQL at {PG_URL})."]
+    lines += [
+        "",
+        "Datasets: `python -m bench.audit_data city sqlite:///bench/.data/city.sqlite3` (5 s) "
+        "and `python -m bench.audit_data nation "
+        "postgresql+psycopg://postgres@127.0.0.1:5432/bench_audit` (about 4 minutes on this "
+        "machine: COPY, one district per transaction with its catalogues' stored counts "
+        "recomputed, resumable; then VACUUM ANALYZE). The nation has 40,044 audited units "
+        "(2,850 synthetic districts, 37,150 streets and towns, and Xiamen's 44 from the seed) "
+        "and 4.89 M items (the random shares land a little under 5 M). Before the counts were "
+        "stored (7de608f): city all units 440 ms, nation all units 12.7 s against 7.0 s of "
+        'raw SQL. Where the time goes: docs/audit.md, "Cost".',
+    ]
     return "\n".join(lines)
 
 

@@ -170,9 +170,11 @@ def recompute(connection: sa.Connection, chosen: Any) -> None:
 
 
 def refresh(session: Session, catalogue: Catalogue) -> None:
-    """Recompute one catalogue's counts (one statement). The caller holds the catalogue's
-    lock and has flushed its changes; the loaded object forgets its stale counts."""
+    """Recompute one catalogue's counts (one statement), after flushing what the caller
+    changed; the caller holds the catalogue's lock. The loaded object forgets its old
+    counts."""
     assert catalogue.id is not None
+    session.flush()
     recompute(session.connection(), [catalogue.id])
     session.expire(catalogue, list(COLUMNS))
 
@@ -182,9 +184,12 @@ def refresh_domains(session: Session, domains: Collection[str]) -> int:
     locks them first, as each writer of one of them would. Answers how many catalogues."""
     if not domains:
         return 0
+    session.flush()
     chosen = sa.select(catalogues_t.c.id).where(catalogues_t.c.domain_code.in_(sorted(domains)))
     locked = session.connection().execute(chosen.order_by(catalogues_t.c.id).with_for_update())
     n = len(locked.all())
     recompute(session.connection(), chosen)
-    session.expire_all()
+    for loaded in list(session.identity_map.values()):
+        if isinstance(loaded, Catalogue) and loaded.domain_code in domains:
+            session.expire(loaded, list(COLUMNS))
     return n

@@ -1,6 +1,10 @@
 """catalogue audit counts: the audit's per-catalogue counts as columns of catalogues, kept
 on write by the app and filled here for the catalogues that exist
 
+On PostgreSQL the fill rewrites every catalogue row (19 s for 420,000 catalogues and 4.9 M
+items on the benchmark machine); `VACUUM FULL catalogues` afterwards gives the table back
+its size (docs/audit.md, "Cost").
+
 Revision ID: 0006
 Revises: 0004
 Create Date: 2026-11-23 04:10:00.000000
