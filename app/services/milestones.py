@@ -216,7 +216,7 @@ def state_tuples(
         for m in milestones.values()
     ]
     result: dict[StateKey, StateTuple] = {}
-    for unit_code, domain_code, done_on, code in session.execute(union_all(*parts)):
+    for unit_code, domain_code, done_on, code in session.execute(union_all(*parts)).all():
         state, days = state_of(milestones[code].due_on, done_on, as_of)
         done = done_on if state in (MilestoneState.on_time, MilestoneState.late) else None
         result[code, unit_code, domain_code] = (state, days, done)
