@@ -12,7 +12,7 @@ from app.models.guide import GuideItem
 from app.models.item import ItemCreate
 from app.models.milestone import Milestone
 from app.models.unit import Unit, UnitCreate
-from app.services import quality
+from app.services import quality, stats
 
 DATA = Path(__file__).parent / "data"
 
@@ -73,8 +73,11 @@ def load_milestones(session: Session) -> int:
 
 
 def load_guide_items(session: Session) -> int:
+    """Upsert the guide; the catalogues of every domain whose guide changed get their
+    coverage counts recomputed (a new or renamed guide item may now match their items)."""
     existing = {(g.domain_code, g.first_level, g.name): g for g in session.exec(select(GuideItem))}
     changed = 0
+    domains: set[str] = set()
     for row in _read("guide_items.json"):
         # The same rules as an editor's item: a guide item must be a valid ITEM.
         data = ItemCreate.model_validate(
@@ -88,7 +91,11 @@ def load_guide_items(session: Session) -> int:
         )
         quality.refresh_guide_item(guide)  # so an unchanged row compares equal
         key = (guide.domain_code, guide.first_level, guide.name)
-        changed += _upsert(session, existing.get(key), guide)
+        if _upsert(session, existing.get(key), guide):
+            changed += 1
+            domains.add(guide.domain_code)
+    session.flush()
+    stats.refresh_domains(session, domains)
     return changed
 
 

@@ -5,18 +5,22 @@ import csv
 import io
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy import Engine, event
 from sqlmodel import Session, col, select
 
+import seed
 from app.models.common import UnitKind
 from app.models.guide import GuideItem
 from app.models.unit import Unit
-from app.services import audit, quality
+from app.render.table import header_grid
+from app.services import audit, quality, stats
 from tests.factories import HULI, HULI_STREET, SIMING, add_item, item_body, publish, token
 
 COMPLETENESS = "/api/v1/audit/completeness"
@@ -98,6 +102,105 @@ def test_guide_levels_apply_to_districts_townships_or_both() -> None:
     assert quality.level_mask(["乡级"]) == quality.TOWNSHIP
     assert quality.level_mask(["村级"]) == quality.TOWNSHIP
     assert quality.level_mask(["县级", "乡级", "村级"]) == quality.COUNTY | quality.TOWNSHIP
+
+
+def stored(session: Session) -> dict[int, tuple[Any, ...]]:
+    catalogues = stats.catalogues_t
+    query = sa.select(catalogues.c.id, *(catalogues.c[name] for name in stats.COLUMNS))
+    return {r[0]: tuple(r) for r in session.connection().execute(query)}
+
+
+def recomputed(session: Session) -> dict[int, tuple[Any, ...]]:
+    return {r[0]: tuple(r) for r in session.connection().execute(stats.counts())}
+
+
+def test_stored_counts_follow_every_write(
+    client: TestClient,
+    session: Session,
+    auditor: dict[str, str],
+    huli: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The counts stored on catalogues equal their definition (stats.counts over the base
+    tables) after each kind of write: items, waivers, publish, import, from-guide, seed."""
+    guide = guide_items(session, "01", quality.COUNTY)
+    base = f"/api/v1/units/{HULI}/catalogues/01"
+
+    def check() -> dict[int, tuple[Any, ...]]:
+        now = stored(session)
+        assert now == recomputed(session)
+        return {k: v for k, v in now.items() if v[1:] != (0,) * 11 + (None,)}
+
+    present = add_item(client, huli, name=guide[0].name)
+    vague = add_item(client, huli, basis=None, time_limit="及时")
+    check()
+    response = client.patch(
+        f"/api/v1/items/{vague['id']}",
+        json={"basis": "《政府信息公开条例》"},
+        headers={**huli, "If-Match": vague["etag"]},
+    )
+    assert response.status_code == 200, response.text
+    for guide_item in guide[1:4]:
+        url = f"{base}/waivers/{guide_item.id}"
+        assert client.put(url, json={"reason": "无"}, headers=huli).status_code == 200
+    assert client.delete(f"{base}/waivers/{guide[3].id}", headers=huli).status_code == 204
+    check()
+    add_item(client, huli, name=guide[2].name)  # waived, then matched: present
+    check()
+    publish(client, huli, published_on="2020-11-05")
+    rows = check()
+    assert len(rows) == 1
+    (row,) = rows.values()
+    township = [bool(g.level_mask & quality.TOWNSHIP) for g in guide]
+    # 3 items, none lacking, one flagged (vague); present: guide 0 and 2; waived: guide 1
+    assert row[1:8] == (3, 0, 1, 1, 0, 0, 0)
+    assert row[8:12] == (2, township[0] + township[2], 1, int(township[1]))
+    assert str(row[12]) == "2020-11-05"
+
+    response = client.delete(
+        f"/api/v1/items/{present['id']}", headers={**huli, "If-Match": present["etag"]}
+    )
+    assert response.status_code == 204, response.text
+    check()
+    response = client.post(f"/api/v1/units/{HULI_STREET}/catalogues/24/from-guide", headers=huli)
+    assert response.status_code == 200, response.text
+    check()
+    grid = [[c or "" for c in head] for head in header_grid(("县级", "乡级"))]
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows([*grid, ["1", "一级", guide[5].name] + [""] * 11])
+    response = client.post(
+        f"{base}/import",
+        files={"file": ("c.csv", buffer.getvalue().encode("utf-8-sig"), "text/csv")},
+        headers=huli,
+    )
+    assert response.status_code == 200, response.text
+    before = check()
+    assert len(before) == 2
+    catalogue_id = (
+        session.connection()
+        .execute(
+            sa.select(audit.catalogues_t.c.id).where(
+                (audit.catalogues_t.c.unit_code == HULI)
+                & (audit.catalogues_t.c.domain_code == "01")
+            )
+        )
+        .scalar_one()
+    )
+    assert before[catalogue_id][8] == 1  # the imported item matches guide[5] only
+
+    # a guide reload: a new guide item named like an item counts as present at once
+    guide_rows = seed._read("guide_items.json")
+    extra: dict[str, Any] = {**guide_rows[0], "first_level": "新增", "name": guide[5].name}
+    extra |= {"domain_code": "01", "levels": []}
+    monkeypatch.setattr(seed, "_read", lambda name: [*guide_rows, extra] if "guide" in name else [])
+    assert seed.load_guide_items(session) == 1
+    assert check()[catalogue_id][8] == 2
+
+    # and the audit's aggregate over them equals the same aggregate over the base tables
+    connection = session.connection()
+    for scope in (audit.Scope(as_of=date(2021, 1, 1)), audit.Scope(as_of=date(2020, 11, 4))):
+        from_items = connection.execute(audit.unit_aggregate_from_items(scope)).all()
+        assert sorted(connection.execute(audit.unit_aggregate(scope)).all()) == sorted(from_items)
 
 
 # ------------------------------------------------------------------------ completeness

@@ -32,6 +32,24 @@ class Catalogue(SQLModel, table=True):
     revision: int = Field(default=1, sa_column=Column(Integer, nullable=False))
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+    # What the audit counts, stored so that it never reads the items of a city or a nation
+    # per request. Server-owned: recomputed from the items, waivers, guide and versions by
+    # app/services/stats.py in the transaction of every write that changes them, under this
+    # row's lock; never set through the ORM (a new catalogue counts nothing).
+    item_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    lacking_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    flagged_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    vague_time_limit_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    unparsed_time_limit_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    basis_without_document_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    generic_body_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    present_county: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    present_township: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    waived_county: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    waived_township: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    first_version_on: date | None = Field(
+        default=None, description="the earliest published_on of its versions"
+    )
 
     @declared_attr.directive
     def __mapper_args__(cls) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """The audit's reports as CSV (UTF-8 with BOM, so Excel opens it) and XLSX, Chinese headers.
 
-Pure functions of the report models: the same rows as the JSON, flattened one per line.
+Pure functions of the reports (the completeness report is plain dicts, the statistics one
+pydantic models): the same rows as the JSON, flattened one per line.
 """
 
 import csv
@@ -39,7 +40,7 @@ def _cut(text: str) -> str:
 
 def _lacking(row: CompletenessRow) -> str:
     parts = []
-    for item in row.lacking_items:
+    for item in row["lacking_items"]:
         what = [ATTRIBUTE_LABELS.get(m, m) for m in item["missing"]]
         what += [FLAG_LABELS.get(f, f) for f in item["flags"]]
         parts.append(f"{item['id']} {item['name']}（{'、'.join(what)}）")
@@ -47,7 +48,7 @@ def _lacking(row: CompletenessRow) -> str:
 
 
 def completeness_rows(report: CompletenessReport) -> Table:
-    milestones = sorted({code for row in report.rows for code in row.milestones})
+    milestones = sorted({code for row in report["rows"] for code in row["milestones"]})
     headers = [
         "单位代码",
         "单位名称",
@@ -82,40 +83,43 @@ def completeness_rows(report: CompletenessReport) -> Table:
     for code in milestones:
         headers += [f"节点 {code} 状态", f"节点 {code} 天数", f"节点 {code} 完成日期"]
     body: list[list[Any]] = []
-    for row in report.rows:
+    for row in report["rows"]:
+        quality = row["quality"]
+        coverage = row["coverage"]
+        published = row["published"]
         line: list[Any] = [
-            row.unit_code,
-            row.unit_name,
-            KIND_LABELS.get(row.unit_kind, row.unit_kind),
-            row.district_code,
-            row.domain_code,
-            row.domain_name,
-            _yes(row.is_pilot),
-            _yes(row.applicable),
-            row.not_applicable_reason or "",
-            _yes(row.exists),
-            STATUS_LABELS.get(row.status, row.status),
-            row.items,
-            row.lacking,
-            row.quality.flagged,
-            row.quality.vague_time_limit,
-            row.quality.unparsed_time_limit,
-            row.quality.basis_without_document,
-            row.quality.generic_responsible_body,
+            row["unit_code"],
+            row["unit_name"],
+            KIND_LABELS.get(row["unit_kind"], row["unit_kind"]),
+            row["district_code"],
+            row["domain_code"],
+            row["domain_name"],
+            _yes(row["is_pilot"]),
+            _yes(row["applicable"]),
+            row["not_applicable_reason"] or "",
+            _yes(row["exists"]),
+            STATUS_LABELS.get(row["status"], row["status"]),
+            row["items"],
+            row["lacking"],
+            quality["flagged"],
+            quality["vague_time_limit"],
+            quality["unparsed_time_limit"],
+            quality["basis_without_document"],
+            quality["generic_responsible_body"],
             _lacking(row),
-            row.coverage.guide_items,
-            row.coverage.present,
-            row.coverage.waived,
-            row.coverage.absent,
-            _cut("；".join(g["name"] for g in row.coverage.absent_items)),
-            _cut("；".join(f"{w['name']}（{w['reason']}）" for w in row.coverage.waived_items)),
-            row.published.version if row.published else "",
-            row.published.published_on.isoformat() if row.published else "",
-            row.published.url if row.published else "",
-            row.published.first_published_on.isoformat() if row.published else "",
+            coverage["guide_items"],
+            coverage["present"],
+            coverage["waived"],
+            coverage["absent"],
+            _cut("；".join(g["name"] for g in coverage["absent_items"])),
+            _cut("；".join(f"{w['name']}（{w['reason']}）" for w in coverage["waived_items"])),
+            published["version"] if published else "",
+            published["published_on"].isoformat() if published else "",
+            published["url"] if published else "",
+            published["first_published_on"].isoformat() if published else "",
         ]
         for code in milestones:
-            state = row.milestones.get(code)
+            state = row["milestones"].get(code)
             done_on = state["done_on"] if state else None
             line += [
                 STATE_LABELS.get(state["state"], state["state"]) if state else "",
@@ -127,46 +131,47 @@ def completeness_rows(report: CompletenessReport) -> Table:
 
 
 def unit_score_rows(report: CompletenessReport) -> Table:
-    names = list(report.weights)
+    weights = report["weights"]
+    names = list(weights)
     headers = ["单位代码", "单位名称", "单位类型", "所属区代码", "领域数", "适用领域数", "得分"]
-    headers += [f"{label}（满分{report.weights[n]:g}）" for n, label in _labels(report).items()]
+    headers += [f"{label}（满分{weights[n]:g}）" for n, label in _labels(report).items()]
     headers += ["失分原因"]
     body = [
         [
-            unit.unit_code,
-            unit.unit_name,
-            KIND_LABELS.get(unit.unit_kind, unit.unit_kind),
-            unit.district_code,
-            unit.domains,
-            unit.applicable,
-            unit.score,
-            *[next(c.points for c in unit.components if c.name == n) for n in names],
-            _cut("；".join(unit.reasons)),
+            unit["unit_code"],
+            unit["unit_name"],
+            KIND_LABELS.get(unit["unit_kind"], unit["unit_kind"]),
+            unit["district_code"],
+            unit["domains"],
+            unit["applicable"],
+            unit["score"],
+            *[next(c["points"] for c in unit["components"] if c["name"] == n) for n in names],
+            _cut("；".join(unit["reasons"])),
         ]
-        for unit in report.units
+        for unit in report["units"]
     ]
     return headers, body
 
 
 def _labels(report: CompletenessReport) -> dict[str, str]:
-    first = report.units[0].components if report.units else []
-    labels = {c.name: c.label for c in first}
-    return {name: labels.get(name, name) for name in report.weights}
+    first = report["units"][0]["components"] if report["units"] else []
+    labels = {c["name"]: c["label"] for c in first}
+    return {name: labels.get(name, name) for name in report["weights"]}
 
 
 def district_rows(report: CompletenessReport) -> Table:
     headers = ["排名", "区代码", "区名称", "单位数", "综合得分", "区本级得分", "街镇平均得分"]
     body = [
         [
-            d.rank,
-            d.district_code,
-            d.district_name,
-            d.units,
-            d.score,
-            d.district_score if d.district_score is not None else "",
-            d.townships_score if d.townships_score is not None else "",
+            d["rank"],
+            d["district_code"],
+            d["district_name"],
+            d["units"],
+            d["score"],
+            d["district_score"] if d["district_score"] is not None else "",
+            d["townships_score"] if d["townships_score"] is not None else "",
         ]
-        for d in report.districts
+        for d in report["districts"]
     ]
     return headers, body
 

@@ -22,7 +22,7 @@ from app.models.common import Status, utcnow
 from app.models.domain import Domain
 from app.models.item import Item, ItemPublic
 from app.models.unit import Unit
-from app.services import history, publication
+from app.services import history, publication, stats
 from app.services import items as item_service
 
 
@@ -247,6 +247,7 @@ def publish(
         )
         session.add(version)
         session.flush()
+        stats.refresh(session, catalogue)  # the first version's date
         publication.announce(session, version)
     session.flush()
     faults.pause_after_flush("publish")

@@ -17,7 +17,7 @@ from app.models.guide import GuideItem
 from app.models.imports import ImportNote, ImportPreviewItem, ImportRejected, ImportReport
 from app.models.item import Item, ItemCreate, missing_attributes
 from app.models.unit import Unit
-from app.services import catalogues, history
+from app.services import catalogues, history, stats
 from app.services import items as item_service
 from app.spreadsheet import BadFile, read_table
 
@@ -252,6 +252,7 @@ def replace(
     item_service.reopen(catalogue)
     session.add(catalogue)
     session.flush()
+    stats.refresh(session, catalogue)
     history.record(
         session,
         actor,

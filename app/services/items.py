@@ -10,7 +10,7 @@ from app.errors import Conflict
 from app.models.catalogue import Catalogue
 from app.models.common import DRAFTABLE_ATTRIBUTES, Status, utcnow
 from app.models.item import Item, ItemCreate, ItemUpdate, missing_attributes
-from app.services import catalogues, history, quality
+from app.services import catalogues, history, quality, stats
 
 SNAPSHOT_FIELDS = (
     "first_level",
@@ -86,6 +86,7 @@ def create(session: Session, catalogue: Catalogue, data: ItemCreate, *, actor: P
     reopen(catalogue)
     session.add(catalogue)
     session.flush()
+    stats.refresh(session, catalogue)
     history.record(
         session,
         actor,
@@ -128,6 +129,8 @@ def update(
             after=after,
         )
     session.flush()
+    if after != before:
+        stats.refresh(session, catalogue)
     return item
 
 
@@ -147,3 +150,4 @@ def delete(session: Session, catalogue: Catalogue, item: Item, *, actor: Princip
         before=before,
     )
     session.flush()
+    stats.refresh(session, catalogue)

@@ -120,6 +120,14 @@ def _obligations(milestone: Milestone, filters: Filters) -> Select[Any]:
         done_on = col(Catalogue.first_compiled_on)
     else:
         done_on = col(Catalogue.first_published_on)
+    on = and_(
+        col(Catalogue.unit_code) == col(Unit.code),
+        col(Catalogue.domain_code) == col(Domain.code),
+    )
+    if filters.units is not None:
+        # said on the catalogue side too, so that the planner looks up the few catalogues
+        # through (unit_code, domain_code) instead of hashing every catalogue of the nation
+        on = and_(on, col(Catalogue.unit_code).in_(filters.units))
     query: Select[Any] = (
         sa_select(
             col(Unit.code).label("unit_code"),
@@ -128,14 +136,7 @@ def _obligations(milestone: Milestone, filters: Filters) -> Select[Any]:
         )
         .select_from(Unit)
         .join(Domain, true())
-        .join(
-            Catalogue,
-            and_(
-                col(Catalogue.unit_code) == col(Unit.code),
-                col(Catalogue.domain_code) == col(Domain.code),
-            ),
-            isouter=True,
-        )
+        .join(Catalogue, on, isouter=True)
         .where(
             col(Unit.kind).in_(milestone.unit_kinds),
             # a unit that declared the domain not applicable is not obliged for it
@@ -215,7 +216,7 @@ def state_tuples(
         for m in milestones.values()
     ]
     result: dict[StateKey, StateTuple] = {}
-    for unit_code, domain_code, done_on, code in session.execute(union_all(*parts)):
+    for unit_code, domain_code, done_on, code in session.execute(union_all(*parts)).all():
         state, days = state_of(milestones[code].due_on, done_on, as_of)
         done = done_on if state in (MilestoneState.on_time, MilestoneState.late) else None
         result[code, unit_code, domain_code] = (state, days, done)

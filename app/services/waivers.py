@@ -7,7 +7,7 @@ from app.auth import Principal
 from app.errors import NotFound
 from app.models.catalogue import Catalogue
 from app.models.guide import GuideItem, GuideWaiver, WaiverPublic
-from app.services import catalogues, history
+from app.services import catalogues, history, stats
 
 
 def _snapshot(waiver: GuideWaiver) -> dict[str, object]:
@@ -73,6 +73,7 @@ def put(
     waiver.reason = reason
     session.add(waiver)
     session.flush()
+    stats.refresh(session, catalogue)
     history.record(
         session,
         actor,
@@ -105,3 +106,4 @@ def delete(session: Session, catalogue: Catalogue, guide: GuideItem, *, actor: P
         before=before,
     )
     session.flush()
+    stats.refresh(session, catalogue)
