@@ -1,7 +1,11 @@
 """Catalogues through HTTP: first use, applicability, compile, publish."""
 
+import re
+from typing import Any
+
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine, event
 from sqlmodel import Session
 
 from tests.factories import HULI, add_item, token
@@ -186,3 +190,23 @@ def test_a_revised_catalogue_is_republished_without_another_compile(
         headers=editor | {"If-Match": etag},
     )
     assert client.post(f"{BASE}/01/publish", json=publish, headers=editor).json()["version"] == 2
+
+
+def test_listing_reads_the_stored_counts_not_every_item(
+    client: TestClient, editor: dict[str, str], engine: Engine
+) -> None:
+    """It aggregated every item in the database on each call; the counts kept on write
+    are what it reads now (one row per domain whatever the number of items)."""
+    add_item(client, editor, domain="03")
+    statements: list[str] = []
+
+    def seen(*args: Any) -> None:
+        statements.append(args[2])
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        rows = client.get(BASE, headers=editor).json()
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert rows[2]["item_count"] == 1
+    assert not [s for s in statements if re.search(r"\bFROM items\b|\bJOIN items\b", s)]

@@ -6,7 +6,6 @@ from datetime import date
 from typing import Any
 
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy import case, func
 from sqlmodel import Session, col, select
 
 from app import faults
@@ -113,25 +112,18 @@ def to_public(session: Session, catalogue: Catalogue) -> CataloguePublic:
 
 
 def summaries(session: Session, unit: Unit) -> list[CatalogueSummary]:
-    """One row per domain: the saved catalogues and, for the rest, an empty draft."""
-    counts = (
-        select(
-            Item.catalogue_id,
-            func.count().label("n_items"),
-            func.sum(case((col(Item.lacking) > 0, 1), else_=0)).label("lacking"),
-        )
-        .group_by(col(Item.catalogue_id))
-        .subquery()
-    )
+    """One row per domain: the saved catalogues and, for the rest, an empty draft.
+
+    The counts are the ones every writer keeps on the catalogue (services/stats.py), so
+    this reads one row per domain whatever the number of items."""
     rows = session.exec(
-        select(Domain, Catalogue, counts.c.n_items, counts.c.lacking)
+        select(Domain, Catalogue)
         .join(
             Catalogue,
             (col(Catalogue.domain_code) == col(Domain.code))
             & (col(Catalogue.unit_code) == unit.code),
             isouter=True,
         )
-        .join(counts, counts.c.catalogue_id == Catalogue.id, isouter=True)
         .order_by(col(Domain.code))
     ).all()
     return [
@@ -141,11 +133,11 @@ def summaries(session: Session, unit: Unit) -> list[CatalogueSummary]:
             domain_name=domain.name,
             status=catalogue.status if catalogue else Status.draft,
             applicable=catalogue.applicable if catalogue else True,
-            item_count=n_items or 0,
-            lacking_count=n_lacking or 0,
+            item_count=catalogue.item_count if catalogue else 0,
+            lacking_count=catalogue.lacking_count if catalogue else 0,
             version=catalogue.version if catalogue else 0,
         )
-        for domain, catalogue, n_items, n_lacking in rows
+        for domain, catalogue in rows
     ]
 
 
