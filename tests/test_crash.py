@@ -13,6 +13,7 @@ import os
 import sqlite3
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -190,6 +191,25 @@ def kill_in_flight(server: Server, url: str, operation: str, request: dict[str, 
         assert Path(f"{make_url(url).database}-wal").exists()
 
 
+@contextmanager
+def killed_and_restarted(
+    env: dict[str, str], tmp_path: Path, database_url: str, request: dict[str, Any], operation: str
+) -> Iterator[Server]:
+    """Kill the server with `operation` half done, start it again on the same database and
+    check nothing of the operation is left; yields the restarted server."""
+    before = dump(database_url)
+    paused = start(env, tmp_path / "paused.log", pause=operation)
+    kill_in_flight(paused, database_url, operation, request)
+    again = start(env, tmp_path / "again.log")
+    try:
+        assert again.client.get("/health").status_code == 200
+        assert_recovered(database_url)
+        assert dump(database_url) == before
+        yield again
+    finally:
+        again.stop()
+
+
 def test_a_killed_import_changes_nothing(
     env: dict[str, str],
     editor: dict[str, str],
@@ -204,23 +224,12 @@ def test_a_killed_import_changes_nothing(
         "files": {"file": ("large.csv", data, "text/csv")},
         "headers": editor,
     }
-    before = dump(database_url)
-
-    paused = start(env, tmp_path / "paused.log", pause="import")
-    kill_in_flight(paused, database_url, "import", request)
-
-    again = start(env, tmp_path / "again.log")
-    try:
-        assert again.client.get("/health").status_code == 200
-        assert_recovered(database_url)
-        assert dump(database_url) == before
+    with killed_and_restarted(env, tmp_path, database_url, request, "import") as again:
         imported = again.client.post(**request)
         assert imported.status_code == 200, imported.text
         assert (imported.json()["items"], imported.json()["replaced"]) == (IMPORT_ROWS, 30)
         listing = again.client.get(f"/api/v1/units/{HULI}/catalogues", headers=editor).json()
         assert next(c for c in listing if c["domain_code"] == "02")["item_count"] == IMPORT_ROWS
-    finally:
-        again.stop()
 
 
 def test_a_killed_publish_changes_nothing(
@@ -236,21 +245,10 @@ def test_a_killed_publish_changes_nothing(
         "json": {"published_on": "2020-12-01", "url": "http://www.huli.gov.cn/v2"},
         "headers": editor,
     }
-    before = dump(database_url)
-
-    paused = start(env, tmp_path / "paused.log", pause="publish")
-    kill_in_flight(paused, database_url, "publish", request)
-
-    again = start(env, tmp_path / "again.log")
-    try:
-        assert again.client.get("/health").status_code == 200
-        assert_recovered(database_url)
-        assert dump(database_url) == before
+    with killed_and_restarted(env, tmp_path, database_url, request, "publish") as again:
         public = f"/api/v1/public/units/{HULI}/catalogues/03"
         assert again.client.get(public).json()["version"] == 1
         published = again.client.post(**request)
         assert published.status_code == 200, published.text
         assert published.json()["version"] == 2
         assert again.client.get(public).json()["version"] == 2
-    finally:
-        again.stop()
