@@ -20,7 +20,8 @@ from app.models.common import UnitKind
 from app.models.guide import GuideItem
 from app.models.unit import Unit
 from app.render.table import header_grid
-from app.services import audit, quality, stats
+from app.rules import quality
+from app.services import audit, stats
 from tests.factories import HULI, HULI_STREET, SIMING, add_item, item_body, publish, token
 
 COMPLETENESS = "/api/v1/audit/completeness"

@@ -37,7 +37,8 @@ from app.models.audit import (
 from app.models.common import UnitKind
 from app.models.domain import Domain
 from app.models.unit import Unit
-from app.services import milestones, quality, stats
+from app.rules import quality
+from app.services import milestones, stats
 
 TABLES = SQLModel.metadata.tables
 units_t = TABLES["units"]
