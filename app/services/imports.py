@@ -11,11 +11,10 @@ from sqlmodel import Session, col, select
 from app import faults
 from app.errors import AppError, Conflict, TooLarge, UnsupportedMedia, bilingual, invalid
 from app.models.catalogue import Catalogue
-from app.models.common import UnitKind
 from app.models.guide import GuideItem
 from app.models.imports import ImportNote, ImportPreviewItem, ImportRejected, ImportReport
 from app.models.item import Item, ItemCreate
-from app.models.unit import Unit
+from app.models.unit import GUIDE_LEVEL, Unit
 from app.principal import Principal
 from app.rules.attributes import missing_attributes
 from app.services import items as item_service
@@ -25,13 +24,6 @@ from app.spreadsheet import BadFile, read_table
 ITEM_FIELDS: set[str] = set(ItemCreate.model_fields) - {"position"}
 NOTE_LIMIT = 1000
 """Change.note's length."""
-
-GUIDE_LEVEL: dict[UnitKind, str] = {
-    UnitKind.district: "县级",
-    UnitKind.street: "乡级",
-    UnitKind.town: "乡级",
-}
-"""公开层级 a unit's own catalogue covers: a district 县级, a street or town 乡级."""
 
 
 class ImportFailed(AppError):
