@@ -21,12 +21,12 @@ def seed() -> None:
     from sqlmodel import Session
 
     from app.db import get_engine
-    from seed import load
+    from seed import load, summary
 
     with Session(get_engine()) as session:
         counts = load(session)
         session.commit()
-    print(", ".join(f"{name}: {n}" for name, n in counts.items()))
+        print(summary(session, counts))
 
 
 def serve() -> None:
@@ -54,12 +54,13 @@ def tokens(args: argparse.Namespace) -> int:
     with Session(get_engine()) as session:
         if args.action == "create":
             try:
+                expires_in = auth.token_expiry(args.expires_days)
                 token, secret = auth.create_token(
                     session,
                     role=Role(args.role),
                     unit_code=args.unit,
                     label=args.label,
-                    expires_in=auth.token_expiry(args.expires_days),
+                    expires_in=expires_in,
                 )
             except ValueError as exc:
                 print(f"error: {exc}", file=sys.stderr)

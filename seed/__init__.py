@@ -5,7 +5,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, SQLModel, func, select
 
 from app.models.domain import Domain, DomainCreate
 from app.models.guide import GuideItem
@@ -110,3 +110,15 @@ def load(session: Session) -> dict[str, int]:
     counts["guide_items"] = load_guide_items(session)
     session.flush()
     return counts
+
+
+SEEDED = {"domains": Domain, "units": Unit, "milestones": Milestone, "guide_items": GuideItem}
+
+
+def summary(session: Session, changed: dict[str, int]) -> str:
+    """One line an operator can read: what is there now, and what this run added or changed."""
+    parts = []
+    for name, table in SEEDED.items():
+        present = session.exec(select(func.count()).select_from(table)).one()
+        parts.append(f"{name}: {present} ({changed.get(name, 0)} added or changed)")
+    return ", ".join(parts)
