@@ -136,3 +136,38 @@ def test_token_create_refuses_what_it_would_misread(
     assert made.returncode == 2
     assert says in made.stderr
     assert made.stdout == ""
+
+
+def test_missing_database_is_one_line_and_exit_1(tmp_path: Path) -> None:
+    gone = cli("postgresql+psycopg://postgres@127.0.0.1:5432/gkml_no_such_database", "migrate")
+    unmigrated = cli(f"sqlite:///{tmp_path / 'empty.sqlite3'}", "seed")
+    for result in (gone, unmigrated):
+        assert result.returncode == 1
+        assert result.stderr.startswith("error: database ")
+        assert "Traceback" not in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
+    assert "migrate" in unmigrated.stderr
+
+
+def test_busy_port_is_one_line_and_exit_1(database: tuple[str, Path]) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {**os.environ, "DATABASE_URL": database[0], "PORT": str(port)}
+        result = subprocess.run(
+            [sys.executable, "-m", "app", "serve"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        f"error: cannot listen on 127.0.0.1:{port} (Address already in use); "
+        "set PORT (or HOST) to a free address"
+    )
