@@ -137,9 +137,10 @@ def _check_year(year: int, data: CalendarArrangement) -> list[str]:
                     {
                         "loc": ("body", field, index),
                         "msg": (
-                            f"{day} 是周{'一二三四五'[day.weekday()]}，本来就是工作日；调休上班日只能是"
-                            f"周六或周日 / {day} is a {day:%A}, already a working day; only a "
-                            "Saturday or Sunday can be made a working day"
+                            f"{day} 是周{'一二三四五'[day.weekday()]}，本来就是工作日；"
+                            "调休上班日只能是周六或周日 / "
+                            f"{day} is a {day:%A}, already a working day; "
+                            "only a Saturday or Sunday can be made a working day"
                         ),
                         "type": "workday_not_weekend",
                     }
