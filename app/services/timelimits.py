@@ -322,7 +322,8 @@ def _periodic_clause(segment: str) -> TimeLimitRule | None:
             rule.day_of_month = day_of_month
     if (offset := _PERIOD_OFFSET.search(segment)) is not None:
         rule.days = _number(offset.group("n"))
-        rule.offset_unit = {"工作日": "working_day", "月": "month"}.get(offset.group("unit"), "day")
+        units: dict[str, OffsetUnit] = {"工作日": "working_day", "月": "month"}
+        rule.offset_unit = units.get(offset.group("unit"), "day")
     return rule
 
 
