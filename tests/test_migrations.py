@@ -41,5 +41,6 @@ def test_every_integer_id_is_never_reused_on_sqlite(engine: Engine) -> None:
     ]
     assert "items" in integer_keyed
     with engine.connect() as connection:
-        ddl = dict(connection.exec_driver_sql("SELECT name, sql FROM sqlite_master").fetchall())
+        rows = connection.exec_driver_sql("SELECT name, sql FROM sqlite_master").fetchall()
+        ddl: dict[str, str] = {name: sql or "" for name, sql in rows}
     assert [name for name in integer_keyed if "AUTOINCREMENT" not in ddl[name]] == []
