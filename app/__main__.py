@@ -5,6 +5,9 @@ import json
 import sys
 from pathlib import Path
 
+from sqlalchemy import make_url
+from sqlalchemy.exc import OperationalError
+
 from app.config import ROOT, get_settings
 
 
@@ -21,18 +24,31 @@ def seed() -> None:
     from sqlmodel import Session
 
     from app.db import get_engine
-    from seed import load
+    from seed import load, summary
 
     with Session(get_engine()) as session:
         counts = load(session)
         session.commit()
-    print(", ".join(f"{name}: {n}" for name, n in counts.items()))
+        print(summary(session, counts))
 
 
-def serve() -> None:
+def serve() -> int:
+    import socket
+
     import uvicorn
 
     settings = get_settings()
+    with socket.socket(socket.AF_INET6 if ":" in settings.host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((settings.host, settings.port))
+        except OSError as exc:
+            print(
+                f"error: cannot listen on {settings.host}:{settings.port} ({exc.strerror}); "
+                "set PORT (or HOST) to a free address",
+                file=sys.stderr,
+            )
+            return 1
     uvicorn.run(
         "app.main:app",
         host=settings.host,
@@ -41,6 +57,7 @@ def serve() -> None:
         proxy_headers=True,
         server_header=False,
     )
+    return 0
 
 
 def tokens(args: argparse.Namespace) -> int:
@@ -54,12 +71,13 @@ def tokens(args: argparse.Namespace) -> int:
     with Session(get_engine()) as session:
         if args.action == "create":
             try:
+                expires_in = auth.token_expiry(args.expires_days)
                 token, secret = auth.create_token(
                     session,
                     role=Role(args.role),
                     unit_code=args.unit,
                     label=args.label,
-                    expires_in=auth.token_expiry(args.expires_days),
+                    expires_in=expires_in,
                 )
             except ValueError as exc:
                 print(f"error: {exc}", file=sys.stderr)
@@ -110,13 +128,25 @@ def main(argv: list[str] | None = None) -> int:
     revoke = token_actions.add_parser("revoke", help="revoke a token by id")
     revoke.add_argument("id", type=int)
     args = parser.parse_args(argv)
+    try:
+        return run(args)
+    except OperationalError as exc:
+        # A missing database, a server that is down, a schema never migrated: one line
+        # that says what to do, not a traceback.
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        hint = " (run `python -m app migrate` first)" if "no such table" in reason else ""
+        url = make_url(get_settings().database_url).render_as_string(hide_password=True)
+        print(f"error: database {url}: {reason}{hint}", file=sys.stderr)
+        return 1
 
+
+def run(args: argparse.Namespace) -> int:
     if args.command == "migrate":
         migrate()
     elif args.command == "seed":
         seed()
     elif args.command == "serve":
-        serve()
+        return serve()
     elif args.command == "openapi":
         openapi(args.out)
     else:

@@ -58,6 +58,8 @@ def create_token(
     """Make a token; the secret is returned once and only its hash is kept."""
     if role == Role.editor and unit_code is None:
         raise ValueError("an editor token needs a unit (--unit CODE)")
+    if role != Role.editor and unit_code is not None:
+        raise ValueError(f"only editor tokens are bound to a unit; an {role.value} token reads all")
     if unit_code is not None and session.get(Unit, unit_code) is None:
         raise ValueError(f"unknown unit {unit_code}")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -146,7 +148,14 @@ SYSTEM = Principal(role=Role.admin, unit_code=None)
 
 
 def token_expiry(days: int | None) -> timedelta | None:
-    return timedelta(days=days) if days else None
+    """None (no --expires-days) never expires; 0 or less is refused, never read as "never"."""
+    if days is None:
+        return None
+    if days < 1:
+        raise ValueError(
+            "--expires-days must be 1 or more (leave it out for a token that never expires)"
+        )
+    return timedelta(days=days)
 
 
 def describe(token: ApiToken) -> dict[str, object]:

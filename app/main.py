@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from app.api import api_router
+from app.api import docs as api_docs
 from app.api.health import router as health_router
 from app.api.public import PublicEdge
 from app.api.uploads import MULTIPART_SLACK
@@ -60,11 +61,14 @@ def create_app() -> FastAPI:
         ),
         lifespan=lifespan,
         generate_unique_id_function=operation_id,
+        docs_url=None,  # served from installed files by app/api/docs.py, not from a CDN
+        redoc_url=None,
     )
     for exc_class, handler in HANDLERS.items():
         app.add_exception_handler(exc_class, handler)
     app.include_router(health_router)
     app.include_router(api_router)
+    api_docs.mount(app)
     settings = get_settings()
     # A coarse guard for every body; the import route caps the file itself precisely.
     app.add_middleware(

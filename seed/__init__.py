@@ -5,7 +5,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, SQLModel, func, select
 
 from app.models.domain import Domain, DomainCreate
 from app.models.guide import GuideItem
@@ -79,6 +79,7 @@ def load_guide_items(session: Session) -> int:
     existing = {(g.domain_code, g.first_level, g.name): g for g in session.exec(select(GuideItem))}
     changed = 0
     domains: set[str] = set()
+    seen: set[tuple[str, str, str]] = set()
     for row in _read("guide_items.json"):
         # The same rules as an editor's item: a guide item must be a valid ITEM.
         data = ItemCreate.model_validate(
@@ -92,12 +93,17 @@ def load_guide_items(session: Session) -> int:
         )
         quality.refresh_guide_item(guide)  # so an unchanged row compares equal
         key = (guide.domain_code, guide.first_level, guide.name)
+        seen.add(key)
         if _upsert(session, existing.get(key), guide):
             changed += 1
             domains.add(guide.domain_code)
+    gone = [guide for key, guide in existing.items() if key not in seen]
+    for guide in gone:  # no longer in the guide: its waivers go with it (ON DELETE CASCADE)
+        session.delete(guide)
+        domains.add(guide.domain_code)
     session.flush()
     stats.refresh_domains(session, domains)
-    return changed
+    return changed + len(gone)
 
 
 def load(session: Session) -> dict[str, int]:
@@ -111,3 +117,15 @@ def load(session: Session) -> dict[str, int]:
     counts["guide_items"] = load_guide_items(session)
     session.flush()
     return counts
+
+
+SEEDED = {"domains": Domain, "units": Unit, "milestones": Milestone, "guide_items": GuideItem}
+
+
+def summary(session: Session, changed: dict[str, int]) -> str:
+    """One line an operator can read: what is there now, and what this run added or changed."""
+    parts = []
+    for name, table in SEEDED.items():
+        present = session.exec(select(func.count()).select_from(table)).one()
+        parts.append(f"{name}: {present} ({changed.get(name, 0)} added or changed)")
+    return ", ".join(parts)

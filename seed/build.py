@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import re
 import sys
 from collections import Counter
@@ -25,7 +26,8 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared" / "data"
+# The collected reference data lives beside the repository; SEED_SOURCE points elsewhere.
+SHARED = Path(os.environ.get("SEED_SOURCE") or REPO.parent / "shared" / "data")
 OUT = REPO / "seed" / "data"
 
 if str(REPO) not in sys.path:
@@ -121,7 +123,6 @@ MINISTRY: dict[str, str] = {
 # ---------------------------------------------------------------------------
 FIRST_LEVEL_RENAME: dict[tuple[str, str], str] = {
     ("07", "征地法定公告（2020年后版本）"): "征地法定公告",
-    ("08", "征收启动要件（页面显示为“征收／启动要件”）"): "征收启动要件",
     ("22", "查询服务（中山2024版）"): "查询服务",
     # the first-level name of the 05xx rows was not visible; keep only what was seen
     ("25", "05类事项（一级名称未显示；含计划生育奖励扶助）"): "05类事项",
@@ -131,7 +132,6 @@ SECOND_LEVEL_RENAME: dict[tuple[str, str], str] = {
     ("07", "征地管理政策（无二级事项，源表为“─”）"): "征地管理政策",
     ("07", "征地法定公告（无二级事项，源表为“—”）"): "征地法定公告",
     ("07", "拟征收土地现状调查（2020年后版本）"): "拟征收土地现状调查",
-    ("08", "征收项目符合公共利益的相关材料（二级名称未单列）"): "征收项目符合公共利益的相关材料",
 }
 # First-level items that are not items: 18 就业 lists the guide's scope phrases as
 # first-level items with no rows (marked "未确认为一级事项，无行"). They carry no

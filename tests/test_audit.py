@@ -468,10 +468,35 @@ def test_xlsx_has_rows_scores_and_ranking_sheets(
     response = client.get(COMPLETENESS, params=params, headers=auditor)
     assert response.status_code == 200
     workbook = load_workbook(io.BytesIO(response.content))
-    assert workbook.sheetnames == ["目录明细", "单位得分", "区排名"]
+    assert workbook.sheetnames == ["说明", "目录明细", "单位得分", "区排名"]
+    about = {row[0]: row[1] for row in workbook["说明"].iter_rows(values_only=True)}
+    assert about["截至日期 as_of"] == report["as_of"]
+    assert about["查询 query"] == f"{COMPLETENESS}?district={HULI}&format=xlsx"
     assert workbook["目录明细"].max_row - 1 == len(report["rows"])
     assert workbook["单位得分"]["G1"].value == "得分"
     assert workbook["区排名"].max_row == 2
+
+
+def test_workbook_columns_are_readable_and_milestones_in_due_date_order(
+    client: TestClient, auditor: dict[str, str]
+) -> None:
+    params = {"district": HULI, "format": "xlsx"}
+    sheet = load_workbook(
+        io.BytesIO(client.get(COMPLETENESS, params=params, headers=auditor).content)
+    )["目录明细"]
+    headers = [cell.value for cell in sheet[1]]
+    states = [h for h in headers if h.endswith(" 状态")]
+    assert states == [
+        "出台相应领域基层政务公开标准目录落实意见（2020-07-25） 状态",
+        "编制完成本级政务公开事项标准目录（2020-10-31） 状态",
+        "标准目录在各区政府网站公开（2020-11-10） 状态",
+        "完成本级政务公开事项标准目录调整完善工作（26+N）（2021-12-31） 状态",
+    ]
+    name_column = headers.index("单位名称") + 1
+    from openpyxl.utils import get_column_letter
+
+    assert sheet.column_dimensions[get_column_letter(name_column)].width >= 10
+    assert sheet.column_dimensions["A"].width >= 10  # 单位代码, eight characters wide
 
 
 # ------------------------------------------------------------------------- statistics
@@ -509,7 +534,8 @@ def test_statistics_as_csv_and_xlsx(client: TestClient, auditor: dict[str, str])
     lines = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert lines[0][-3:] == ["领域数（类）", "一级事项（项）", "二级事项（项）"]
     response = client.get(STATISTICS, params={"format": "xlsx"}, headers=auditor)
-    assert load_workbook(io.BytesIO(response.content)).sheetnames == ["单位统计", "分层级统计"]
+    sheets = load_workbook(io.BytesIO(response.content)).sheetnames
+    assert sheets == ["说明", "单位统计", "分层级统计"]
 
 
 # --------------------------------------------------------------------------- waivers

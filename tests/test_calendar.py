@@ -105,3 +105,45 @@ def test_an_editor_cannot_load_a_year(client: TestClient, session: Session) -> N
     editor = token(session, "editor", "350206")
     response = client.put("/api/v1/calendar/2031", json=ARRANGEMENT, headers=editor)
     assert response.status_code == 403
+
+
+def test_a_weekday_cannot_be_made_a_working_day(
+    client: TestClient, auditor: dict[str, str]
+) -> None:
+    body = ARRANGEMENT | {"workdays": ["2031-09-28", "2031-03-03"]}  # Sunday, Monday
+    response = client.put("/api/v1/calendar/2031", json=body, headers=auditor)
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert (error["loc"], error["type"]) == (["body", "workdays", 1], "workday_not_weekend")
+    assert "周一" in error["msg"]
+    assert "Monday" in error["msg"]
+    assert client.get("/api/v1/calendar/2031").json()["known"] is False
+
+
+def test_unusual_arrangements_are_stored_with_warnings(
+    client: TestClient, auditor: dict[str, str]
+) -> None:
+    body = ARRANGEMENT | {
+        "holidays": [*ARRANGEMENT["holidays"], "2031-10-04"],  # a Saturday: off anyway
+        "workdays": ["2031-09-28", "2031-06-07"],  # a Saturday far from any holiday
+    }
+    response = client.put("/api/v1/calendar/2031", json=body, headers=auditor)
+    assert response.status_code == 200
+    warnings = response.json()["warnings"]
+    assert len(warnings) == 2
+    assert "2031-10-04" in warnings[0]
+    assert "ignored" in warnings[0]
+    assert "2031-06-07" in warnings[1]
+    stored = client.get("/api/v1/calendar/2031").json()
+    assert "2031-10-04" not in stored["holidays"]
+    assert stored["workdays"] == ["2031-06-07", "2031-09-28"]
+    assert stored["warnings"] == []
+
+
+def test_a_year_without_holidays_is_warned_about(
+    client: TestClient, auditor: dict[str, str]
+) -> None:
+    body = {"source": "测试", "holidays": [], "workdays": []}
+    response = client.put("/api/v1/calendar/2031", json=body, headers=auditor)
+    assert response.status_code == 200
+    assert "no weekday holiday" in response.json()["warnings"][0]

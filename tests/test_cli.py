@@ -37,7 +37,7 @@ def database(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
     assert cli(url, "migrate").returncode == 0
     first = cli(url, "seed")
     assert first.returncode == 0, first.stderr
-    assert "units: 45" in first.stdout
+    assert "units: 45 (45 added or changed)" in first.stdout
     return url, path
 
 
@@ -57,9 +57,11 @@ def client_on(database: tuple[str, Path]) -> Iterator[TestClient]:
     engine.dispose()
 
 
-def test_seed_again_changes_nothing(database: tuple[str, Path]) -> None:
-    again = cli(database[0], "seed")
-    assert again.stdout.strip() == "domains: 0, units: 0, milestones: 0, guide_items: 0"
+def test_seed_again_changes_nothing_and_says_what_is_there(database: tuple[str, Path]) -> None:
+    again = cli(database[0], "seed").stdout.strip()
+    assert again.startswith("domains: 26 (0 added or changed), units: 45 (0 added or changed), ")
+    assert "milestones: 4 (0 added or changed), guide_items: " in again
+    assert again.endswith(" (0 added or changed)")
 
 
 def test_token_is_printed_alone_on_the_last_line_and_stored_hashed(
@@ -116,3 +118,56 @@ def test_expired_token_is_refused(session: Session, client: TestClient) -> None:
     )
     assert response.status_code == 401
     assert "过期" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--role", "editor", "--unit", "350206", "--expires-days", "0"], "--expires-days"),
+        (["--role", "editor", "--unit", "350206", "--expires-days", "-1"], "--expires-days"),
+        (["--role", "auditor", "--unit", "350206"], "only editor tokens"),
+        (["--role", "admin", "--unit", "350206"], "only editor tokens"),
+    ],
+)
+def test_token_create_refuses_what_it_would_misread(
+    database: tuple[str, Path], args: list[str], says: str
+) -> None:
+    made = cli(database[0], "tokens", "create", *args)
+    assert made.returncode == 2
+    assert says in made.stderr
+    assert made.stdout == ""
+
+
+def test_missing_database_is_one_line_and_exit_1(tmp_path: Path) -> None:
+    gone = cli("postgresql+psycopg://postgres@127.0.0.1:5432/gkml_no_such_database", "migrate")
+    unmigrated = cli(f"sqlite:///{tmp_path / 'empty.sqlite3'}", "seed")
+    for result in (gone, unmigrated):
+        assert result.returncode == 1
+        assert result.stderr.startswith("error: database ")
+        assert "Traceback" not in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
+    assert "migrate" in unmigrated.stderr
+
+
+def test_busy_port_is_one_line_and_exit_1(database: tuple[str, Path]) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {**os.environ, "DATABASE_URL": database[0], "PORT": str(port)}
+        result = subprocess.run(
+            [sys.executable, "-m", "app", "serve"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        f"error: cannot listen on 127.0.0.1:{port} (Address already in use); "
+        "set PORT (or HOST) to a free address"
+    )

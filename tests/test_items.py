@@ -141,6 +141,22 @@ def test_delete_needs_if_match_then_is_gone(client: TestClient, editor: dict[str
     assert client.get(url, headers=editor).status_code == 404
 
 
+def test_a_deleted_items_id_and_etag_never_come_back(
+    client: TestClient, editor: dict[str, str]
+) -> None:
+    add_item(client, editor, name="A")
+    b = add_item(client, editor, name="B")
+    client.delete(f"/api/v1/items/{b['id']}", headers=editor | {"If-Match": b["etag"]})
+    c = add_item(client, editor, name="C")
+    assert c["id"] > b["id"]
+    assert c["etag"] != b["etag"]
+    stale = client.patch(
+        f"/api/v1/items/{b['id']}", json={"name": "X"}, headers=editor | {"If-Match": b["etag"]}
+    )
+    assert stale.status_code == 404
+    assert client.get(f"/api/v1/items/{c['id']}", headers=editor).json()["name"] == "C"
+
+
 def test_order_is_kept_by_position(client: TestClient, editor: dict[str, str]) -> None:
     first = add_item(client, editor, first_level="A", name="a1")
     add_item(client, editor, first_level="B", name="b1")

@@ -40,3 +40,18 @@ def test_downgrade_to_base_drops_every_table_and_upgrade_builds_the_models_again
     finally:
         command.downgrade(config, "base")
         engine.dispose()
+
+
+def test_every_integer_id_is_never_reused_on_sqlite(engine: Engine) -> None:
+    if engine.dialect.name != "sqlite":
+        return  # PostgreSQL sequences never hand a number out twice
+    integer_keyed = [
+        table.name
+        for table in SQLModel.metadata.sorted_tables
+        if [(c.name, c.type.python_type) for c in table.primary_key.columns] == [("id", int)]
+    ]
+    assert "items" in integer_keyed
+    with engine.connect() as connection:
+        rows = connection.exec_driver_sql("SELECT name, sql FROM sqlite_master").fetchall()
+        ddl: dict[str, str] = {name: sql or "" for name, sql in rows}
+    assert [name for name in integer_keyed if "AUTOINCREMENT" not in ddl[name]] == []

@@ -82,6 +82,30 @@ def test_seed_twice_changes_nothing(session: Session) -> None:
     assert set(load(session).values()) == {0}
 
 
+def test_reseeding_replaces_the_guide_and_leaves_editors_items_alone(
+    client: TestClient, session: Session
+) -> None:
+    from app.models.guide import GuideItem
+    from tests.factories import add_item
+
+    editor = token(session, "editor", HULI)
+    started = client.post(f"/api/v1/units/{HULI}/catalogues/08/from-guide", headers=editor)
+    assert started.status_code == 200
+    before = client.get(f"/api/v1/units/{HULI}/catalogues/08", headers=editor).json()["items"]
+    add_item(client, editor, domain="08", first_level="征收", name="本区自加事项")
+    old = GuideItem(domain_code="08", first_level="征收启动要件", name="旧的二级事项", position=99)
+    session.add(old)
+    session.flush()
+
+    assert load(session)["guide_items"] == 1  # the item no longer in the file is gone
+    assert session.get(GuideItem, old.id) is None
+    names = [g["name"] for g in client.get("/api/v1/domains/08/guide-items").json()]
+    assert "旧的二级事项" not in names
+    after = client.get(f"/api/v1/units/{HULI}/catalogues/08", headers=editor).json()["items"]
+    assert after[: len(before)] == before
+    assert after[-1]["name"] == "本区自加事项"
+
+
 def test_auditor_adds_a_26_plus_n_domain(client: TestClient, session: Session) -> None:
     body = {"code": "27", "name": "社会信用体系建设", "is_pilot": False}
     editor = token(session, "editor", HULI)

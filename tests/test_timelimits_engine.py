@@ -438,3 +438,30 @@ def test_evaluate_mentions_override_and_other_clauses() -> None:
 def test_evaluate_never_raises(rule: TimeLimitRule, start: date) -> None:
     result = evaluate(rule, start, PACKAGE)
     assert result.note
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "due"),
+    [
+        ("信息形成之日起1个月内", "2020-03-15", "2020-04-15"),  # the corresponding day
+        ("一个月内", "2020-01-31", "2020-03-02"),  # no 02-31: 02-29, a Saturday → Monday
+        ("3个月内", "2020-07-08", "2020-10-09"),  # 10-08 is a National Day holiday
+        ("自收到申请之日起两个月内公开", "2020-12-31", "2021-03-01"),  # 02-28 is a Sunday
+        ("半年内", "2020-01-31", "2020-07-31"),
+        ("一年内", "2020-01-31", "2021-02-01"),  # 2021-01-31 is a Sunday
+        ("半个月内", "2020-09-01", "2020-09-16"),  # 15 days
+        ("每月10日前", "2020-09-11", "2020-10-10"),  # a Saturday made a working day
+        ("每月10日前", "2020-09-10", "2020-09-10"),
+        ("每季度结束后一个月内", "2020-01-31", "2020-02-03"),  # Spring Festival, extended
+    ],
+)
+def test_months_are_counted_the_chinese_way(text: str, start: str, due: str) -> None:
+    rule = parse(text)
+    assert rule.kind != "unparsed"
+    answer = evaluate(rule, date.fromisoformat(start), WorkCalendar())
+    assert answer.due_on == date.fromisoformat(due)
+
+
+@pytest.mark.parametrize("text", ["2020年", "3月内", "每年3月"])
+def test_a_year_or_a_month_name_is_not_a_number_of_months(text: str) -> None:
+    assert parse(text).kind != "months"

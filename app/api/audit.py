@@ -5,15 +5,16 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 import orjson
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from app.api.deps import MAX_ID
 from app.api.responses import AUTHED
 from app.auth import Auditor
 from app.db import SessionDep
 from app.models.audit import CompletenessReport, StatisticsReport
+from app.models.common import utcnow
 from app.render import audit as render
-from app.services import audit, reference
+from app.services import audit, milestones, reference
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 Format = Literal["json", "csv", "xlsx"]
@@ -55,6 +56,7 @@ def _file(content: bytes, media_type: str, filename: str, next_offset: int | Non
 
 @router.get("/completeness", response_model=CompletenessReport, responses=AUTHED | FILES)
 def audit_completeness(
+    request: Request,
     scope: ScopeDep,
     auditor: Auditor,
     session: SessionDep,
@@ -75,16 +77,19 @@ def audit_completeness(
     if format == "csv":
         content = render.to_csv(render.completeness_rows(report))
         return _file(content, "text/csv; charset=utf-8", f"{name}.csv", report["next_offset"])
+    labels = [render.MilestoneLabel(m.code, m.title, m.due_on) for m in milestones.listing(session)]
     sheets = [
-        ("目录明细", render.completeness_rows(report)),
+        ("目录明细", render.completeness_rows(report, labels)),
         ("单位得分", render.unit_score_rows(report)),
         ("区排名", render.district_rows(report)),
     ]
-    return _file(render.to_xlsx(sheets), XLSX, f"{name}.xlsx", report["next_offset"])
+    about = _about(request, scope.as_of, "基层政务公开标准目录完整性审计")
+    return _file(render.to_xlsx(sheets, about), XLSX, f"{name}.xlsx", report["next_offset"])
 
 
 @router.get("/statistics", response_model=StatisticsReport, responses=AUTHED | FILES)
 def audit_statistics(
+    request: Request,
     scope: ScopeDep,
     auditor: Auditor,
     session: SessionDep,
@@ -106,4 +111,15 @@ def audit_statistics(
         ("单位统计", render.statistics_rows(report)),
         ("分层级统计", render.level_rows(report)),
     ]
-    return _file(render.to_xlsx(sheets), XLSX, f"{name}.xlsx", report.next_offset)
+    about = _about(request, scope.as_of, "基层政务公开标准目录统计")
+    return _file(render.to_xlsx(sheets, about), XLSX, f"{name}.xlsx", report.next_offset)
+
+
+def _about(request: Request, as_of: date, title: str) -> list[tuple[str, str]]:
+    query = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return [
+        ("报表", title),
+        ("截至日期 as_of", as_of.isoformat()),
+        ("查询 query", query),
+        ("生成时间 made at (UTC)", utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")),
+    ]

@@ -103,7 +103,7 @@ def answer(rendering: Rendering, cache_control: str) -> Response:
 
 def _unpublished(unit_code: str, domain_code: str, version: int | None) -> NotFound:
     which = f"第{version}版" if version else "已发布的版本"
-    what = f"version {version}" if version else "a published version"
+    what = f"version {version}" if version else "published version"
     return NotFound(
         f"单位 {unit_code} 领域 {domain_code} 没有{which} / unit {unit_code} has no {what} "
         f"of domain {domain_code}"

@@ -20,6 +20,20 @@ from app.models.milestone import Milestone, Opinion  # noqa: E402
 from app.models.token import ApiToken  # noqa: E402
 from app.models.unit import Unit  # noqa: E402
 
+
+def _ids_never_reused() -> None:
+    """Every table keyed by an integer `id` gets SQLite's AUTOINCREMENT, so a deleted
+    row's id (and so its ETag) never comes back on another row; PostgreSQL sequences
+    already behave so. Migration 0007 rebuilt the tables of its day; new tables get it
+    from this (tests/test_migrations.py checks the database)."""
+    for table in SQLModel.metadata.tables.values():
+        keys = list(table.primary_key.columns)
+        if len(keys) == 1 and keys[0].name == "id" and keys[0].type.python_type is int:
+            table.dialect_options["sqlite"]["autoincrement"] = True
+
+
+_ids_never_reused()
+
 __all__ = [
     "ApiToken",
     "CalendarDay",

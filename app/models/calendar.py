@@ -64,3 +64,7 @@ class CalendarPublic(SQLModel):
     holidays: list[date] = Field(description="Monday-Friday days off (and loaded weekend ones)")
     workdays: list[date] = Field(description="Saturdays and Sundays that are working days")
     note: str
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="on a load: what was unusual in the arrangement sent (it was stored)",
+    )

@@ -6,13 +6,16 @@ pydantic models): the same rows as the JSON, flattened one per line.
 
 import csv
 import io
+import unicodedata
 from collections.abc import Sequence
-from typing import Any
+from datetime import date
+from typing import Any, NamedTuple
 from urllib.parse import quote
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
 
 from app.models.audit import CompletenessReport, CompletenessRow, StatisticsReport
 from app.models.common import ATTRIBUTE_LABELS
@@ -28,6 +31,15 @@ STATUS_LABELS = {
     "published": "已发布",
 }
 STATE_LABELS = {"on_time": "按时", "late": "逾期完成", "pending": "未到期", "overdue": "已逾期"}
+WIDTH_MAX = 60  # characters; longer text wraps in its cell
+
+
+class MilestoneLabel(NamedTuple):
+    """What a milestone's columns are headed with, in due-date order."""
+
+    code: str
+    title: str
+    due_on: date
 
 
 def _yes(value: bool) -> str:
@@ -47,8 +59,15 @@ def _lacking(row: CompletenessRow) -> str:
     return _cut("；".join(parts))
 
 
-def completeness_rows(report: CompletenessReport) -> Table:
-    milestones = sorted({code for row in report["rows"] for code in row["milestones"]})
+def completeness_rows(
+    report: CompletenessReport, milestones: Sequence[MilestoneLabel] = ()
+) -> Table:
+    """`milestones` orders and names the milestone columns (by due date, Chinese titles);
+    a milestone the rows carry but the list lacks is appended under its code."""
+    seen = {code for row in report["rows"] for code in row["milestones"]}
+    ordered = sorted((m for m in milestones if m.code in seen), key=lambda m: (m.due_on, m.code))
+    labels = {m.code: f"{m.title}（{m.due_on:%Y-%m-%d}）" for m in ordered}
+    codes = [m.code for m in ordered] + sorted(seen - set(labels))
     headers = [
         "单位代码",
         "单位名称",
@@ -80,8 +99,9 @@ def completeness_rows(report: CompletenessReport) -> Table:
         "发布网址",
         "首次发布日期",
     ]
-    for code in milestones:
-        headers += [f"节点 {code} 状态", f"节点 {code} 天数", f"节点 {code} 完成日期"]
+    for code in codes:
+        label = labels.get(code, f"节点 {code}")
+        headers += [f"{label} 状态", f"{label} 天数", f"{label} 完成日期"]
     body: list[list[Any]] = []
     for row in report["rows"]:
         quality = row["quality"]
@@ -118,7 +138,7 @@ def completeness_rows(report: CompletenessReport) -> Table:
             published["url"] if published else "",
             published["first_published_on"].isoformat() if published else "",
         ]
-        for code in milestones:
+        for code in codes:
             state = row["milestones"].get(code)
             done_on = state["done_on"] if state else None
             line += [
@@ -223,9 +243,25 @@ def to_csv(table: Table) -> bytes:
     return buffer.getvalue().encode("utf-8-sig")
 
 
-def to_xlsx(sheets: Sequence[tuple[str, Table]]) -> bytes:
+def _width(value: Any) -> int:
+    """Display width in Excel's character units: a CJK character takes two."""
+    text = value.isoformat() if isinstance(value, date) else str(value if value is not None else "")
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def to_xlsx(sheets: Sequence[tuple[str, Table]], about: Sequence[tuple[str, str]] = ()) -> bytes:
+    """One sheet per table, headers bold and frozen, columns as wide as their content (up to
+    WIDTH_MAX, then wrapped); `about` (label, value) pairs go first on a sheet of their own
+    (the query, its as_of date, when it was made), so a file read later says what it is."""
     workbook = Workbook()
     workbook.remove(workbook.active)
+    if about:
+        info = workbook.create_sheet("说明")
+        for label, value in about:
+            info.append([label, ILLEGAL_CHARACTERS_RE.sub("", value)])
+            info.cell(row=info.max_row, column=1).font = Font(bold=True)
+        info.column_dimensions["A"].width = max(_width(label) for label, _ in about) + 2
+        info.column_dimensions["B"].width = min(max(_width(v) for _, v in about) + 2, 100)
     for title, (headers, body) in sheets:
         sheet = workbook.create_sheet(title)
         sheet.append(headers)
@@ -241,6 +277,16 @@ def to_xlsx(sheets: Sequence[tuple[str, Table]]) -> bytes:
                 else:
                     cell.value = value
         sheet.freeze_panes = "A2"
+        wrap = Alignment(wrap_text=True, vertical="top")
+        for c, header in enumerate(headers, start=1):
+            widest = max([_width(header), *(_width(line[c - 1]) for line in body[:2000])])
+            letter = get_column_letter(c)
+            sheet.column_dimensions[letter].width = min(widest, WIDTH_MAX) + 2
+            if widest > WIDTH_MAX:
+                for cell in sheet[letter][1:]:
+                    cell.alignment = wrap
+        for cell in sheet[1]:
+            cell.alignment = Alignment(wrap_text=True, vertical="center")
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

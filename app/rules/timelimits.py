@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 Kind = Literal[
     "working_days",
     "natural_days",
+    "months",
     "realtime",
     "timely",
     "periodic",
@@ -28,7 +29,7 @@ Kind = Literal[
     "unparsed",
 ]
 Period = Literal["year", "half_year", "quarter", "month", "week"]
-OffsetUnit = Literal["working_day", "day"]
+OffsetUnit = Literal["working_day", "day", "month"]
 
 
 class TimeLimitRule(BaseModel):
@@ -36,12 +37,14 @@ class TimeLimitRule(BaseModel):
 
     kind: Kind
     days: int | None = Field(default=None, ge=0)
+    months: int | None = Field(default=None, ge=0)
     event: str | None = None
     before_event: bool = False
     scope: str | None = None
     period: Period | None = None
     count: int | None = Field(default=None, ge=0)
     deadline: str | None = Field(default=None, pattern=r"^\d{2}-\d{2}$")
+    day_of_month: int | None = Field(default=None, ge=1, le=31)
     offset_unit: OffsetUnit | None = None
     statute: str | None = None
     legal_override: bool = False
@@ -126,6 +129,21 @@ class WorkCalendar:
                 counted += 1
         return day
 
+    def months_due(self, start: date, n: int) -> date:
+        """start + n months, the Chinese way (民法典 第二百零一条至第二百零三条).
+
+        第201条: the period begins the day after the event. 第202条: a period of months
+        ends on the corresponding day of the last month, or on that month's last day when
+        it has no such day (1月31日 + 1个月 = 2月28/29日). 第203条: an end on a rest day
+        moves to the next working day.
+        """
+        month_index = start.month - 1 + n
+        year, month = start.year + month_index // 12, month_index % 12 + 1
+        day = date(year, month, min(start.day, _calendar.monthrange(year, month)[1]))
+        while not self.is_workday(day):
+            day += timedelta(days=1)
+        return day
+
     def natural_days_due(self, start: date, n: int) -> date:
         """start + n days, a rest-day end moved to the next working day (民法典 第203条)."""
         day = start + timedelta(days=n)
@@ -144,6 +162,13 @@ _DAYS = re.compile(
     rf"(?<![月\d])(?P<n>{_NUM})\s*个?\s*(?P<unit>工作日|自然日|日|天|周|星期)(?P<before>前)?"
 )
 # "批准后20内": a 日 lost in the source table; the number right after 后/之日起 still means days.
+# "一个月内", "3个月", "半年内", "一年内": months (半个月 is 15 days, as courts read it).
+_MONTHS = re.compile(
+    rf"(?<![每月\d])(?:(?P<n>{_NUM})\s*个\s*月(?=内|以内|之内|后|前|$)"
+    r"|(?P<half>半)年(?=内|以内|之内)"
+    r"|(?P<years>\d{1,2}|[一二两三四五六七八九十]{1,2})\s*年(?=内|以内|之内))(?P<before>前)?"
+)
+_HALF_MONTH = re.compile(r"半个月(?=内|以内|之内|后|前|$)")
 _DAYS_TYPO = re.compile(r"(?:后|之日起)\s*(?P<n>\d+)\s*内")
 _STATUTE = re.compile(r"《(?P<statute>[^》]+)》[^,;。]*?规定的(?:时限|期限)")
 _STATUTORY = re.compile(r"法定(?:时限|期限)")
@@ -175,8 +200,9 @@ _AT_LEAST = re.compile(
     rf"(?P<p>半年|年|季度|月|周)?至少(?:更新|公开)?(?P<c>{_NUM})次(?:/(?P<p2>半年|年|季度|月|周))?"
 )
 _YEAR_DEADLINE = re.compile(r"每年(?P<m>\d{1,2})月(?:(?P<d>\d{1,2})日|(?P<end>底|末))前?")
+_MONTH_DEADLINE = re.compile(r"每月(?P<d>\d{1,2})(?:日|号)(?:前|之前|以前)")
 _PERIOD_OFFSET = re.compile(
-    rf"每(?:半年|年|季度|季|月|周)(?:结束|期满|终了)?后(?P<n>{_NUM})\s*个?\s*(?P<unit>工作日|日|天)"
+    rf"每(?:半年|年|季度|季|月|周)(?:结束|期满|终了)?后(?P<n>{_NUM})\s*个?\s*(?P<unit>工作日|日|天|月)"
 )
 
 
@@ -290,10 +316,34 @@ def _periodic_clause(segment: str) -> TimeLimitRule | None:
             last = _calendar.monthrange(2001, month)[1]
             day = last if deadline.group("end") else min(int(deadline.group("d")), last)
             rule.deadline = f"{month:02d}-{day:02d}"
+    if word == "月" and (monthly := _MONTH_DEADLINE.search(segment)) is not None:
+        day_of_month = int(monthly.group("d"))
+        if 1 <= day_of_month <= 31:
+            rule.day_of_month = day_of_month
     if (offset := _PERIOD_OFFSET.search(segment)) is not None:
         rule.days = _number(offset.group("n"))
-        rule.offset_unit = "working_day" if offset.group("unit") == "工作日" else "day"
+        units: dict[str, OffsetUnit] = {"工作日": "working_day", "月": "month"}
+        rule.offset_unit = units.get(offset.group("unit"), "day")
     return rule
+
+
+def _months_clause(segment: str, match: re.Match[str]) -> TimeLimitRule | None:
+    if match.group("half"):
+        months: int | None = 6
+    elif match.group("years"):
+        years = _number(match.group("years"))
+        months = years * 12 if years is not None else None
+    else:
+        months = _number(match.group("n"))
+    if months is None:
+        return None
+    return TimeLimitRule(
+        kind="months",
+        months=months,
+        event=_canonical_event(segment[: match.start()]),
+        before_event=bool(match.group("before")) or "提前" in segment[: match.start()],
+        text=segment,
+    )
 
 
 def _clause(segment: str) -> TimeLimitRule | None:
@@ -322,6 +372,15 @@ def _clause_body(segment: str) -> TimeLimitRule | None:
         return periodic
     if (days := _DAYS.search(segment)) is not None:
         return _days_clause(segment, days)
+    if (half_month := _HALF_MONTH.search(segment)) is not None:
+        return TimeLimitRule(
+            kind="natural_days",
+            days=15,
+            event=_canonical_event(segment[: half_month.start()]),
+            text=segment,
+        )
+    if (months := _MONTHS.search(segment)) is not None:
+        return _months_clause(segment, months)
     if (typo := _DAYS_TYPO.search(segment)) is not None:
         return TimeLimitRule(
             kind="natural_days",
@@ -409,6 +468,16 @@ def _yearly_deadline(start: date, deadline: str) -> date:
     return candidate if candidate >= start else in_year(start.year + 1)
 
 
+def _monthly_deadline(start: date, day_of_month: int) -> date:
+    def in_month(year: int, month: int) -> date:
+        return date(year, month, min(day_of_month, _calendar.monthrange(year, month)[1]))
+
+    candidate = in_month(start.year, start.month)
+    if candidate >= start:
+        return candidate
+    return in_month(start.year + start.month // 12, start.month % 12 + 1)
+
+
 def _periodic_due(rule: TimeLimitRule, start: date, calendar: WorkCalendar) -> tuple[date, str]:
     period = rule.period or "year"
     if rule.deadline is not None and period == "year":
@@ -416,6 +485,13 @@ def _periodic_due(rule: TimeLimitRule, start: date, calendar: WorkCalendar) -> t
         return (
             due,
             f"{start} 起下一个 {rule.deadline} 截止 / next {rule.deadline} on or after {start}",
+        )
+    if rule.day_of_month is not None and period == "month":
+        due = _monthly_deadline(start, rule.day_of_month)
+        return (
+            due,
+            f"{start} 起下一个每月 {rule.day_of_month} 日截止 / next day {rule.day_of_month} of "
+            f"a month on or after {start}",
         )
     if rule.days is None:
         due = _period_end(start, period)
@@ -445,6 +521,8 @@ def _offset(calendar: WorkCalendar, end: date, rule: TimeLimitRule) -> date:
     days = rule.days or 0
     if rule.offset_unit == "working_day":
         return calendar.add_working_days(end, days)
+    if rule.offset_unit == "month":
+        return calendar.months_due(end, days)
     return calendar.natural_days_due(end, days)
 
 
@@ -466,6 +544,19 @@ def _due(rule: TimeLimitRule, start: date, calendar: WorkCalendar) -> tuple[date
         if due != start + timedelta(days=days):
             note += "，末日为休息日顺延至次一工作日（民法典第二百零三条）"
             note += " / last day is a rest day, moved to the next working day (Civil Code art. 203)"
+        return due, note
+    if rule.kind == "months" and rule.before_event:
+        due = calendar.months_due(start, -(rule.months or 0))
+        return due, f"{start} 前 {rule.months} 个月 / {rule.months} months before {start}"
+    if rule.kind == "months":
+        months = rule.months or 0
+        due = calendar.months_due(start, months)
+        note = (
+            f"{start} 后 {months} 个月，到期月的对应日（无对应日为月末）；末日为休息日顺延"
+            f"（民法典第二百零二、二百零三条） / {months} months after {start}: the same day "
+            "of the last month, or its last day; a rest day moves to the next working day "
+            "(Civil Code arts. 202-203)"
+        )
         return due, note
     if rule.kind == "realtime":
         return start, "实时公开，事件当日 / realtime: due on the day of the event"

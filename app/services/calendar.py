@@ -111,26 +111,73 @@ def describe(session: Session, year: int) -> CalendarPublic:
     )
 
 
-def _check_year(year: int, data: CalendarArrangement) -> None:
-    errors: list[dict[str, Any]] = [
-        {
-            "loc": ("body", field, index),
-            "msg": f"{day} 不在 {year} 年内 / {day} is not in {year}",
-            "type": "date_outside_year",
-        }
-        for field in ("holidays", "workdays")
-        for index, day in enumerate(getattr(data, field))
-        if day.year != year
-    ]
+def _check_year(year: int, data: CalendarArrangement) -> list[str]:
+    """Refuse what cannot be an official arrangement; answer what is only unusual.
+
+    Impossible (422): a day outside the year; a "working day" that is Monday-Friday (only
+    a weekend day can be made a working day, 调休上班). Unusual (warnings, stored as sent
+    less the no-op): a holiday on a weekend (already a day off; notices list whole
+    ranges, so it is dropped, not refused), a make-up working day with no holiday within
+    a week of it, a year without holidays, more weekday holidays than any arrangement
+    since 2008 has had (the most is 19, in 2020 with the extended Spring Festival).
+    """
+    errors: list[dict[str, Any]] = []
+    for field in ("holidays", "workdays"):
+        for index, day in enumerate(getattr(data, field)):
+            if day.year != year:
+                errors.append(
+                    {
+                        "loc": ("body", field, index),
+                        "msg": f"{day} 不在 {year} 年内 / {day} is not in {year}",
+                        "type": "date_outside_year",
+                    }
+                )
+            elif field == "workdays" and day.weekday() < 5:
+                errors.append(
+                    {
+                        "loc": ("body", field, index),
+                        "msg": (
+                            f"{day} 是周{'一二三四五'[day.weekday()]}，本来就是工作日；"
+                            "调休上班日只能是周六或周日 / "
+                            f"{day} is a {day:%A}, already a working day; "
+                            "only a Saturday or Sunday can be made a working day"
+                        ),
+                        "type": "workday_not_weekend",
+                    }
+                )
     if errors:
         raise RequestValidationError(errors)
+    warnings = [
+        f"{day} 是周末，本来就休息，已忽略 / {day} is a weekend day, already off; ignored"
+        for day in sorted(set(data.holidays))
+        if day.weekday() >= 5
+    ]
+    weekday_holidays = {day for day in data.holidays if day.weekday() < 5}
+    if not weekday_holidays:
+        warnings.append(
+            f"{year} 年没有任何工作日放假，请核对 / {year} has no weekday holiday; check the "
+            "arrangement"
+        )
+    elif len(weekday_holidays) > 19:
+        warnings.append(
+            f"{year} 年有 {len(weekday_holidays)} 个工作日放假，多于以往任何一年，请核对 / "
+            f"{year} has {len(weekday_holidays)} weekday holidays, more than any year so far; "
+            "check the arrangement"
+        )
+    for day in sorted(set(data.workdays)):
+        if not any(abs((day - holiday).days) <= 7 for holiday in weekday_holidays):
+            warnings.append(
+                f"调休上班日 {day} 前后一周内没有假日，请核对 / the make-up working day {day} "
+                "has no holiday within a week of it; check the arrangement"
+            )
+    return warnings
 
 
 def load(
     session: Session, year: int, data: CalendarArrangement, *, actor: Principal
 ) -> CalendarPublic:
     """Replace a year's arrangement; from now on the package is not consulted for that year."""
-    _check_year(year, data)
+    warnings = _check_year(year, data)
     existing = session.get(CalendarYear, year)
     before = describe(session, year).model_dump(mode="json") if existing else None
     session.exec(delete(CalendarDay).where(col(CalendarDay.year) == year))
@@ -140,7 +187,8 @@ def load(
     existing.loaded_at = utcnow()
     session.add(existing)
     session.flush()
-    days = dict.fromkeys(data.holidays, False) | dict.fromkeys(data.workdays, True)
+    weekday_holidays = [day for day in data.holidays if day.weekday() < 5]
+    days = dict.fromkeys(weekday_holidays, False) | dict.fromkeys(data.workdays, True)
     session.add_all(
         CalendarDay(day=day, year=year, is_workday=workday) for day, workday in sorted(days.items())
     )
@@ -156,4 +204,4 @@ def load(
         after=after.model_dump(mode="json"),
         note=data.source,
     )
-    return after
+    return after.model_copy(update={"warnings": warnings})
