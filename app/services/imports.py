@@ -14,7 +14,13 @@ from app.errors import AppError, Conflict, TooLarge, UnsupportedMedia, bilingual
 from app.models.catalogue import Catalogue
 from app.models.common import UnitKind
 from app.models.guide import GuideItem
-from app.models.imports import ImportNote, ImportPreviewItem, ImportRejected, ImportReport
+from app.models.imports import (
+    ImportColumn,
+    ImportNote,
+    ImportPreviewItem,
+    ImportRejected,
+    ImportReport,
+)
 from app.models.item import Item, ItemCreate, missing_attributes
 from app.models.unit import Unit
 from app.services import catalogues, history, stats
@@ -128,6 +134,8 @@ def read(filename: str, data: bytes, *, max_bytes: int, max_rows: int) -> Readin
         missing=missing,
         ignored_columns=result.ignored_columns,
         preview=preview,
+        columns=[ImportColumn(**reading.model_dump()) for reading in result.columns],
+        notes=result.notes,
     )
     return Reading(report, items)
 

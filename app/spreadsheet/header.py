@@ -156,6 +156,11 @@ def find_layout(grid: Grid) -> Layout:
         layout.notes.append(
             f"表头为第 {head + 1} 行（一行表头）/ the header is row {head + 1} (one header row)"
         )
+    if any("□" in text and "可选" in text for text in (*tops, *subs)):
+        layout.notes.append(
+            "表头注明“■”为必选项、“□”为可选项：只导入■项，□项不算作已用渠道 / the header "
+            "says ■ marks required and □ optional channels: only ■ channels are imported"
+        )
     if head:
         layout.notes.append(
             f"表头上方的 {head} 行（标题等）未导入 / the {head} row(s) above the header "
@@ -456,28 +461,26 @@ def _check_required(layout: Layout) -> None:
         )
     elif pair is not None:
         layout.columns[layout.columns.index(pair)] = Column(pair.index, "item", "name", "pair")
+    third = layout.first("third")
+    if third is not None and name is None and layout.first("item") is None:
+        layout.columns[layout.columns.index(third)] = Column(third.index, "name", "name")
+        _reread(
+            layout,
+            third.index,
+            "name",
+            "没有二级事项列：三级事项即事项名称 / no second-level column: the third level "
+            "is the item's name",
+        )
     first = layout.first("first_level")
-    if first is not None and name is None and layout.first("item") is None:
+    if first is not None and layout.first("name") is None and layout.first("item") is None:
         # A table of first-level items only: each is its own item.
         layout.columns[layout.columns.index(first)] = Column(first.index, "item", "name")
         _reread(
             layout,
             first.index,
             "name",
-            "表中只有一级事项：一级事项即事项名称，只填此列"
-            "的行是分组行 / only a first-level column: it is the item's name (a row "
-            "holding nothing else is a group heading)",
-        )
-    if layout.first("third") is not None and name is None and layout.first("item") is None:
-        third = layout.first("third")
-        assert third is not None
-        layout.columns[layout.columns.index(third)] = Column(third.index, "name", "name")
-        _reread(
-            layout,
-            third.index,
-            "name",
-            "没有二级事项列：三级事项即事项名称 / no "
-            "second-level column: the third level is the item's name",
+            "表中只有一级事项：一级事项即事项名称，只填此列的行是分组行 / only a first-level "
+            "column: it is the item's name (a row holding nothing else is a group heading)",
         )
     if layout.first("name") is None and layout.first("item") is None:
         layout.problems.append(

@@ -161,9 +161,12 @@ class _Reader:
         self.third_column = layout.first("third")
         self.filled_down: list[int] = []
         self.repeated_headers: list[int] = []
-        self.header_names = {h[self.name_column.index] for h in layout.header_rows if h} - {""}
-        if self.name_column is None:
-            self.header_names = set()
+        # Where each header row has its first label: a cheap test before comparing rows.
+        self.header_probes = [
+            next((i, label) for i, label in enumerate(header) if label)
+            for header in layout.header_rows
+            if any(header)
+        ]
 
     def notes(self) -> list[str]:
         """What the reader did to the file as a whole, for the dry run."""
@@ -183,14 +186,14 @@ class _Reader:
         return notes
 
     def _repeats_header(self, cells: list[Cell]) -> bool:
-        assert self.name_column is not None
-        if values.label(cells[self.name_column.index].text) not in self.header_names:
+        """The header rows written again above a data row (a table printed page by page)."""
+        if not any(values.label(cells[i].text) == label for i, label in self.header_probes):
             return False
         flat = tuple(values.label(cell.text) for cell in cells)
         return any(flat[: len(h)] == h for h in self.layout.header_rows)
 
     def read(self, number: int, cells: list[Cell]) -> None:
-        if self.header_names and self._repeats_header(cells):
+        if self._repeats_header(cells):
             self.repeated_headers.append(number)
             return
         row = self._row(number, cells)
