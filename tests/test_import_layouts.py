@@ -216,8 +216,7 @@ def test_office_channels_keep_their_wording_and_the_warning_names_the_likely_ent
     assert any("办税服务厅" in w and "政务服务中心" in w for w in warnings)
     assert any("政府服务中心" in w and "可能是指渠道目录中的“政务服务中心”" in w for w in warnings)
     assert any("政府门户网站" in w and "可能是指渠道目录中的“政府网站”" in w for w in warnings)
-    assert row_warnings(result) == [(2, "channels"), (4, "channels"), (4, "channels"),
-                                           (4, "channels"), (5, "channels"), (5, "channels")]  # fmt: skip
+    assert row_warnings(result) == [(r, "channels") for r in (2, 4, 4, 4, 5, 5)]
 
 
 # ---- structure ---------------------------------------------------------------------------
@@ -375,11 +374,16 @@ def test_public_items_over_short_level_sub_headers() -> None:
 
 
 def test_one_header_row_with_sub_choices_in_brackets() -> None:
-    head = ["序号", "公开事项（一级）", "公开事项（二级）", "公开内容（要素）", "公开对象（全社会）",
-            "公开对象（特定群体）", "公开方式（主动）", "公开方式(依申请)", "公开层级（县级）",
-            "公开层级（乡级）"]  # fmt: skip
-    rows: list[Row] = [head, [1, "政策文件", "规章", "全文", "√", "", "√", "", "√", "√"],
-                       [2, "政策文件", "批复", "摘要", "", "√（申请人）", "", "√", "", "√"]]  # fmt: skip
+    head = [
+        "序号", "公开事项（一级）", "公开事项（二级）", "公开内容（要素）", "公开对象（全社会）",
+        "公开对象（特定群体）", "公开方式（主动）", "公开方式(依申请)", "公开层级（县级）",
+        "公开层级（乡级）",
+    ]  # fmt: skip
+    rows: list[Row] = [
+        head,
+        [1, "政策文件", "规章", "全文", "√", "", "√", "", "√", "√"],
+        [2, "政策文件", "批复", "摘要", "", "√（申请人）", "", "√", "", "√"],
+    ]
     result = read_csv(rows)
     assert result.errors == []
     assert [(i.first_level, i.name, i.audience, i.method, i.levels) for i in result.items] == [
