@@ -221,7 +221,7 @@ def normalize_channel(value: str) -> str:
     zh = f"可能是指“{hint}”；" if hint else ""
     en = f"; probably {hint!r}" if hint else ""
     raise ValueError(
-        f"公开渠道“{value}”不在规定的渠道目录中（{zh}其他渠道请写“其他:{value.strip()}”）/ "
+        f"公开渠道“{value}”不在规定的渠道目录中（{zh}其他渠道请写“其他:{value.strip()}”） / "
         f"channel {value!r} is not in the channel vocabulary{en} ({'、'.join(CHANNELS)}; "
         f"an office's own channel is written 其他:<text>)"
     )
