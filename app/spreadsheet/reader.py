@@ -159,6 +159,7 @@ class _Reader:
         self.above: dict[int, str] = {}
         self.name_column = layout.first("item") or layout.first("name")
         self.third_column = layout.first("third")
+        self.text_columns = {c.field: c for c in reversed(layout.of("text"))}
         self.filled_down: list[int] = []
         self.repeated_headers: list[int] = []
         # Where each header row has its first label: a cheap test before comparing rows.
@@ -320,8 +321,7 @@ class _Reader:
         return first_level, name or None
 
     def _text(self, row: _Row, name: str) -> str | None:
-        column = next((c for c in self.layout.of("text") if c.field == name), None)
-        text = values.long_text(row.text(column))
+        text = values.long_text(row.text(self.text_columns.get(name)))
         return None if not text or values.is_placeholder(text) else text
 
 
