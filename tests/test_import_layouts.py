@@ -101,6 +101,24 @@ def test_audience_method_and_level_written_as_words() -> None:
     assert "C2" in messages(result)
 
 
+def test_audience_columns_naming_groups_of_people() -> None:
+    head1 = ["一级事项", "二级事项", "公开对象", None, None]
+    head2 = [None, None, "全社会", "法律援助申请人", "社区居民"]
+    rows: list[Row] = [
+        head1,
+        head2,
+        ["法律服务", "法律援助", "", "√", ""],
+        ["法律服务", "调解", "", "", "√"],
+        ["法律服务", "宣传", "√", "", ""],
+    ]
+    result = read_csv(rows)
+    assert result.errors == []
+    assert [i.audience for i in result.items] == [
+        "特定群体:法律援助申请人", "特定群体:社区居民", "全社会",
+    ]  # fmt: skip
+    assert reading(result, "E") == ("公开对象/社区居民", "audience", "特定群体:社区居民")
+
+
 def test_public_attribute_column_gives_the_method_beside_a_form_column() -> None:
     head = ["一级事项", "二级事项", "公开方式", "公开属性"]
     rows: list[Row] = [head, ["政策文件", "规章", "全文发布", "主动公开"],

@@ -14,7 +14,12 @@ from typing import Literal
 
 from openpyxl.utils import get_column_letter
 
-from app.models.common import ATTRIBUTE_LABELS, DRAFTABLE_ATTRIBUTES, OTHER_CHANNEL
+from app.models.common import (
+    ATTRIBUTE_LABELS,
+    DRAFTABLE_ATTRIBUTES,
+    OTHER_CHANNEL,
+    SPECIFIC_AUDIENCE,
+)
 from app.spreadsheet import values
 from app.spreadsheet.models import ColumnReading, Grid, ImportProblem
 
@@ -255,18 +260,26 @@ def _under_group(top: str, sub: str) -> Meaning | None:
         # Its own vocabulary first; then another group's: 公开方式 written twice where
         # the second is 公开层级 is recognised by its sub-headers 县级 / 乡级.
         for name in (group, *(g for g in TICK_KINDS if g != group)):
-            if (value := _tick_value(name, sub)) is not None:
+            if (value := _tick_value(name, sub, own=name == group)) is not None:
                 return TICK_KINDS[name], name, value
+        if group == "audience" and values.names_a_group(sub):
+            # A column per group of people (法律援助申请人): each is a specific group.
+            return "audience_tick", "audience", f"{SPECIFIC_AUDIENCE}:{values.short_text(sub)}"
         return TICK_KINDS[group], "ignored", ""
     return None
 
 
-def _tick_value(group: str, sub: str) -> str | None:
+def _tick_value(group: str, sub: str, *, own: bool) -> str | None:
+    """The value a sub-header names in a group's vocabulary. Under its own group any unit
+    kind names a level (村, 街道); under another group only a label ending in 级 does, so
+    that 社区居民 under 公开对象 is never read as 村级."""
     flat = values.label(sub)
     if group == "audience":
         return values.AUDIENCE_LABELS.get(flat)
     if group == "method":
         return values.METHOD_LABELS.get(flat)
+    if not own and not flat.endswith("级"):
+        return None
     return values.level_of(sub)
 
 

@@ -188,7 +188,8 @@ class _Reader:
 
     def _repeats_header(self, cells: list[Cell]) -> bool:
         """The header rows written again above a data row (a table printed page by page)."""
-        if not any(values.label(cells[i].text) == label for i, label in self.header_probes):
+        probes = self.header_probes
+        if not any(i < len(cells) and values.label(cells[i].text) == t for i, t in probes):
             return False
         flat = tuple(values.label(cell.text) for cell in cells)
         return any(flat[: len(h)] == h for h in self.layout.header_rows)
@@ -252,7 +253,7 @@ class _Reader:
         own = [cell for cell in cells if cell.own]
         name_cell = cells[self.name_column.index] if self.name_column else None
         if len(own) == 1 and name_cell is not None and name_cell.merged == "across":
-            self.first_level = values.short_text(own[0].text)
+            self.first_level = values.short_text(values.cell_text(own[0].text))
             return True
         heading_column = self.layout.first("item") or self.layout.first("first_level")
         if heading_column is not None and filled == {heading_column.index}:
@@ -327,7 +328,7 @@ class _Reader:
 
 def _split_pair(text: str) -> tuple[str, str]:
     """ "一级/二级" in one cell → (一级, 二级); a cell with one name → ("", name)."""
-    for separator in ("/", "／", "—", "-", "－"):
+    for separator in ("/", "／", "—"):
         first, found, second = text.partition(separator)
         if found and first.strip() and second.strip():
             return values.short_text(first), values.short_text(second)
@@ -336,7 +337,7 @@ def _split_pair(text: str) -> tuple[str, str]:
 
 def _row_list(rows: list[int]) -> str:
     shown = "、".join(map(str, rows[:20]))
-    return shown + (f" 等 {len(rows)} 行" if len(rows) > 20 else "")
+    return shown + (f"… ({len(rows)})" if len(rows) > 20 else "")
 
 
 def _single(row: _Row, where: str, chosen: list[str]) -> str | None:

@@ -201,19 +201,19 @@ def audience_value(text: str) -> tuple[str, bool]:
             rest = flat[len(written) :].strip()
             group = _unwrap(rest) if rest.startswith("(") else rest.lstrip(":：").strip()
             return normalize_audience(f"{value}:{group}" if group else value), False
-    if _names_a_group(flat):
+    if names_a_group(flat):
         return normalize_audience(f"{SPECIFIC_AUDIENCE}:{flat}"), True
     return normalize_audience(flat), False
 
 
-def _names_a_group(text: str) -> bool:
+def names_a_group(text: str) -> bool:
     """Words that can be a group of people: Chinese, not a mark, method, level or channel."""
     flat = label(text)
     return (
         bool(re.search(r"[\u3400-\u9fff]", flat))
         and tick(flat).checked is None
         and flat not in METHOD_LABELS
-        and level_of(flat) is None
+        and not (level_of(flat) and (flat.endswith("级") or len(flat) <= 3))  # 区级, 镇街
         and vocabulary_channel(flat) is None
         and not flat.startswith(("公开", "其他"))
     )
