@@ -24,7 +24,7 @@ from app.models.item import ItemCreate
 from app.models.unit import Unit
 from app.render.table import header_grid
 from app.services import catalogues, imports
-from tests.factories import HULI, HULI_STREET, SIMING, add_item, token
+from tests.factories import HULI, HULI_STREET, SIMING, add_item, publish, token
 
 BASIS = "《中华人民共和国政府信息公开条例》"
 LIMIT = "信息形成或变更之日起20个工作日内"
@@ -521,3 +521,112 @@ def test_from_guide_scope(client: TestClient, session: Session) -> None:
     url = f"{base()}/from-guide"
     assert client.post(url, headers=token(session, "editor", SIMING)).status_code == 403
     assert client.post(url, headers=token(session, "auditor")).status_code == 403
+
+
+# ---- the layouts offices publish, through HTTP (tests/test_import_layouts.py has each) ----
+
+VARIANT_HEAD = [
+    "序号", "公开事项（一级）", "公开事项（二级）", "公开内容", "公开依据", "公开时限", "公开主体",
+    "公开渠道", "公开对象", "公开方式（主动）", "公开方式（依申请）", "公开层级", "咨询电话",
+]  # fmt: skip
+VARIANT_ROWS = [
+    ["0101", "政策\u200b文件", "规范性文件", "=1+1 不是公式", BASIS, LIMIT, "区司法局",
+     "政府网站|街道文化站/(社区)综合性文化服务中心公示栏", "法律援助申请人", "√", "", "区级、镇街",
+     "0592-1"],
+    ["0102", "", "-年度计划", "@全体居民", "+《条例》", "\t随时", "区司法局",
+     "政府网站 政务服务中心", "全社会", "", "√", "市级", ""],
+    ["0103", "法律服务", "公证", "公证事项", BASIS, LIMIT, "区司法局",
+     "1.政府门户网站2.两微一端", "特定群体", "√", "", "村", ""],
+]  # fmt: skip
+
+
+def variant_csv() -> bytes:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerows([VARIANT_HEAD, *VARIANT_ROWS])
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def test_dry_run_explains_how_each_header_was_read(
+    client: TestClient, editor: dict[str, str]
+) -> None:
+    response = upload(client, editor, "v.csv", variant_csv(), dry_run=True)
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert report["errors"] == []
+    columns = {c["column"]: c for c in report["columns"]}
+    assert [columns[c]["field"] for c in "ABCDEFGHIJKLM"] == [
+        "seq", "first_level", "name", "content", "basis", "time_limit", "responsible_body",
+        "channels", "audience", "method", "method", "levels", "ignored",
+    ]  # fmt: skip
+    assert columns["J"]["header"] == "公开方式（主动）"
+    assert columns["J"]["value"] == "主动"
+    assert all(c["note"] for c in report["columns"])
+    assert any("一行表头" in note for note in report["notes"])
+    assert any("沿用上一行" in note for note in report["notes"])
+    assert report["ignored_columns"] == ["咨询电话"]
+    preview = report["preview"]
+    assert [p["first_level"] for p in preview] == ["政策文件", "政策文件", "法律服务"]
+    assert preview[0]["channels"] == [
+        "政府网站",
+        "其他:街道文化站/(社区)综合性文化服务中心公示栏",
+    ]
+    assert preview[0]["audience"] == "特定群体:法律援助申请人"
+    assert (preview[1]["levels"], preview[2]["levels"]) == (["县级"], ["村级"])
+
+
+def test_the_api_and_the_importer_accept_the_same_channel_values(
+    client: TestClient, editor: dict[str, str]
+) -> None:
+    report = upload(client, editor, "v.csv", variant_csv(), dry_run=True).json()
+    channels = report["preview"][2]["channels"]
+    assert channels == ["两微一端", "其他:政府门户网站"]
+    [warning] = [w for w in report["warnings"] if "政府门户网站" in w["msg"]]
+    assert warning["row"] == 4
+    assert "可能是指渠道目录中的“政府网站”" in warning["msg"]
+    # What the importer produced, the API takes as it stands; what it kept out, the API refuses.
+    items_url = f"{base()}/items"
+    accepted = client.post(items_url, json={**ITEM, "channels": channels}, headers=editor)
+    assert accepted.status_code == 201, accepted.text
+    assert accepted.json()["channels"] == channels
+    refused = client.post(items_url, json={**ITEM, "channels": ["政府门户网站"]}, headers=editor)
+    assert refused.status_code == 422
+    assert "政府网站" in refused.json()["detail"][0]["msg"]
+
+
+ITEM = {"first_level": "政策文件", "name": "规章"}
+
+
+@pytest.mark.parametrize("file_format", ["xlsx", "csv"])
+def test_an_imported_catalogue_exported_and_imported_again_is_the_same(
+    client: TestClient, session: Session, file_format: str
+) -> None:
+    admin = token(session, "admin")
+    first = upload(client, admin, "v.csv", variant_csv())
+    assert first.status_code == 200, first.text
+    exported = client.get(base(), params={"format": file_format}, headers=admin)
+    again = upload(client, admin, f"again.{file_format}", exported.content, unit=SIMING)
+    assert again.status_code == 200, again.text
+    assert again.json()["errors"] == []
+    assert again.json()["warnings"] == []
+    original = items_of(client, admin)
+    assert attributes(items_of(client, admin, SIMING)) == attributes(original)
+    # the export kept the texts that start like formulas, and the office's channels
+    assert [i["name"] for i in original] == ["规范性文件", "-年度计划", "公证"]
+    assert original[1]["content"] == "@全体居民"
+    assert original[0]["content"] == "=1+1 不是公式"
+
+
+def test_csv_exports_neutralise_cells_that_start_like_a_formula(
+    client: TestClient, editor: dict[str, str]
+) -> None:
+    add_item(client, editor, name="=HYPERLINK(\"http://evil\")", content="+1", basis="-2",
+             time_limit="@SUM(A1)", responsible_body="区司法局")  # fmt: skip
+    publish(client, editor)
+    editor_csv = client.get(base(), params={"format": "csv"}, headers=editor).content
+    public_csv = client.get(f"/api/v1/public/units/{HULI}/catalogues/01?format=csv").content
+    for body in (editor_csv, public_csv):
+        [data_row] = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))[2:]
+        assert data_row[2:6] == ['\'=HYPERLINK("http://evil")', "'+1", "'-2", "'@SUM(A1)"]
+        assert data_row[6] == "区司法局"
+        cells = [cell for cell in data_row if cell]
+        assert not any(cell[0] in "=+-@\t\r" for cell in cells)

@@ -248,3 +248,60 @@ def test_failed_write_leaves_nothing_behind(client: TestClient, editor: dict[str
     assert client.post(URL, json=item_body(method="bad"), headers=editor).status_code == 422
     after = client.get(f"/api/v1/units/{HULI}/catalogues/01/history", headers=editor).json()
     assert after == before
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("name", "\u200b"), ("first_level", "\ufeff\u200d"), ("name", "\u00a0\u3000\u2060")],
+)
+def test_invisible_text_is_blank_and_blank_names_are_refused(
+    client: TestClient, editor: dict[str, str], field: str, value: str
+) -> None:
+    response = client.post(URL, json=item_body(**{field: value}), headers=editor)
+    assert response.status_code == 422
+    assert [e["loc"][:2] for e in response.json()["detail"]] == [["body", field]]
+
+
+def test_invisible_characters_are_stripped_from_every_text_attribute(
+    client: TestClient, editor: dict[str, str]
+) -> None:
+    body = item_body(
+        name="办事\u200b指南\ufeff",
+        content="\u200b",
+        basis="《条例》\u200d",
+        time_limit="20\u00a0个工作日",
+        responsible_body="\u202e区发展改革局",
+        method="\u200b主动",
+        audience="特定群体:\u200b项目单位",
+        channels=["政府网站\u200b", "其他:\ufeff村民微信群"],
+        levels=["县级\u200b"],
+    )
+    response = client.post(URL, json=body, headers=editor)
+    assert response.status_code == 201, response.text
+    item = response.json()
+    assert (item["name"], item["content"], item["basis"]) == ("办事指南", None, "《条例》")
+    assert (item["time_limit"], item["responsible_body"]) == ("20 个工作日", "区发展改革局")
+    assert (item["method"], item["audience"]) == ("主动", "特定群体:项目单位")
+    assert (item["channels"], item["levels"]) == (["政府网站", "其他:村民微信群"], ["县级"])
+    assert "content" in item["missing"]
+    # NFC: a decomposed character is stored composed, so equal texts compare equal.
+    patched = client.patch(
+        f"/api/v1/items/{item['id']}",
+        json={"name": "Cafe\u0301"},
+        headers=editor | {"If-Match": response.headers["ETag"]},
+    )
+    assert patched.json()["name"] == "Caf\u00e9"
+
+
+def test_a_channel_in_other_words_is_refused_with_the_entry_it_probably_means(
+    client: TestClient, editor: dict[str, str]
+) -> None:
+    response = client.post(URL, json=item_body(channels=["政府门户网站"]), headers=editor)
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert "可能是指“政府网站”" in error["msg"]
+    assert "其他:政府门户网站" in error["msg"]
+    # The same channel spelled with other bracket widths or separators is that channel.
+    body = item_body(channels=["社区/企事业单位、村公示栏（电子屏）", "其他:政府门户网站"])
+    item = client.post(URL, json=body, headers=editor).json()
+    assert item["channels"] == ["社区/企事业单位/村公示栏(电子屏)", "其他:政府门户网站"]

@@ -204,11 +204,13 @@ def test_one_column_per_channel() -> None:
     head2 = [None, None, "政府网站", "政府服务中心", "公共资源交易平台", "其他", None, None]
     row = ["甲", "乙", "√", "√", "√", "√村民微信群", "全社会", "主动公开"]
     result = read_table("c.xlsx", xlsx([head1, head2, row], ["A1:A2", "B1:B2", "C1:F1"]))
+    # A typing slip of a vocabulary entry keeps the office's wording; the dry run suggests.
     assert result.items[0].channels == [
-        "政府网站", "政务服务中心", "其他:公共资源交易平台", "其他:村民微信群",
+        "政府网站", "其他:公共资源交易平台", "其他:政府服务中心", "其他:村民微信群",
     ]  # fmt: skip
     assert result.items[0].method == "主动"
     assert "公共资源交易平台" in messages(result)
+    assert "可能是指“政务服务中心”" in messages(result)
 
 
 def test_channels_as_a_list_and_unknown_channel_becomes_other_with_a_warning() -> None:
@@ -224,14 +226,15 @@ def test_channels_as_a_list_and_unknown_channel_becomes_other_with_a_warning() -
     result = read_table("l.csv", csv_bytes(rows))
     assert [i.channels for i in result.items] == [
         ["政府网站", "政务服务中心"],
-        ["政府网站", "两微一端"],
+        ["政府网站", "其他:一微一端"],
         ["政府网站", "其他:村民微信群"],
         ["政府网站", "社区/企事业单位/村公示栏(电子屏)"],
         ["政府网站", "其他:办税服务厅"],
     ]
     channel_warnings = [p for p in result.problems if p.field == "channels"]
-    assert [(p.row, p.severity) for p in channel_warnings] == [(4, "warning")]
-    assert "村民微信群" in channel_warnings[0].msg
+    assert [(p.row, p.severity) for p in channel_warnings] == [(3, "warning"), (4, "warning")]
+    assert "可能是指渠道目录中的“两微一端”" in channel_warnings[0].msg
+    assert "村民微信群" in channel_warnings[1].msg
 
 
 def test_wording_variants_in_headers() -> None:
@@ -258,7 +261,8 @@ def test_wording_variants_in_values_line_breaks_and_spaces() -> None:
     ]  # fmt: skip
     result = read_table("v.csv", csv_bytes([head, sub, *rows]))
     first, second = result.items
-    assert (first.first_level, first.name) == ("政策文件", "法律法规")
+    # A line break between Chinese characters is the cell's wrap; a space stays a space.
+    assert (first.first_level, first.name) == ("政策文件", "法律 法规")
     assert (first.audience, first.method, first.levels) == (
         "特定群体:申请人",
         "依申请",
@@ -338,7 +342,7 @@ def test_invalid_and_contradictory_values_are_errors() -> None:
 def test_unknown_method_value_and_level_value_are_errors() -> None:
     rows: list[Row] = [
         ["一级事项", "二级事项", "公开方式", "公开层级"],
-        ["甲", "乙", "全文发布", "市级"],
+        ["甲", "乙", "全文发布", "省级"],
     ]
     result = read_table("e.csv", csv_bytes(rows))
     assert problems(result, "error") == [(2, "method"), (2, "levels")]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -100,16 +101,116 @@ def _split_qualified(value: str) -> tuple[str, str | None]:
     return head, (rest[0].strip() if rest and rest[0].strip() else None)
 
 
+# Invisible characters that make a blank look filled in or two equal texts differ:
+# zero-width spaces and joiners, BOM, soft hyphen, word joiner, bidi marks and overrides.
+_INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+# Spaces other than U+0020 (no-break, ideographic, thin, …) and the Unicode line separators.
+_ODD_SPACE = re.compile("[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")
+_ODD_BREAK = re.compile("[\u2028\u2029\x85]")
+
+
+def visible_text(value: str) -> str:
+    """Text as a reader sees it: invisible characters dropped, NFC, odd spaces made plain.
+
+    Every text attribute goes through this on the JSON API and in the importer alike, so
+    "\u200b" is blank and 全角 and composed forms compare equal wherever they come from.
+    """
+    value = _INVISIBLE.sub("", unicodedata.normalize("NFC", value))
+    return _ODD_BREAK.sub("\n", _ODD_SPACE.sub(" ", value))
+
+
+_CHANNEL_PUNCTUATION = re.compile(r"[\s/／、()（）]")
+
+
+def channel_key(text: str) -> str:
+    """A channel's words without spaces, bracket widths or the separators / 、: two texts
+    with the same key name the same channel in the same words."""
+    return _CHANNEL_PUNCTUATION.sub("", visible_text(text)).rstrip("等。.；;")
+
+
+_CHANNEL_BY_KEY: dict[str, str] = {channel_key(c): c for c in CHANNELS}
+
+# What offices write for a vocabulary channel in other words. Only ever a suggestion:
+# the office's own wording is kept as 其他:<text> (a different word may mean a different
+# channel), and the editor decides.
+CHANNEL_SYNONYMS: dict[str, str] = {
+    "发布会": "发布会/听证会",
+    "新闻发布会": "发布会/听证会",
+    "听证会": "发布会/听证会",
+    "入户/现场宣传": "入户/现场",
+    "广播电台": "广播电视",
+    "广播": "广播电视",
+    "电视": "广播电视",
+    "政府服务中心": "政务服务中心",
+    "行政服务中心": "政务服务中心",
+    "政务服务大厅": "政务服务中心",
+    "办税服务厅": "政务服务中心",
+    "政务公开专区": "公开查阅点",
+    "公开查阅点/政务公开专区": "公开查阅点",
+    "政府信息公开查阅点": "公开查阅点",
+    "一微一端": "两微一端",
+    "政务新媒体": "两微一端",
+    "微信公众号": "两微一端",
+    "纸质载体": "纸质媒体",
+    "报刊": "纸质媒体",
+    "政府门户网站": "政府网站",
+    "门户网站": "政府网站",
+    "便民服务点": "便民服务站",
+}
+_SYNONYM_BY_KEY = {channel_key(k): v for k, v in CHANNEL_SYNONYMS.items()}
+# Words that point at one channel when an office names its own (某某县司法局公众号).
+_CHANNEL_HINTS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("公示栏", "公告栏", "宣传栏", "公开栏", "电子屏"), CHANNELS[10]),
+    (("公众号", "微信", "微博", "客户端", "APP", "App", "app", "新媒体", "抖音"), "两微一端"),
+    (("网站", "门户"), "政府网站"),
+    (("公报",), "政府公报"),
+    (("发布会", "听证"), "发布会/听证会"),
+    (("广播", "电视"), "广播电视"),
+    (("报纸", "报刊", "纸质", "宣传册", "手册"), "纸质媒体"),
+    (("查阅",), "公开查阅点"),
+    (("便民服务",), "便民服务站"),
+    (("服务中心", "服务大厅", "服务厅", "办事大厅"), "政务服务中心"),
+    (("入户", "现场"), "入户/现场"),
+    (("推送", "短信"), "精准推送"),
+)
+
+
+def vocabulary_channel(text: str) -> str | None:
+    """The vocabulary channel a text names in the vocabulary's own words, else None."""
+    return _CHANNEL_BY_KEY.get(channel_key(text))
+
+
+def likely_channel(text: str) -> str | None:
+    """The vocabulary channel a text other than the vocabulary's probably means, or None:
+    a known synonym, a one-character slip (政府服务中心), or a telling word (公众号)."""
+    key = channel_key(text)
+    if key in _SYNONYM_BY_KEY:
+        return _SYNONYM_BY_KEY[key]
+    for known, channel in _CHANNEL_BY_KEY.items():
+        if len(known) == len(key) and sum(a != b for a, b in zip(known, key, strict=True)) == 1:
+            return channel
+    return next((c for words, c in _CHANNEL_HINTS if any(w in text for w in words)), None)
+
+
 def normalize_channel(value: str) -> str:
-    """Validate one channel; 其他 may carry text after a colon, nothing else may."""
-    head, text = _split_qualified(value)
+    """Validate one channel; 其他 may carry text after a colon, nothing else may.
+
+    A vocabulary channel written with other spaces, bracket widths or separators
+    (社区/企事业单位、村公示栏（电子屏）) is that channel; other words are refused with the
+    entry they probably mean, and 其他:<text> keeps an office's own channel.
+    """
+    head, text = _split_qualified(visible_text(value))
     if head == OTHER_CHANNEL:
         return f"{OTHER_CHANNEL}:{text}" if text else OTHER_CHANNEL
-    if text is None and head in CHANNELS:
-        return head
+    if text is None and (channel := vocabulary_channel(head)) is not None:
+        return channel
+    hint = likely_channel(value)
+    zh = f"可能是指“{hint}”；" if hint else ""
+    en = f"; probably {hint!r}" if hint else ""
     raise ValueError(
-        f"公开渠道“{value}”不在规定的渠道目录中 / channel {value!r} is not in the channel "
-        f"vocabulary ({'、'.join(CHANNELS)}; 其他 may carry text: 其他:…)"
+        f"公开渠道“{value}”不在规定的渠道目录中（{zh}其他渠道请写“其他:{value.strip()}”） / "
+        f"channel {value!r} is not in the channel vocabulary{en} ({'、'.join(CHANNELS)}; "
+        f"an office's own channel is written 其他:<text>)"
     )
 
 

@@ -16,6 +16,18 @@ class ImportNote(SQLModel):
     msg: str
 
 
+class ImportColumn(SQLModel):
+    """How one column of the file was read: its letter (A, B, …), its header as written
+    (row 1/row 2 of a two-row header), the ITEM field it feeds ("ignored" when none,
+    "seq" for 序号), the value a tick in it means, and the reading in words."""
+
+    column: str
+    header: str
+    field: str
+    value: str = ""
+    note: str = ""
+
+
 class ImportPreviewItem(ItemAttributes):
     """An item the import would create, with the row it comes from and what it lacks."""
 
@@ -29,7 +41,9 @@ class ImportReport(SQLModel):
 
     errors block the import; missing lists required attributes the draft may still lack
     (the catalogue cannot be compiled until they are filled in); warnings list what was
-    ignored or reinterpreted. preview holds the would-be items of a dry run.
+    ignored or reinterpreted. preview holds the would-be items of a dry run. columns says
+    how each header was read and notes how the file as a whole was (header rows, cells
+    filled down, repeated header rows skipped).
     """
 
     filename: str
@@ -43,6 +57,8 @@ class ImportReport(SQLModel):
     missing: list[ImportNote]
     ignored_columns: list[str]
     preview: list[ImportPreviewItem]
+    columns: list[ImportColumn] = []
+    notes: list[str] = []
 
 
 class ImportRejected(ImportReport):

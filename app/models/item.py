@@ -15,6 +15,7 @@ from app.models.common import (
     normalize_levels,
     normalize_method,
     utcnow,
+    visible_text,
 )
 from app.rules import quality
 from app.rules.attributes import DRAFTABLE_ATTRIBUTES, missing_attributes
@@ -61,6 +62,30 @@ class ItemInput(SQLModel):
     """Validation shared by ItemCreate and ItemUpdate: blank means absent, present means valid."""
 
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
+    @field_validator(
+        "first_level",
+        "name",
+        "content",
+        "basis",
+        "time_limit",
+        "responsible_body",
+        "method",
+        "audience",
+        mode="before",
+        check_fields=False,
+    )
+    @classmethod
+    def _visible(cls, value: Any) -> Any:
+        """Zero-width characters and BOMs are not text: "\u200b" is blank (then absent)."""
+        return visible_text(value) if isinstance(value, str) else value
+
+    @field_validator("channels", "levels", mode="before", check_fields=False)
+    @classmethod
+    def _visible_each(cls, value: Any) -> Any:
+        if not isinstance(value, list):
+            return value
+        return [visible_text(v) if isinstance(v, str) else v for v in value]
 
     @field_validator("first_level", "name", mode="before", check_fields=False)
     @classmethod

@@ -19,6 +19,7 @@ from openpyxl.utils import get_column_letter
 
 from app.models.audit import CompletenessReport, CompletenessRow, StatisticsReport
 from app.models.common import ATTRIBUTE_LABELS
+from app.render.spreadsheet_safety import neutralise
 from app.rules.quality import FLAG_LABELS
 
 Table = tuple[list[str], list[list[Any]]]
@@ -238,8 +239,8 @@ def to_csv(table: Table) -> bytes:
     headers, body = table
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(headers)
-    writer.writerows(body)
+    writer.writerow(map(neutralise, headers))
+    writer.writerows(map(neutralise, row) for row in body)
     return buffer.getvalue().encode("utf-8-sig")
 
 

@@ -40,7 +40,9 @@ Files:
   一级事项 merged vertically over its group. 序号 is stored as a number, every other value
   as a string (never a formula). Control characters XML cannot hold are dropped.
 - CSV: UTF-8 with BOM, CRLF, the two header rows then the data; no title row; 一级事项
-  written on the first row of its group and blank below.
+  written on the first row of its group and blank below. A cell starting with = + - @
+  tab or CR gets a leading ' (render/spreadsheet_safety.py) so no spreadsheet runs it as a
+  formula; the importer takes that ' off again.
 - HTML: the title, version, publish date and URL, then the same table with rowspan/colspan.
 """
 
@@ -66,6 +68,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.writer.excel import ExcelWriter
 
 from app.models.common import CHANNELS, LEVELS, OTHER_CHANNEL, SPECIFIC_AUDIENCE
+from app.render.spreadsheet_safety import neutralise
 
 if TYPE_CHECKING:
     from _typeshed import SizedBuffer, StrPath
@@ -372,7 +375,7 @@ def render_csv(view: CatalogueView) -> bytes:
     writer = csv.writer(buffer, lineterminator="\r\n")
     for header in header_grid(level_columns(view)):
         writer.writerow(label or "" for label in header)
-    writer.writerows(row.cells for row in table_rows(view))
+    writer.writerows(map(neutralise, row.cells) for row in table_rows(view))
     return buffer.getvalue().encode("utf-8-sig")
 
 

@@ -12,7 +12,13 @@ from app import faults
 from app.errors import AppError, Conflict, TooLarge, UnsupportedMedia, bilingual, invalid
 from app.models.catalogue import Catalogue
 from app.models.guide import GuideItem
-from app.models.imports import ImportNote, ImportPreviewItem, ImportRejected, ImportReport
+from app.models.imports import (
+    ImportColumn,
+    ImportNote,
+    ImportPreviewItem,
+    ImportRejected,
+    ImportReport,
+)
 from app.models.item import Item, ItemCreate
 from app.models.unit import GUIDE_LEVEL, Unit
 from app.principal import Principal
@@ -121,6 +127,8 @@ def read(filename: str, data: bytes, *, max_bytes: int, max_rows: int) -> Readin
         missing=missing,
         ignored_columns=result.ignored_columns,
         preview=preview,
+        columns=[ImportColumn(**reading.model_dump()) for reading in result.columns],
+        notes=result.notes,
     )
     return Reading(report, items)
 

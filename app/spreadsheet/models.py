@@ -42,6 +42,17 @@ class ImportedItem(BaseModel):
     position: int
 
 
+class ColumnReading(BaseModel):
+    """How one header column was read: its letter, its header as written (row 1/row 2),
+    the ITEM field it feeds ("ignored" when none), the value a tick there means, and why."""
+
+    column: str
+    header: str
+    field: str
+    value: str = ""
+    note: str = ""
+
+
 class ImportResult(BaseModel):
     """rows counts the data rows that describe an item (headings and blank rows excluded);
     items holds only the rows without an error, numbered 1.. in file order."""
@@ -50,6 +61,9 @@ class ImportResult(BaseModel):
     items: list[ImportedItem]
     problems: list[ImportProblem]
     ignored_columns: list[str]
+    columns: list[ColumnReading] = []
+    notes: list[str] = []
+    """How the file as a whole was read (header rows, filled-down cells, skipped rows)."""
 
     @property
     def errors(self) -> list[ImportProblem]:

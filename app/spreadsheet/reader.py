@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from openpyxl.utils import get_column_letter
+
 from app.models.common import (
     ATTRIBUTE_LABELS,
     OTHER_CHANNEL,
@@ -54,6 +56,7 @@ def read_table(
     for index in data_rows:
         reader.read(index + 1, sheet.grid[index])
     problems += reader.problems
+    notes = [*layout.notes, *reader.notes()]
     if reader.rows == 0:
         problems.append(
             ImportProblem(
@@ -68,6 +71,8 @@ def read_table(
         items=reader.items,
         problems=problems,
         ignored_columns=layout.ignored,
+        columns=layout.readings,
+        notes=notes,
     )
 
 
@@ -119,6 +124,10 @@ class _Row:
     failed: set[str] = field(default_factory=set)
     """Fields with an error already: they are not reported as missing too."""
 
+    def cell(self, column: Column) -> str:
+        """The cell's reference as Excel shows it (H5), for messages about its words."""
+        return f"{get_column_letter(column.index + 1)}{self.number}"
+
     def text(self, column: Column | None) -> str:
         if column is None:
             return ""
@@ -149,8 +158,46 @@ class _Reader:
         self.first_level: str | None = None
         self.above: dict[int, str] = {}
         self.name_column = layout.first("item") or layout.first("name")
+        self.third_column = layout.first("third")
+        self.text_columns = {c.field: c for c in reversed(layout.of("text"))}
+        self.filled_down: list[int] = []
+        self.repeated_headers: list[int] = []
+        # Where each header row has its first label: a cheap test before comparing rows.
+        self.header_probes = [
+            next((i, label) for i, label in enumerate(header) if label)
+            for header in layout.header_rows
+            if any(header)
+        ]
+
+    def notes(self) -> list[str]:
+        """What the reader did to the file as a whole, for the dry run."""
+        notes: list[str] = []
+        if self.filled_down:
+            rows = _row_list(self.filled_down)
+            notes.append(
+                f"一级事项空白的行沿用上一行的一级事项：第 {rows} 行 / rows {rows} leave 一级事项 "
+                "blank and take the one above"
+            )
+        if self.repeated_headers:
+            rows = _row_list(self.repeated_headers)
+            notes.append(
+                f"与表头相同的行（重复的表头）已跳过：第 {rows} 行 / rows {rows} repeat the "
+                "header and are skipped"
+            )
+        return notes
+
+    def _repeats_header(self, cells: list[Cell]) -> bool:
+        """The header rows written again above a data row (a table printed page by page)."""
+        probes = self.header_probes
+        if not any(i < len(cells) and values.label(cells[i].text) == t for i, t in probes):
+            return False
+        flat = tuple(values.label(cell.text) for cell in cells)
+        return any(flat[: len(h)] == h for h in self.layout.header_rows)
 
     def read(self, number: int, cells: list[Cell]) -> None:
+        if self._repeats_header(cells):
+            self.repeated_headers.append(number)
+            return
         row = self._row(number, cells)
         if self._heading(row, cells):
             self.problems += row.problems
@@ -170,7 +217,7 @@ class _Reader:
             cell = cells[column.index]
             if cell.formula:
                 formulas.add(column.index)
-            text = cell.text
+            text = values.cell_text(cell.text) if cell.text else ""
             if cell.merged == "across":
                 # A range merged across columns belongs to its first column only; a
                 # first-level cell merged over the name means "no second level".
@@ -206,7 +253,7 @@ class _Reader:
         own = [cell for cell in cells if cell.own]
         name_cell = cells[self.name_column.index] if self.name_column else None
         if len(own) == 1 and name_cell is not None and name_cell.merged == "across":
-            self.first_level = values.short_text(own[0].text)
+            self.first_level = values.short_text(values.cell_text(own[0].text))
             return True
         heading_column = self.layout.first("item") or self.layout.first("first_level")
         if heading_column is not None and filled == {heading_column.index}:
@@ -246,8 +293,14 @@ class _Reader:
         name = values.short_text(row.text(self.name_column))
         single = self.layout.single_item_column
         own_first = "" if single else values.short_text(row.text(self.layout.first("first_level")))
+        if self.name_column is not None and self.name_column.value == "pair":
+            own_first, name = _split_pair(name)
+        if third := values.short_text(row.text(self.third_column)):
+            name = f"{name}（{third}）" if name and not values.is_placeholder(name) else third
         if own_first and not values.is_placeholder(own_first):
             self.first_level = own_first
+        elif not single and self.first_level and self.layout.first("first_level"):
+            self.filled_down.append(row.number)
         first_level = self.first_level or (name if single and name else None)
         if values.is_placeholder(name) and first_level:
             row.report(
@@ -269,9 +322,22 @@ class _Reader:
         return first_level, name or None
 
     def _text(self, row: _Row, name: str) -> str | None:
-        column = next((c for c in self.layout.of("text") if c.field == name), None)
-        text = values.long_text(row.text(column))
+        text = values.long_text(row.text(self.text_columns.get(name)))
         return None if not text or values.is_placeholder(text) else text
+
+
+def _split_pair(text: str) -> tuple[str, str]:
+    """ "一级/二级" in one cell → (一级, 二级); a cell with one name → ("", name)."""
+    for separator in ("/", "／", "—"):
+        first, found, second = text.partition(separator)
+        if found and first.strip() and second.strip():
+            return values.short_text(first), values.short_text(second)
+    return "", text
+
+
+def _row_list(rows: list[int]) -> str:
+    shown = "、".join(map(str, rows[:20]))
+    return shown + (f"… ({len(rows)})" if len(rows) > 20 else "")
 
 
 def _single(row: _Row, where: str, chosen: list[str]) -> str | None:
@@ -293,18 +359,18 @@ def _not_a_tick(row: _Row, column: Column, text: str) -> None:
     row.report(
         "error",
         column.field,
-        f"“{column.value}”列的“{text}”不是勾选符号（√）/ {text!r} under {column.value} is "
-        "not a tick mark (√)",
+        f"单元格 {row.cell(column)}：“{column.value}”列的“{text}”不是勾选符号（√）/ cell "
+        f"{row.cell(column)}: {text!r} under {column.value} is not a tick mark (√)",
     )
 
 
 def _method(row: _Row, layout: Layout) -> str | None:
     chosen: list[str] = []
-    if text := row.text(layout.first("method")).strip():
+    if (column := layout.first("method")) and (text := row.text(column).strip()):
         try:
             chosen.append(values.method_value(text))
         except ValueError as exc:
-            row.report("error", "method", str(exc))
+            row.report("error", "method", f"单元格 {row.cell(column)}：{exc}")
     for column in layout.of("method_tick"):
         tick = values.tick(text := row.text(column))
         if tick.checked is None:
@@ -316,11 +382,20 @@ def _method(row: _Row, layout: Layout) -> str | None:
 
 def _audience(row: _Row, layout: Layout) -> str | None:
     chosen: list[str] = []
-    if text := row.text(layout.first("audience")).strip():
+    if (column := layout.first("audience")) and (text := row.text(column).strip()):
         try:
-            chosen.append(values.audience_value(text))
+            value, as_group = values.audience_value(text)
         except ValueError as exc:
-            row.report("error", "audience", str(exc))
+            row.report("error", "audience", f"单元格 {row.cell(column)}：{exc}")
+        else:
+            chosen.append(value)
+            if as_group:
+                row.report(
+                    "warning",
+                    "audience",
+                    f"单元格 {row.cell(column)} 的公开对象“{values.short_text(text)}”是一个群体，"
+                    f"按“{value}”导入 / {text!r} names a group of people: imported as {value!r}",
+                )
     for column in layout.of("audience_tick"):
         tick = values.tick(text := row.text(column))
         if column.value == SPECIFIC_AUDIENCE and tick.checked is not False:
@@ -340,11 +415,11 @@ def _audience(row: _Row, layout: Layout) -> str | None:
 
 def _levels(row: _Row, layout: Layout) -> list[str]:
     chosen: list[str] = []
-    if text := row.text(layout.first("levels")).strip():
+    if (column := layout.first("levels")) and (text := row.text(column).strip()):
         try:
             chosen += values.levels_value(text)
         except ValueError as exc:
-            row.report("error", "levels", str(exc))
+            row.report("error", "levels", f"单元格 {row.cell(column)}：{exc}")
     for column in layout.of("level_tick"):
         tick = values.tick(text := row.text(column))
         if tick.checked is None:
@@ -358,14 +433,15 @@ def _levels(row: _Row, layout: Layout) -> list[str]:
 
 def _channels(row: _Row, layout: Layout) -> list[str]:
     chosen: list[str] = []
-    if text := row.text(layout.first("channels")).strip():
-        chosen += _channel_cell(row, text)
+    for cell in layout.of("channels"):
+        if text := row.text(cell).strip():
+            chosen += _channel_cell(row, text)
     for column in layout.of("channel"):
         tick = values.tick(text := row.text(column))
         if tick.checked is False:
             continue
         if column.value == OTHER_CHANNEL and tick.note:
-            chosen.append(values.channel(f"{OTHER_CHANNEL}:{tick.note}")[0])
+            chosen.append(values.channel(f"{OTHER_CHANNEL}:{tick.note}").value)
             continue
         if tick.checked is None:
             row.report(
@@ -381,11 +457,14 @@ def _channels(row: _Row, layout: Layout) -> list[str]:
 def _channel_cell(row: _Row, text: str) -> list[str]:
     parsed = values.channel_cell(text)
     for unknown in parsed.unknown:
+        written = unknown.value.removeprefix(f"{OTHER_CHANNEL}:")
+        hint = f"，可能是指渠道目录中的“{unknown.likely}”" if unknown.likely else ""
+        hint_en = f"; probably the vocabulary's {unknown.likely!r}" if unknown.likely else ""
         row.report(
             "warning",
             "channels",
-            f"公开渠道“{unknown}”不在渠道目录中，按“其他:{unknown}”导入 / channel {unknown!r} "
-            f"is not in the channel vocabulary; imported as 其他:{unknown}",
+            f"公开渠道“{written}”不是渠道目录中的写法，按“{unknown.value}”导入{hint} / channel "
+            f"{written!r} is not a vocabulary entry; kept as {unknown.value!r}{hint_en}",
         )
     for ignored in parsed.ignored:
         row.report(
