@@ -9,12 +9,14 @@ from functools import cache
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
+from app.admission import Admission
 from app.api import api_router
 from app.api.health import router as health_router
 from app.api.public import PublicEdge
 from app.api.uploads import MULTIPART_SLACK
 from app.auth import RedactTokens
 from app.config import get_settings
+from app.db import ReadOnlyRequests
 from app.errors import HANDLERS
 from app.limits import BodyLimit
 
@@ -72,7 +74,14 @@ def create_app() -> FastAPI:
         default=settings.max_body_bytes,
         uploads=settings.max_upload_bytes + MULTIPART_SLACK,
     )
-    app.add_middleware(PublicEdge)  # outermost: published bytes skip the routing
+    app.add_middleware(
+        Admission,
+        limit=settings.expensive_concurrency,
+        queue=settings.expensive_queue,
+        wait=settings.expensive_queue_wait,
+    )
+    app.add_middleware(PublicEdge)  # published bytes skip the routing
+    app.add_middleware(ReadOnlyRequests)  # outermost: every transaction of a GET is deferred
     return app
 
 
