@@ -7,6 +7,7 @@ each test takes seconds while still passing the limit that stops them by a wide 
 """
 
 import io
+import sqlite3
 import time
 import zipfile
 from collections.abc import Callable, Iterator
@@ -17,7 +18,7 @@ import httpx
 import pytest
 
 from tests.factories import HULI, item_body
-from tests.servers import Server, cli, free_port
+from tests.servers import Server, cli, free_port, serving
 
 MB = 1 << 20
 IMPORT = f"/api/v1/units/{HULI}/catalogues/01/import?dry_run=true"
@@ -265,3 +266,37 @@ def test_busy_answers_say_when_to_retry(server: Server, auditor: dict[str, str])
     assert busy, "40 at once must overflow a queue of 8"
     assert all(r.headers["Retry-After"].isdigit() for r in busy)
     assert all("busy" in r.json()["detail"] for r in busy)
+
+
+def test_a_held_write_lock_answers_503_to_writers_and_never_blocks_readers(
+    env: dict[str, str], editor: dict[str, str], tmp_path: Path
+) -> None:
+    """Someone holds SQLite's write lock (here: another connection, from outside): reads
+    answer at once, a write waits DB_BUSY_TIMEOUT and answers 503 with Retry-After."""
+    settings = env | {"PORT": str(free_port()), "DB_BUSY_TIMEOUT": "0.5"}
+    database = env["DATABASE_URL"].removeprefix("sqlite:///")
+    with serving(settings, tmp_path / "s.log") as server:
+        holder = sqlite3.connect(database, isolation_level=None)
+        try:
+            holder.execute("BEGIN IMMEDIATE")
+            started = time.monotonic()
+            assert server.client.get("/health").status_code == 200
+            assert server.client.get("/api/v1/domains").status_code == 200
+            assert (
+                server.client.get(f"/api/v1/units/{HULI}/catalogues", headers=editor).status_code
+                == 200
+            )
+            assert time.monotonic() - started < 0.5 * 3
+            response = server.client.post(
+                f"/api/v1/units/{HULI}/catalogues/03/items", json=item_body(), headers=editor
+            )
+            assert response.status_code == 503, response.text
+            assert response.headers["Retry-After"].isdigit()
+            assert "busy" in response.json()["detail"]
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        response = server.client.post(
+            f"/api/v1/units/{HULI}/catalogues/03/items", json=item_body(), headers=editor
+        )
+        assert response.status_code == 201, response.text
