@@ -8,6 +8,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated
+from urllib.parse import unquote
 
 from fastapi import Depends, Header
 from sqlmodel import Session, col, select
@@ -30,13 +31,19 @@ class Principal:
     token_id: int | None = None
 
     def can_write(self, unit: Unit) -> bool:
-        """An editor writes its own unit; a district editor also its streets, towns, departments."""
+        """An editor writes its own unit; a district editor also its streets and towns.
+
+        Not the district's departments: a department keeps its own catalogues with its
+        own token (docs/operations.md, "Who may write what"). Opinions are the exception
+        that opinions.may_record spells out."""
         if self.role == Role.admin:
             return True
         if self.role != Role.editor or self.unit_code is None:
             return False
         return unit.code == self.unit_code or (
-            self.unit_kind == UnitKind.district and unit.parent_code == self.unit_code
+            self.unit_kind == UnitKind.district
+            and unit.parent_code == self.unit_code
+            and unit.kind in (UnitKind.street, UnitKind.town)
         )
 
     def can_read(self, unit: Unit) -> bool:
@@ -44,6 +51,16 @@ class Principal:
 
 
 def redact(text: str) -> str:
+    """Mask tokens, also percent-encoded ones (`?t=gk%5F…`): a text whose decoded form
+    holds a token is logged decoded and masked."""
+    decoded = text
+    for _ in range(3):  # %255F is %5F once decoded, then _
+        once = unquote(decoded)
+        if once == decoded:
+            break
+        decoded = once
+    if decoded != text and _SECRET.search(decoded):
+        text = decoded
     return _SECRET.sub(TOKEN_PREFIX + "***", text)
 
 

@@ -5,7 +5,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Response
 
-from app.api.deps import WritableCatalogue, WritableUnit
+from app.api.deps import WritableCatalogue, WritableUnit, get_unit, writable_unit
 from app.api.responses import AUTHED, CONFLICT, STALE, Message
 from app.api.uploads import UPLOAD_BODY, SettingsDep, UploadDep
 from app.auth import Principal, Writer, authenticate, get_principal
@@ -33,15 +33,18 @@ IMPORT_ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 def early_writer(
-    sessions: SessionFactoryDep, authorization: Annotated[str | None, Header()] = None
+    unit_code: str,
+    sessions: SessionFactoryDep,
+    authorization: Annotated[str | None, Header()] = None,
 ) -> Principal:
-    """The token, checked in a short read of its own before the upload is read: an
-    anonymous or read-only caller never gets a file parsed, and the request's own
-    transaction (the one that writes) starts only once the file is read."""
+    """The token and its unit scope, checked in a short read of its own before the upload
+    is read: no file is parsed for a caller who may not import here, and the request's
+    own transaction (the one that writes) starts only once the file is read."""
     with reading(), sessions() as session:
         principal = get_principal(authenticate(session, authorization))
-    if principal.role not in (Role.editor, Role.admin):
-        raise Forbidden("需要角色 editor/admin / this needs the role editor or admin")
+        if principal.role not in (Role.editor, Role.admin):
+            raise Forbidden("需要角色 editor/admin / this needs the role editor or admin")
+        writable_unit(get_unit(unit_code, session), principal)
     return principal
 
 
