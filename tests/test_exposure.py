@@ -60,7 +60,8 @@ def test_units_fit_the_tree(client: TestClient, session: Session) -> None:
 
     def create(code: str, kind: str, parent: str | None) -> int:
         body = {"code": code, "name": f"单位{code}", "kind": kind, "parent_code": parent}
-        return client.post("/api/v1/units", json=body, headers=admin).status_code
+        status: int = client.post("/api/v1/units", json=body, headers=admin).status_code
+        return status
 
     assert create("T9001", "district", HULI_STREET) == 422  # a district under a street
     assert create("T9002", "street", CITY) == 422
