@@ -141,8 +141,8 @@ def normalize_channel(value: str) -> str:
     if text is None and head in CHANNELS:
         return head
     raise ValueError(
-        f"公开渠道“{value[:50]}”不在规定的渠道目录中 / channel {value[:50]!r} is not in the channel "
-        f"vocabulary ({'、'.join(CHANNELS)}; 其他 may carry text: 其他:…)"
+        f"公开渠道“{value[:50]}”不在规定的渠道目录中 / channel {value[:50]!r} is not in the "
+        f"channel vocabulary ({'、'.join(CHANNELS)}; 其他 may carry text: 其他:…)"
     )
 
 
@@ -151,7 +151,8 @@ def normalize_channels(values: Iterable[str]) -> list[str]:
     normalized = {normalize_channel(v) for v in values}
     if len(normalized) > MAX_CHANNELS:
         raise ValueError(
-            f"公开渠道最多 {MAX_CHANNELS} 个 / at most {MAX_CHANNELS} channels, got {len(normalized)}"
+            f"公开渠道最多 {MAX_CHANNELS} 个 / at most {MAX_CHANNELS} channels, "
+            f"got {len(normalized)}"
         )
     order = {c: i for i, c in enumerate(CHANNELS)}
     return sorted(normalized, key=lambda c: (order[_split_qualified(c)[0]], c))
