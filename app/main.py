@@ -19,6 +19,7 @@ from app.config import get_settings
 from app.db import ReadOnlyRequests
 from app.errors import HANDLERS
 from app.limits import BodyLimit
+from app.services import freshness, publication
 
 
 def operation_id(route: APIRoute) -> str:
@@ -49,7 +50,11 @@ async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if not any(isinstance(known, RedactTokens) for known in logger.filters):
             logger.addFilter(RedactTokens())
     freeze_startup_objects()
-    yield
+    freshness.watch.start(get_settings().database_url, publication.forget_published)
+    try:
+        yield
+    finally:
+        freshness.watch.stop()
 
 
 def create_app() -> FastAPI:
