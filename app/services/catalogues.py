@@ -6,6 +6,8 @@ from datetime import date
 from typing import Any
 
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
 
 from app import faults
@@ -45,10 +47,27 @@ def get_or_new(session: Session, unit: Unit, domain: Domain) -> Catalogue:
 
 
 def ensure(session: Session, catalogue: Catalogue) -> Catalogue:
-    """Save a catalogue on its first write (it exists on first use)."""
-    if catalogue.id is None:
+    """Save a catalogue on its first write (it exists on first use).
+
+    Two first writes may race (PostgreSQL; SQLite's BEGIN IMMEDIATE serialises them): the
+    loser's INSERT meets the unique key, is rolled back to its savepoint, and this object
+    becomes the winner's row, so the write goes on instead of answering 500."""
+    if catalogue.id is not None:
+        return catalogue
+    try:
+        with session.begin_nested():
+            session.add(catalogue)
+            session.flush()
+    except IntegrityError:
+        catalogue.id = session.exec(
+            select(Catalogue.id).where(
+                Catalogue.unit_code == catalogue.unit_code,
+                Catalogue.domain_code == catalogue.domain_code,
+            )
+        ).one()
+        make_transient_to_detached(catalogue)
         session.add(catalogue)
-        session.flush()
+        session.refresh(catalogue)
     return catalogue
 
 
