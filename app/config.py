@@ -46,9 +46,13 @@ class Settings(BaseSettings):
     expensive_queue_wait: float = 15.0
     # Published renderings are kept in memory per process, at most this many megabytes.
     published_cache_mb: int = 256
-    # How long a process trusts its answer to "which version is the latest"; a publish in
-    # the same process is visible at once, one in another worker after at most this long.
+    # How long a process trusts its answer to "which version is the latest" when it hears
+    # nothing: a publish reaches every worker when it commits (app/services/freshness.py);
+    # this is the fallback, e.g. while a worker's listener reconnects.
     published_lookup_ttl: float = 1.0
+    # What a process remembers about "which version is the latest" (and "no such unit"),
+    # at most this many megabytes, least recently used out first.
+    published_lookup_mb: int = 16
     # Fault injection for tests/test_crash.py only (app/faults.py): off unless set.
     test_pause_after_flush: Literal["import", "publish"] | None = Field(
         default=None, validation_alias="GKML_TEST_PAUSE_AFTER_FLUSH"

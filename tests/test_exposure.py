@@ -3,10 +3,13 @@ units in places of the tree where they cannot be."""
 
 import logging
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app.auth import RedactTokens
+from app.config import Settings
+from app.services import publication
 from tests.factories import CITY, HULI, HULI_STREET, SIMING, add_item, make_unit, token
 
 
@@ -86,3 +89,17 @@ def test_a_district_editor_writes_its_streets_and_towns_not_its_departments(
     own = token(session, "editor", department.code)
     assert client.post(url.format(department.code), json=body, headers=own).status_code == 201
     assert client.post(url.format(HULI_STREET), json=body, headers=editor).status_code == 201
+
+
+def test_remembered_lookups_stay_within_their_byte_budget(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(publication, "get_settings", lambda: Settings(published_lookup_mb=1))
+    remembered = publication._Expiring[str, None]()
+    for n in range(20_000):
+        remembered.put(f"T{n:031d}", None, 60.0)
+    assert 900_000 < remembered.size <= 1_000_000
+    assert remembered.get(f"T{19_999:031d}") == (None,)  # the newest stay
+    assert remembered.get(f"T{0:031d}") is None  # the oldest went first
+    remembered.put("gone", None, -1.0)
+    assert remembered.get("gone") is None

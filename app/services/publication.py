@@ -340,32 +340,57 @@ def content_disposition(filename: tuple[str, str]) -> str:
 
 
 class _Expiring(Generic[K, V]):
-    """Answers remembered until a deadline (inf: until evicted); bounded, then cleared."""
+    """Answers remembered until a deadline (inf: until evicted), least recently used out
+    first within a byte budget (`published_lookup_mb`), so no sequence of requests, not
+    even one for a new unknown code each time, makes it grow beyond that."""
 
-    def __init__(self, max_entries: int = 100_000) -> None:
-        self._data: dict[K, tuple[float, V]] = {}
-        self._max = max_entries
+    def __init__(self) -> None:
+        self._data: OrderedDict[K, tuple[float, V, int]] = OrderedDict()
+        self._size = 0
 
     def get(self, key: K) -> tuple[V] | None:
         entry = self._data.get(key)
-        if entry is None or entry[0] < time.monotonic():
+        if entry is None:
             return None
+        if entry[0] < time.monotonic():
+            self.pop(key)  # expired answers are not kept
+            return None
+        self._data.move_to_end(key)
         return (entry[1],)
 
     def put(self, key: K, value: V, ttl: float | None) -> None:
-        if len(self._data) >= self._max:
-            self._data.clear()  # crude, but never wrong: everything here can be asked again
-        self._data[key] = (time.monotonic() + ttl if ttl is not None else float("inf"), value)
+        self.pop(key)
+        weight = _weight(key, value)
+        deadline = time.monotonic() + ttl if ttl is not None else float("inf")
+        self._data[key] = (deadline, value, weight)
+        self._size += weight
+        budget = get_settings().published_lookup_mb * 1_000_000
+        while self._size > budget and self._data:
+            _, (_, _, old) = self._data.popitem(last=False)
+            self._size -= old
 
     def pop(self, key: K) -> None:
-        self._data.pop(key, None)
+        entry = self._data.pop(key, None)
+        if entry is not None:
+            self._size -= entry[2]
 
     def drop(self, which: Callable[[K], bool]) -> None:
         for key in [key for key in self._data if which(key)]:
-            self._data.pop(key, None)
+            self.pop(key)
 
     def clear(self) -> None:
         self._data.clear()
+        self._size = 0
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+
+def _weight(key: object, value: object) -> int:
+    """An entry's bytes, roughly: its text twice over (Python objects cost about that) plus
+    the entry's own overhead. Computed on a miss only, after a database query."""
+    return 200 + 2 * (len(repr(key)) + len(repr(value)))
 
 
 class _Renderings:
