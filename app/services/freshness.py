@@ -36,8 +36,8 @@ log = logging.getLogger("uvicorn.error")
 def announce(session: Session, payload: str) -> None:
     """In the publishing transaction: tell every process once it commits (PostgreSQL)."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_notify(:channel, :payload)"),
-                        {"channel": CHANNEL, "payload": payload})  # fmt: skip
+        notify = text("SELECT pg_notify(:channel, :payload)")
+        session.execute(notify, {"channel": CHANNEL, "payload": payload})
 
 
 class DataVersion:
