@@ -7,6 +7,7 @@ import re
 import secrets
 from datetime import datetime, timedelta
 from typing import Annotated
+from urllib.parse import unquote
 
 from fastapi import Depends, Header
 from sqlmodel import Session, col, select
@@ -23,6 +24,16 @@ _SECRET = re.compile(re.escape(TOKEN_PREFIX) + r"[A-Za-z0-9_-]{8,}")
 
 
 def redact(text: str) -> str:
+    """Mask tokens, also percent-encoded ones (`?t=gk%5F…`): a text whose decoded form
+    holds a token is logged decoded and masked."""
+    decoded = text
+    for _ in range(3):  # %255F is %5F once decoded, then _
+        once = unquote(decoded)
+        if once == decoded:
+            break
+        decoded = once
+    if decoded != text and _SECRET.search(decoded):
+        text = decoded
     return _SECRET.sub(TOKEN_PREFIX + "***", text)
 
 

@@ -2,6 +2,7 @@
 
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 from typing import Annotated, Any
 
@@ -9,26 +10,68 @@ from fastapi import Depends, Request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.config import get_settings
+from app.config import Settings, get_settings
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
+def make_engine(url: str, *, echo: bool = False, settings: Settings | None = None) -> Engine:
+    settings = settings or get_settings()
+    pool: dict[str, Any] = {
+        "pool_size": settings.db_pool_size,
+        "max_overflow": settings.db_max_overflow,
+        "pool_timeout": settings.db_pool_timeout,
+    }
     if url.startswith("sqlite"):
         engine = create_engine(
-            url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30}
+            url,
+            echo=echo,
+            connect_args={"check_same_thread": False, "timeout": settings.db_busy_timeout},
+            **(pool if ":memory:" not in url else {}),
         )
-        _sqlite_recipe(engine)
+        _sqlite_recipe(engine, busy_ms=int(settings.db_busy_timeout * 1000))
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(url, echo=echo, pool_pre_ping=True, **pool)
 
 
-def _sqlite_recipe(engine: Engine) -> None:
+_WRITES: ContextVar[bool] = ContextVar("gkml_writes", default=True)
+"""Whether a transaction begun now may write: False for GET/HEAD requests (ReadOnlyRequests)."""
+
+
+@contextmanager
+def reading() -> Iterator[None]:
+    """Transactions begun inside read only: on SQLite a plain (deferred) BEGIN, no lock."""
+    token = _WRITES.set(False)
+    try:
+        yield
+    finally:
+        _WRITES.reset(token)
+
+
+class ReadOnlyRequests:
+    """Pure ASGI: a GET or HEAD request's transactions are deferred, so reading never waits
+    for, or takes, SQLite's write lock (WAL readers see the last commit). The flag is a
+    context variable, which worker threads inherit."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+        with reading():
+            await self.app(scope, receive, send)
+
+
+def _sqlite_recipe(engine: Engine, *, busy_ms: int) -> None:
     """pysqlite's own transaction handling breaks SAVEPOINTs; let SQLAlchemy emit BEGIN.
 
     This is SQLAlchemy's documented recipe ("Serializable isolation / Savepoints /
-    Transactional DDL"); BEGIN IMMEDIATE takes the write lock up front, so two writers
-    queue on busy_timeout instead of failing with "database is locked" mid-transaction.
+    Transactional DDL"). A transaction that may write opens with BEGIN IMMEDIATE, which
+    takes the write lock up front, so two writers queue on busy_timeout instead of failing
+    with "database is locked" mid-transaction; a read-only one (reading()) opens with a
+    deferred BEGIN and, in WAL mode, neither waits for nor blocks a writer.
     """
 
     @event.listens_for(engine, "connect")
@@ -38,12 +81,12 @@ def _sqlite_recipe(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if _WRITES.get() else "BEGIN")
 
 
 @lru_cache

@@ -1,11 +1,16 @@
 """Errors that carry their HTTP status, and the handlers that render them."""
 
+import logging
 from typing import Any
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeout
 from sqlalchemy.orm.exc import StaleDataError
+
+from app.config import get_settings
 
 
 class AppError(Exception):
@@ -52,6 +57,12 @@ class IfMatchRequired(AppError):
     status_code = 428
 
 
+class Unavailable(AppError):
+    """503: the service is busy; Retry-After says when to try again."""
+
+    status_code = 503
+
+
 STALE_MESSAGE = (
     "资源已被他人修改，请重新读取 / the resource was changed by someone else; read it again"
 )
@@ -62,10 +73,51 @@ def invalid(loc: tuple[str | int, ...], msg: str, kind: str) -> RequestValidatio
     return RequestValidationError([{"loc": loc, "msg": msg, "type": kind}])
 
 
+def retry_after() -> dict[str, str]:
+    return {"Retry-After": str(get_settings().retry_after_seconds)}
+
+
 def render_app_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AppError)
     headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+    if exc.status_code == 503:
+        headers = retry_after()
     return JSONResponse(exc.content(), status_code=exc.status_code, headers=headers)
+
+
+BUSY = (
+    "服务繁忙，数据库暂不可用，请稍后重试 / the service is busy and the database is not "
+    "available right now; try again shortly"
+)
+_BUSY_SQLITE = ("database is locked", "database table is locked", "database is busy")
+_BUSY_POSTGRES = {"55P03", "57014", "40001", "40P01", "53300"}
+"""lock_not_available, query_canceled (statement timeout), serialization_failure,
+deadlock_detected, too_many_connections: all pass if the client tries again."""
+
+
+def is_busy(exc: BaseException) -> bool:
+    """A database error that means "not now" rather than "wrong"."""
+    if isinstance(exc, SQLAlchemyTimeout):  # no pooled connection within pool_timeout
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
+    orig = exc.orig
+    return any(text in str(orig) for text in _BUSY_SQLITE) or (
+        getattr(orig, "sqlstate", None) in _BUSY_POSTGRES
+    )
+
+
+def render_database_error(request: Request, exc: Exception) -> JSONResponse:
+    """The one place a busy database becomes 503 + Retry-After; anything else stays 500."""
+    if not is_busy(exc):
+        raise exc
+    logging.getLogger("uvicorn.error").warning(
+        "503 busy database on %s %s: %s",
+        request.method,
+        request.url.path,
+        str(exc).splitlines()[0][:200],
+    )
+    return JSONResponse({"detail": BUSY}, status_code=503, headers=retry_after())
 
 
 def render_stale_data(_request: Request, _exc: Exception) -> JSONResponse:
@@ -130,6 +182,8 @@ def render_validation_error(_request: Request, exc: Exception) -> JSONResponse:
 
 HANDLERS: dict[type[Exception], Any] = {
     AppError: render_app_error,
+    DBAPIError: render_database_error,
+    SQLAlchemyTimeout: render_database_error,
     StaleDataError: render_stale_data,
     RequestValidationError: render_validation_error,
 }

@@ -9,6 +9,7 @@ from functools import cache
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
+from app.admission import Admission
 from app.api import api_router
 from app.api import docs as api_docs
 from app.api.health import router as health_router
@@ -16,8 +17,10 @@ from app.api.public import PublicEdge
 from app.api.uploads import MULTIPART_SLACK
 from app.auth import RedactTokens
 from app.config import get_settings
+from app.db import ReadOnlyRequests
 from app.errors import HANDLERS
 from app.limits import BodyLimit
+from app.services import freshness, publication
 
 
 def operation_id(route: APIRoute) -> str:
@@ -48,7 +51,11 @@ async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if not any(isinstance(known, RedactTokens) for known in logger.filters):
             logger.addFilter(RedactTokens())
     freeze_startup_objects()
-    yield
+    freshness.watch.start(get_settings().database_url, publication.forget_published)
+    try:
+        yield
+    finally:
+        freshness.watch.stop()
 
 
 def create_app() -> FastAPI:
@@ -76,7 +83,14 @@ def create_app() -> FastAPI:
         default=settings.max_body_bytes,
         uploads=settings.max_upload_bytes + MULTIPART_SLACK,
     )
-    app.add_middleware(PublicEdge)  # outermost: published bytes skip the routing
+    app.add_middleware(
+        Admission,
+        limit=settings.expensive_concurrency,
+        queue=settings.expensive_queue,
+        wait=settings.expensive_queue_wait,
+    )
+    app.add_middleware(PublicEdge)  # published bytes skip the routing
+    app.add_middleware(ReadOnlyRequests)  # outermost: every transaction of a GET is deferred
     return app
 
 

@@ -17,13 +17,19 @@ class Principal:
     token_id: int | None = None
 
     def can_write(self, unit: Unit) -> bool:
-        """An editor writes its own unit; a district editor also its streets, towns, departments."""
+        """An editor writes its own unit; a district editor also its streets and towns.
+
+        Not the district's departments: a department keeps its own catalogues with its
+        own token (docs/operations.md, "Who may write what"). Opinions are the exception
+        that opinions.may_record spells out."""
         if self.role == Role.admin:
             return True
         if self.role != Role.editor or self.unit_code is None:
             return False
         return unit.code == self.unit_code or (
-            self.unit_kind == UnitKind.district and unit.parent_code == self.unit_code
+            self.unit_kind == UnitKind.district
+            and unit.parent_code == self.unit_code
+            and unit.kind in (UnitKind.street, UnitKind.town)
         )
 
     def can_read(self, unit: Unit) -> bool:

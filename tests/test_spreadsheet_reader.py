@@ -379,9 +379,11 @@ def test_no_header_is_a_header_error() -> None:
 # ---- bad files ---------------------------------------------------------------------------
 
 
-def bad(filename: str, data: bytes, **limits: int) -> BadFile:
+def bad(
+    filename: str, data: bytes, *, max_bytes: int = 10_000_000, max_rows: int = 20_000
+) -> BadFile:
     with pytest.raises(BadFile) as caught:
-        read_table(filename, data, **limits)
+        read_table(filename, data, max_bytes=max_bytes, max_rows=max_rows)
     return caught.value
 
 

@@ -47,6 +47,10 @@ CATALOGUE_FILES: dict[int | str, dict[str, Any]] = {
 }
 
 
+PRIVATE = "private, no-store"
+"""A draft is for its office: no shared cache, and no copy left on disk."""
+
+
 @router.get(CATALOGUE, response_model=CataloguePublic, responses=AUTHED | CATALOGUE_FILES)
 def read_catalogue(
     catalogue: ReadableCatalogue,
@@ -61,12 +65,14 @@ def read_catalogue(
     Excel and import again, `format=html` the same table as a page."""
     if format == "json":
         response.headers["ETag"] = catalogues.etag(catalogue)
+        response.headers["Cache-Control"] = PRIVATE
         return catalogues.to_public(session, catalogue)
     rendered = views.render(views.catalogue_view(session, catalogue), format)
     return Response(
         rendered.content,
         media_type=rendered.media_type,
         headers={
+            "Cache-Control": PRIVATE,
             "Content-Disposition": rendered.disposition,
             **dict(security_headers(rendered.media_type)),
         },

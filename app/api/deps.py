@@ -99,8 +99,10 @@ def get_item(item_id: RowId, session: SessionDep) -> ItemContext:
 def readable_item(
     context: Annotated[ItemContext, Depends(get_item)], principal: AnyPrincipal
 ) -> ItemContext:
+    """An item outside the caller's units answers as a missing one does: a 403 would tell
+    which ids exist in other units."""
     if not principal.can_read(context.unit):
-        raise Forbidden(OUT_OF_SCOPE)
+        raise NotFound(f"事项 {context.item.id} 不存在 / item {context.item.id} not found")
     return context
 
 
@@ -115,7 +117,7 @@ def require_match(if_match: str | None, etag: str, what: str) -> None:
 
 
 def fresh_item(
-    context: Annotated[ItemContext, Depends(get_item)],
+    context: Annotated[ItemContext, Depends(readable_item)],
     principal: Writer,
     if_match: Annotated[str | None, Header()] = None,
 ) -> ItemContext:

@@ -3,16 +3,21 @@ the national standard guide."""
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Header, Query, Response
 
-from app.api.deps import WritableCatalogue, WritableUnit
+from app.api.deps import WritableCatalogue, WritableUnit, get_unit, writable_unit
 from app.api.responses import AUTHED, CONFLICT, STALE, Message
 from app.api.uploads import UPLOAD_BODY, SettingsDep, UploadDep
-from app.auth import Writer
-from app.db import SessionDep
+from app.auth import Writer, authenticate, get_principal
+from app.config import Settings
+from app.db import SessionDep, SessionFactoryDep, reading
+from app.errors import Forbidden
 from app.models.catalogue import CataloguePublic
+from app.models.common import Role
 from app.models.imports import ImportRejected, ImportReport
+from app.principal import Principal
 from app.services import catalogues, imports
+from app.spreadsheet.limits import FileLimits
 
 router = APIRouter(tags=["imports"])
 CATALOGUE = "/units/{unit_code}/catalogues/{domain_code}"
@@ -28,6 +33,47 @@ IMPORT_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
+def early_writer(
+    unit_code: str,
+    sessions: SessionFactoryDep,
+    authorization: Annotated[str | None, Header()] = None,
+) -> Principal:
+    """The token and its unit scope, checked in a short read of its own before the upload
+    is read: no file is parsed for a caller who may not import here, and the request's
+    own transaction (the one that writes) starts only once the file is read."""
+    with reading(), sessions() as session:
+        principal = get_principal(authenticate(session, authorization))
+        if principal.role not in (Role.editor, Role.admin):
+            raise Forbidden("需要角色 editor/admin / this needs the role editor or admin")
+        writable_unit(get_unit(unit_code, session), principal)
+    return principal
+
+
+def read_import_file(
+    _writer: Annotated[Principal, Depends(early_writer)], upload: UploadDep, settings: SettingsDep
+) -> imports.Reading:
+    """Parse and check the file with no database transaction open (a worker thread)."""
+    return imports.read(
+        upload.filename,
+        upload.data,
+        max_bytes=settings.max_upload_bytes,
+        max_rows=settings.max_import_rows,
+        limits=file_limits(settings),
+    )
+
+
+def file_limits(settings: Settings) -> FileLimits:
+    return FileLimits(
+        sheet_rows=settings.max_sheet_rows,
+        columns=settings.max_sheet_columns,
+        cells=settings.max_sheet_cells,
+        merged_ranges=settings.max_merged_ranges,
+        uncompressed_bytes=settings.max_uncompressed_bytes,
+        shared_strings_bytes=settings.max_shared_strings_bytes,
+        xml_elements=settings.max_xml_elements,
+    )
+
+
 @router.post(
     f"{CATALOGUE}/import",
     response_model=ImportReport,
@@ -35,27 +81,18 @@ IMPORT_ERRORS: dict[int | str, dict[str, Any]] = {
     openapi_extra=UPLOAD_BODY,
 )
 def import_catalogue(
+    reading: Annotated[imports.Reading, Depends(read_import_file)],  # first: before any lock
     catalogue: WritableCatalogue,
     writer: Writer,
-    upload: UploadDep,
-    settings: SettingsDep,
     response: Response,
     session: SessionDep,
     dry_run: Annotated[bool, Query(description="only report; change nothing")] = False,
 ) -> ImportReport:
     """导入 a catalogue table (XLSX, or CSV in UTF-8 or GBK): with `dry_run=true` the report
     and the would-be items; otherwise all rows replace the draft's items, or 422 with the
-    same report and nothing changes."""
-    report = imports.run(
-        session,
-        catalogue,
-        filename=upload.filename,
-        data=upload.data,
-        dry_run=dry_run,
-        max_bytes=settings.max_upload_bytes,
-        max_rows=settings.max_import_rows,
-        actor=writer,
-    )
+    same report and nothing changes. The file is read and checked before the catalogue is
+    locked; limits on its size and shape answer 413 naming the limit."""
+    report = imports.run(session, catalogue, reading, dry_run=dry_run, actor=writer)
     if report.applied:
         response.headers["ETag"] = catalogues.etag(catalogue)
     return report

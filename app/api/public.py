@@ -4,10 +4,11 @@ The catalogue routes are `async def` and usually answer without touching the dat
 or a worker thread: see app/services/publication.py for what is cached and for how long.
 """
 
+import re
 from email.utils import parsedate_to_datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Header, Path, Query, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.deps import MAX_ID
@@ -36,6 +37,18 @@ FILES: dict[str, dict[str, Any]] = {
     "text/csv": {"schema": {"type": "string"}},
     publication.MEDIA_TYPES[Format.xlsx]: {"schema": {"type": "string", "format": "binary"}},
 }
+
+UNIT_CODE = re.compile(r"[0-9A-Za-z_-]{2,32}")
+DOMAIN_CODE = re.compile(r"\d{2,3}")
+PublicUnitCode = Annotated[
+    str,
+    Path(pattern=f"^{UNIT_CODE.pattern}$", description="a unit code (2-32 letters, digits, _ -)"),
+]
+PublicDomainCode = Annotated[
+    str, Path(pattern=f"^{DOMAIN_CODE.pattern}$", description="a domain code (2-3 digits)")
+]
+"""Checked before any lookup: what cannot be a code never reaches the database or a cache
+(a 64 KB random "code" per request would otherwise be remembered as unknown)."""
 
 IfNoneMatch = Annotated[str | None, Header()]
 IfModifiedSince = Annotated[str | None, Header()]
@@ -116,7 +129,7 @@ def _unpublished(unit_code: str, domain_code: str, version: int | None) -> NotFo
     responses=NOT_FOUND | NOT_MODIFIED,
 )
 async def read_published_catalogues(
-    unit_code: str,
+    unit_code: PublicUnitCode,
     sessions: SessionFactoryDep,
     if_none_match: IfNoneMatch = None,
     if_modified_since: IfModifiedSince = None,
@@ -139,8 +152,8 @@ async def read_published_catalogues(
     responses={200: {"content": FILES}} | NOT_FOUND | NOT_MODIFIED,
 )
 async def read_published_catalogue(
-    unit_code: str,
-    domain_code: str,
+    unit_code: PublicUnitCode,
+    domain_code: PublicDomainCode,
     sessions: SessionFactoryDep,
     version: Annotated[
         int | None,
@@ -250,6 +263,10 @@ def _remembered(scope: Scope) -> Answer | None:
     parts = path[len(_UNITS_PATH) :].split("/")
     if len(parts) not in (2, 3) or parts[1] != "catalogues" or not all(parts):
         return None
+    if not UNIT_CODE.fullmatch(parts[0]) or (
+        len(parts) == 3 and not DOMAIN_CODE.fullmatch(parts[2])
+    ):
+        return None  # the route answers 422
     query = _query(scope["query_string"])
     if query is None:
         return None

@@ -94,6 +94,16 @@ def read_unit(unit: UnitDep) -> Unit:
     return unit
 
 
+PARENT_KINDS: dict[UnitKind, tuple[UnitKind | None, ...]] = {
+    UnitKind.city: (None,),
+    UnitKind.district: (UnitKind.city,),
+    UnitKind.street: (UnitKind.district,),
+    UnitKind.town: (UnitKind.district,),
+    UnitKind.department: (UnitKind.city, UnitKind.district),
+}
+"""The unit tree: 市 → 区 → 街道/镇; a domain department under the city or a district."""
+
+
 @router.post(
     "/units",
     status_code=201,
@@ -103,11 +113,20 @@ def read_unit(unit: UnitDep) -> Unit:
 def create_unit(data: UnitCreate, admin: Admin, session: SessionDep) -> Unit:
     if session.get(Unit, data.code) is not None:
         raise Conflict(f"单位代码 {data.code} 已存在 / unit code {data.code} exists")
-    if data.parent_code is not None and session.get(Unit, data.parent_code) is None:
+    parent = session.get(Unit, data.parent_code) if data.parent_code is not None else None
+    if data.parent_code is not None and parent is None:
         raise invalid(
             ("body", "parent_code"),
             f"上级单位 {data.parent_code} 不存在 / parent unit {data.parent_code} is unknown",
             "unknown_unit",
+        )
+    allowed = PARENT_KINDS[data.kind]
+    if (parent.kind if parent else None) not in allowed:
+        names = ", ".join(str(kind) if kind else "none" for kind in allowed)
+        raise invalid(
+            ("body", "parent_code"),
+            f"{data.kind} 单位的上级须为 {names} / a {data.kind} unit's parent must be: {names}",
+            "unit_tree",
         )
     unit = Unit.model_validate(data)
     session.add(unit)

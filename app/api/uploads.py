@@ -95,7 +95,22 @@ async def read_upload(request: Request, settings: SettingsDep) -> Upload:
         await form.close()
     if len(data) > cap:
         raise _too_large(cap)
-    return Upload(filename=upload.filename or "", data=data)
+    return Upload(filename=_filename(upload.filename or ""), data=data)
+
+
+MAX_FILENAME = 255
+
+
+def _filename(name: str) -> str:
+    """The rules of every text field: a name goes into the report and the history."""
+    if len(name) > MAX_FILENAME or any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
+        raise invalid(
+            ("body", "file"),
+            f"文件名须不超过 {MAX_FILENAME} 个字符且不含控制字符 / the filename must be at most "
+            f"{MAX_FILENAME} characters, without control characters",
+            "filename",
+        )
+    return name
 
 
 UploadDep = Annotated[Upload, Depends(read_upload)]

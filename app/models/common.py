@@ -192,6 +192,24 @@ def likely_channel(text: str) -> str | None:
     return next((c for words, c in _CHANNEL_HINTS if any(w in text for w in words)), None)
 
 
+AUDIENCE_LIMIT = 200
+"""The audience column's length, group text included."""
+CHANNEL_LIMIT = 100
+"""One channel, `其他:` and its text included."""
+MAX_CHANNELS = 20
+
+
+def _plain_text(field: str, value: str, limit: int) -> str:
+    """The rules of every text field: no control characters, at most the column's length."""
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        raise ValueError(f"{field} 含有控制字符 / {field} contains control characters")
+    if len(value) > limit:
+        raise ValueError(
+            f"{field} 不得超过 {limit} 个字符 / {field} must be at most {limit} characters"
+        )
+    return value
+
+
 def normalize_channel(value: str) -> str:
     """Validate one channel; 其他 may carry text after a colon, nothing else may.
 
@@ -201,15 +219,18 @@ def normalize_channel(value: str) -> str:
     """
     head, text = _split_qualified(visible_text(value))
     if head == OTHER_CHANNEL:
-        return f"{OTHER_CHANNEL}:{text}" if text else OTHER_CHANNEL
+        return _plain_text(
+            "channels", f"{OTHER_CHANNEL}:{text}" if text else OTHER_CHANNEL, CHANNEL_LIMIT
+        )
     if text is None and (channel := vocabulary_channel(head)) is not None:
         return channel
     hint = likely_channel(value)
     zh = f"可能是指“{hint}”；" if hint else ""
     en = f"; probably {hint!r}" if hint else ""
+    shown = value.strip()[:50]
     raise ValueError(
-        f"公开渠道“{value}”不在规定的渠道目录中（{zh}其他渠道请写“其他:{value.strip()}”） / "
-        f"channel {value!r} is not in the channel vocabulary{en} ({'、'.join(CHANNELS)}; "
+        f"公开渠道“{shown}”不在规定的渠道目录中（{zh}其他渠道请写“其他:{shown}”） / "
+        f"channel {shown!r} is not in the channel vocabulary{en} ({'、'.join(CHANNELS)}; "
         f"an office's own channel is written 其他:<text>)"
     )
 
@@ -217,6 +238,11 @@ def normalize_channel(value: str) -> str:
 def normalize_channels(values: Iterable[str]) -> list[str]:
     """Validate a set of channels, keeping the vocabulary's order and dropping repeats."""
     normalized = {normalize_channel(v) for v in values}
+    if len(normalized) > MAX_CHANNELS:
+        raise ValueError(
+            f"公开渠道最多 {MAX_CHANNELS} 个 / at most {MAX_CHANNELS} channels, "
+            f"got {len(normalized)}"
+        )
     order = {c: i for i, c in enumerate(CHANNELS)}
     return sorted(normalized, key=lambda c: (order[_split_qualified(c)[0]], c))
 
@@ -224,12 +250,16 @@ def normalize_channels(values: Iterable[str]) -> list[str]:
 def normalize_audience(value: str) -> str:
     head, group = _split_qualified(value)
     if head == SPECIFIC_AUDIENCE:
-        return f"{SPECIFIC_AUDIENCE}:{group}" if group else SPECIFIC_AUDIENCE
+        return _plain_text(
+            "audience",
+            f"{SPECIFIC_AUDIENCE}:{group}" if group else SPECIFIC_AUDIENCE,
+            AUDIENCE_LIMIT,
+        )
     if head == "全社会" and group is None:
         return head
     raise ValueError(
         f"公开对象须为“全社会”或“特定群体”（可写明群体：特定群体:项目单位） / audience must be "
-        f"全社会 or 特定群体, optionally naming the group (特定群体:项目单位), got {value!r}"
+        f"全社会 or 特定群体, optionally naming the group (特定群体:项目单位), got {value[:50]!r}"
     )
 
 

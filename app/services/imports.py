@@ -26,6 +26,7 @@ from app.rules.attributes import missing_attributes
 from app.services import items as item_service
 from app.services import locks
 from app.spreadsheet import BadFile, read_table
+from app.spreadsheet.limits import FileLimits
 
 ITEM_FIELDS: set[str] = set(ItemCreate.model_fields) - {"position"}
 NOTE_LIMIT = 1000
@@ -65,14 +66,16 @@ class Reading:
     items: list[ItemCreate]
 
 
-def read(filename: str, data: bytes, *, max_bytes: int, max_rows: int) -> Reading:
+def read(
+    filename: str, data: bytes, *, max_bytes: int, max_rows: int, limits: FileLimits | None = None
+) -> Reading:
     """Read a catalogue table and check every item through ItemCreate, the JSON API's rules.
 
     Raises 413/415 (TooLarge, UnsupportedMedia) or 422 for a file that is not a readable
     table at all; everything found inside a table is a row problem in the report.
     """
     try:
-        result = read_table(filename, data, max_bytes=max_bytes, max_rows=max_rows)
+        result = read_table(filename, data, max_bytes=max_bytes, max_rows=max_rows, limits=limits)
     except BadFile as exc:
         raise _file_error(exc) from exc
     errors: list[ImportNote] = []
@@ -144,18 +147,18 @@ def _file_error(exc: BadFile) -> Exception:
 def run(
     session: Session,
     catalogue: Catalogue,
+    reading: Reading,
     *,
-    filename: str,
-    data: bytes,
     dry_run: bool,
-    max_bytes: int,
-    max_rows: int,
     actor: Principal,
 ) -> ImportReport:
     """导入: a dry run reports what would happen; otherwise the file's items replace the
-    draft's in this transaction, or ImportFailed (422) and nothing changes."""
-    reading = read(filename, data, max_bytes=max_bytes, max_rows=max_rows)
+    draft's in this transaction, or ImportFailed (422) and nothing changes.
+
+    The file was read (read()) before: parsing needs no database, so it never holds the
+    write lock."""
     report = reading.report
+    filename = report.filename
     if dry_run:
         report.replaced = _count(session, catalogue)
         return report

@@ -14,7 +14,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlmodel import Session
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import make_transient_to_detached
+from sqlmodel import Session, select
 
 from app.models.catalogue import Catalogue
 from app.models.common import Status, utcnow
@@ -23,10 +25,27 @@ from app.services import history, stats
 
 
 def ensure(session: Session, catalogue: Catalogue) -> Catalogue:
-    """Save a catalogue on its first write (it exists on first use)."""
-    if catalogue.id is None:
+    """Save a catalogue on its first write (it exists on first use).
+
+    Two first writes may race (PostgreSQL; SQLite's BEGIN IMMEDIATE serialises them): the
+    loser's INSERT meets the unique key, is rolled back to its savepoint, and this object
+    becomes the winner's row, so the write goes on instead of answering 500."""
+    if catalogue.id is not None:
+        return catalogue
+    try:
+        with session.begin_nested():
+            session.add(catalogue)
+            session.flush()
+    except IntegrityError:
+        catalogue.id = session.exec(
+            select(Catalogue.id).where(
+                Catalogue.unit_code == catalogue.unit_code,
+                Catalogue.domain_code == catalogue.domain_code,
+            )
+        ).one()
+        make_transient_to_detached(catalogue)
         session.add(catalogue)
-        session.flush()
+        session.refresh(catalogue)
     return catalogue
 
 

@@ -3,10 +3,11 @@
 A published version never changes, so its renderings are made once per process (on the
 first request) and kept in memory, keyed by the version. The only question a request
 asks the database is "which version is the latest for this unit × domain"; a process
-remembers the answer for `published_lookup_ttl` seconds (1 s by default), and a publish
-in the same process forgets it at once (before and again after its commit). Another
-worker therefore sees a new publish after at most that TTL; a pinned `?version=N` is
-immutable and remembered until evicted.
+remembers the answer, and a publish in the same process forgets it at once (before and
+again after its commit); every other process forgets it when the publish commits
+(app/services/freshness.py: NOTIFY on PostgreSQL, data_version on SQLite), with
+`published_lookup_ttl` seconds (1 s by default) only as the fallback. A pinned
+`?version=N` is immutable and remembered until evicted.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from app.models.domain import Domain
 from app.models.unit import Unit
 from app.render import table
 from app.render.table import CatalogueItem, CatalogueView
+from app.services import freshness
 
 T = TypeVar("T")
 K = TypeVar("K", bound=Hashable)
@@ -338,28 +340,57 @@ def content_disposition(filename: tuple[str, str]) -> str:
 
 
 class _Expiring(Generic[K, V]):
-    """Answers remembered until a deadline (inf: until evicted); bounded, then cleared."""
+    """Answers remembered until a deadline (inf: until evicted), least recently used out
+    first within a byte budget (`published_lookup_mb`), so no sequence of requests, not
+    even one for a new unknown code each time, makes it grow beyond that."""
 
-    def __init__(self, max_entries: int = 100_000) -> None:
-        self._data: dict[K, tuple[float, V]] = {}
-        self._max = max_entries
+    def __init__(self) -> None:
+        self._data: OrderedDict[K, tuple[float, V, int]] = OrderedDict()
+        self._size = 0
 
     def get(self, key: K) -> tuple[V] | None:
         entry = self._data.get(key)
-        if entry is None or entry[0] < time.monotonic():
+        if entry is None:
             return None
+        if entry[0] < time.monotonic():
+            self.pop(key)  # expired answers are not kept
+            return None
+        self._data.move_to_end(key)
         return (entry[1],)
 
     def put(self, key: K, value: V, ttl: float | None) -> None:
-        if len(self._data) >= self._max:
-            self._data.clear()  # crude, but never wrong: everything here can be asked again
-        self._data[key] = (time.monotonic() + ttl if ttl is not None else float("inf"), value)
+        self.pop(key)
+        weight = _weight(key, value)
+        deadline = time.monotonic() + ttl if ttl is not None else float("inf")
+        self._data[key] = (deadline, value, weight)
+        self._size += weight
+        budget = get_settings().published_lookup_mb * 1_000_000
+        while self._size > budget and self._data:
+            _, (_, _, old) = self._data.popitem(last=False)
+            self._size -= old
 
     def pop(self, key: K) -> None:
-        self._data.pop(key, None)
+        entry = self._data.pop(key, None)
+        if entry is not None:
+            self._size -= entry[2]
+
+    def drop(self, which: Callable[[K], bool]) -> None:
+        for key in [key for key in self._data if which(key)]:
+            self.pop(key)
 
     def clear(self) -> None:
         self._data.clear()
+        self._size = 0
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+
+def _weight(key: object, value: object) -> int:
+    """An entry's bytes, roughly: its text twice over (Python objects cost about that) plus
+    the entry's own overhead. Computed on a miss only, after a database query."""
+    return 200 + 2 * (len(repr(key)) + len(repr(value)))
 
 
 class _Renderings:
@@ -416,14 +447,39 @@ def forget(unit_code: str, domain_code: str, number: int) -> None:
     _units.pop(unit_code)
 
 
+def forget_latest() -> None:
+    """Another process committed: every "latest" answer may be old (pinned ones are not)."""
+    global _current
+    _current = next(_generation) + 1
+    _latest.drop(lambda key: key[2] is None)
+    _units.clear()
+
+
+def forget_published(payload: str | None) -> None:
+    """What freshness.watch calls: a publish's "unit domain number", or None for all."""
+    parts = (payload or "").split(" ")
+    if len(parts) == 3 and parts[2].isdigit():
+        forget(parts[0], parts[1], int(parts[2]))
+    else:
+        forget_latest()
+
+
+def _fresh() -> None:
+    """SQLite: before trusting a remembered answer, has any process committed since?"""
+    if freshness.watch.changed():
+        forget_latest()
+
+
 def announce(session: Session, version: CatalogueVersion) -> None:
-    """Make a publish visible in this process now, and again once its transaction commits.
+    """Make a publish visible in this process now, again once its transaction commits,
+    and in every other process when it commits (freshness: NOTIFY on PostgreSQL).
 
     The second time closes the window in which a concurrent reader could have looked up
     the old latest version just before the commit and remembered it.
     """
     keys = (version.unit_code, version.domain_code, version.number)
     forget(*keys)
+    freshness.announce(session, " ".join(map(str, keys)))
     event.listen(session, "after_commit", lambda _session: forget(*keys), once=True)
 
 
@@ -458,11 +514,13 @@ async def _in_thread(sessions: SessionFactory, work: Callable[[Session], T]) -> 
 
 def remembered_version(unit_code: str, domain_code: str, number: int | None) -> VersionRef | None:
     """What this process already knows, without waiting: None when it would have to ask."""
+    _fresh()
     hit = _latest.get((unit_code, domain_code, number))
     return hit[0] if hit is not None else None
 
 
 def remembered_listing(unit_code: str) -> UnitListing | None:
+    _fresh()
     hit = _units.get(unit_code)
     return hit[0] if hit is not None else None
 
@@ -480,6 +538,7 @@ async def published(
 ) -> VersionRef | None:
     """The latest (number None) or a pinned published version, mostly from memory."""
     key = (unit_code, domain_code, number)
+    _fresh()
     if (hit := _latest.get(key)) is not None:
         return hit[0]
 
@@ -497,6 +556,7 @@ async def published(
 
 
 async def unit_listing(sessions: SessionFactory, unit_code: str) -> UnitListing | None:
+    _fresh()
     if (hit := _units.get(unit_code)) is not None:
         return hit[0]
 

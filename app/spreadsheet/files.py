@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 import unicodedata
 import warnings
 import zipfile
 from datetime import date, datetime, time
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from defusedxml import DefusedXmlException
 
 from app.spreadsheet.header import find_layout
+from app.spreadsheet.limits import FileLimits
 from app.spreadsheet.models import EMPTY, BadFile, Cell, Grid, Sheet
+
+if TYPE_CHECKING:
+    from app.spreadsheet.sheetxml import ElementBudget
 
 ZIP_MAGIC = b"PK\x03\x04"
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -25,17 +30,17 @@ OTHER_MAGICS: tuple[tuple[bytes, str], ...] = (
     (b"{\\rtf", "RTF"),
 )
 MACRO_SUFFIXES = (".xlsm", ".xltm", ".xlam")
-MAX_COLUMNS = 200
-"""Wider sheets are formatting noise; no catalogue layout has more than ~40 columns."""
-MAX_EXPANSION = 30
-"""Uncompressed XLSX may be at most this many times max_bytes (zip-bomb guard)."""
 CSV_DELIMITERS = (",", "\t")
 
 SUPPORTED = "请上传 .xlsx 或 CSV 文件 / upload an .xlsx or CSV file"
 
 
-def load_sheets(filename: str, data: bytes, *, max_bytes: int, max_rows: int) -> list[Sheet]:
-    """The file's sheets as grids of text (a CSV is one sheet); BadFile if it has none."""
+def load_sheets(
+    filename: str, data: bytes, *, max_bytes: int, max_rows: int, limits: FileLimits | None = None
+) -> list[Sheet]:
+    """The file's sheets as grids of text (a CSV is one sheet); BadFile if it has none,
+    or 413 naming the limit as soon as reading it would pass one of the limits."""
+    limits = limits or FileLimits()
     if len(data) > max_bytes:
         raise BadFile(
             413,
@@ -52,9 +57,9 @@ def load_sheets(filename: str, data: bytes, *, max_bytes: int, max_rows: int) ->
                 415, f"这是 {kind} 文件，不是电子表格 / this is a {kind} file. {SUPPORTED}"
             )
     if data.startswith(ZIP_MAGIC):
-        sheets = _load_xlsx(filename, data, max_bytes=max_bytes, max_rows=max_rows)
+        sheets = _load_xlsx(filename, data, max_rows=max_rows, limits=limits)
     else:
-        sheets = _load_csv(data, max_rows=max_rows)
+        sheets = _load_csv(data, max_rows=max_rows, limits=limits)
     if not any(cell.own for sheet in sheets for row in sheet.grid for cell in row):
         raise BadFile(422, "表格为空 / the table is empty")
     return sheets
@@ -85,21 +90,23 @@ def _ole2_error(data: bytes) -> BadFile:
 # ---- XLSX ----------------------------------------------------------------------------
 
 
-def _load_xlsx(filename: str, data: bytes, *, max_bytes: int, max_rows: int) -> list[Sheet]:
-    _check_package(filename, data, max_bytes=max_bytes)
-    from openpyxl import load_workbook  # only XLSX uploads pay for the import
+def _load_xlsx(filename: str, data: bytes, *, max_rows: int, limits: FileLimits) -> list[Sheet]:
+    _check_package(filename, data, limits=limits)
+    from app.spreadsheet.sheetxml import ElementBudget, open_workbook  # openpyxl: XLSX only
 
     try:
         with warnings.catch_warnings():
             # openpyxl warns about unsupported extensions (data validation, …) it skips.
             warnings.simplefilter("ignore")
-            # read_only streams the cells without building styles and Cell objects: about
-            # 3x faster than a full load (docs/benchmarks.md); merged ranges, which only a
-            # full load provides, are read from the sheet XML by _merged_ranges.
-            workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+            # read_only opens the sheets without parsing them; SheetStream then reads each
+            # sheet's XML once, under the limits (cells and merged ranges).
+            workbook = open_workbook(io.BytesIO(data))
+            budget = ElementBudget(limits)
             try:
                 return [
-                    Sheet(ws.title, _sheet_grid(ws, max_rows=max_rows))
+                    Sheet(
+                        ws.title, _sheet_grid(ws, max_rows=max_rows, limits=limits, budget=budget)
+                    )
                     for ws in workbook.worksheets
                 ]
             finally:
@@ -107,17 +114,37 @@ def _load_xlsx(filename: str, data: bytes, *, max_bytes: int, max_rows: int) -> 
     except BadFile:
         raise
     except Exception as exc:  # openpyxl raises anything from KeyError to XML errors
+        if _caused_by(exc, DefusedXmlException):  # openpyxl wraps it in a ValueError
+            raise BadFile(
+                422,
+                "XLSX 含有 XML 实体或文档类型声明，不予读取 / the XLSX declares XML entities "
+                "or a DTD, which are refused",
+            ) from exc
         raise BadFile(
             422,
             f"无法读取 XLSX 文件（文件损坏？）/ cannot read the XLSX file (corrupt?): {exc}",
         ) from exc
 
 
-def _check_package(filename: str, data: bytes, *, max_bytes: int) -> None:
+def _caused_by(exc: BaseException | None, kind: type[BaseException]) -> bool:
+    while exc is not None:
+        if isinstance(exc, kind):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def _check_package(filename: str, data: bytes, *, limits: FileLimits) -> None:
+    """The zip's declared sizes bound what unzipping yields (zipfile stops there)."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as package:
             names = set(package.namelist())
             inflated = sum(info.file_size for info in package.infolist())
+            strings = sum(
+                info.file_size
+                for info in package.infolist()
+                if info.filename.lower().endswith("sharedstrings.xml")
+            )
             types = (
                 package.read("[Content_Types].xml").decode("utf-8", "replace")
                 if "[Content_Types].xml" in names
@@ -142,62 +169,47 @@ def _check_package(filename: str, data: bytes, *, max_bytes: int) -> None:
             f"这是 {kind} 文件，不是 .xlsx 工作簿 / this {kind} file is not an .xlsx "
             f"workbook. {SUPPORTED}",
         )
-    if inflated > MAX_EXPANSION * max_bytes:
-        raise BadFile(413, "文件解压后过大 / the workbook is too large once uncompressed")
+    if inflated > limits.uncompressed_bytes:
+        raise limits.over(
+            "解压后字节数", "uncompressed size in bytes", inflated, limits.uncompressed_bytes
+        )
+    if strings > limits.shared_strings_bytes:
+        raise limits.over(
+            "共享字符串字节数", "shared strings size in bytes", strings, limits.shared_strings_bytes
+        )
 
 
-def _sheet_grid(ws: Any, *, max_rows: int) -> Grid:
+def _sheet_grid(ws: Any, *, max_rows: int, limits: FileLimits, budget: ElementBudget) -> Grid:
+    from openpyxl.utils.cell import get_column_letter
+
+    from app.spreadsheet.sheetxml import SheetStream
+
     cells: dict[tuple[int, int], Cell] = {}
-    filled_rows = 0
-    ws.reset_dimensions()  # the stored dimension may be missing or wrong; read every row
-    for row in ws.iter_rows(max_col=MAX_COLUMNS):
-        seen = False
-        for cell in row:
-            if cell.value is None:  # also every cell a merged range covers
-                continue
-            seen = True
-            key = (cell.row - 1, cell.column - 1)
-            if cell.data_type == "f":
-                cells[key] = Cell(formula=cell.coordinate)
-            else:
-                cells[key] = Cell(text=_text(cell.value))
-        filled_rows += seen
+    filled_rows: set[int] = set()
+    stream = SheetStream(ws, limits, budget)
+    for row, column, value, data_type in stream.cells():
+        key = (row - 1, column - 1)
+        if data_type == "f":
+            cells[key] = Cell(formula=f"{get_column_letter(column)}{row}")
+        else:
+            cells[key] = Cell(text=_text(value))
+        limits.check_cells(len(cells))
+        filled_rows.add(row)
         # Early stop: the exact check on data rows comes later; this bounds the work.
-        if filled_rows > max_rows + 50:
-            raise too_many_rows(filled_rows, max_rows)
+        if len(filled_rows) > max_rows + 50:
+            raise too_many_rows(len(filled_rows), max_rows)
     # A range reaching below the last written row only copies into rows nothing else
     # fills, which the reader passes over: clip it (a merge may span a million rows).
     height = max((r for r, _ in cells), default=-1) + 1
-    for left, top, right, bottom in _merged_ranges(ws):
-        _spread(cells, top - 1, left - 1, min(bottom, height), right)
-    return _densify(cells)
-
-
-_MERGE_CELL = re.compile(
-    rb"<(?:\w+:)?mergeCell\b[^>]*?\bref=\"([A-Za-z]{1,3}\d+(?::[A-Za-z]{1,3}\d+)?)\""
-)
-_CHUNK = 1 << 20
-
-
-def _merged_ranges(ws: Any) -> list[tuple[int, int, int, int]]:
-    """The sheet's merged ranges as (min_col, min_row, max_col, max_row), 1-based.
-
-    Scanned from the worksheet XML in chunks: <mergeCells> follows <sheetData>, and a
-    literal "<mergeCell" cannot occur inside cell text (XML escapes "<").
-    """
-    from openpyxl.utils.cell import range_boundaries
-
-    ranges: list[tuple[int, int, int, int]] = []
-    tail = b""
-    with ws._get_source() as source:  # openpyxl's own accessor for the sheet's XML
-        while chunk := source.read(_CHUNK):
-            buffer = tail + chunk
-            end = 0
-            for match in _MERGE_CELL.finditer(buffer):
-                ranges.append(range_boundaries(match[1].decode("ascii").upper()))
-                end = match.end()
-            tail = buffer[max(end, len(buffer) - 256) :]
-    return ranges
+    clipped = [
+        (top - 1, left - 1, min(bottom, height), min(right, limits.columns))
+        for left, top, right, bottom in stream.merged
+    ]
+    # Checked before copying anything: one range may cover millions of cells.
+    limits.check_cells(len(cells) + sum(max(0, b - t) * max(0, r - le) for t, le, b, r in clipped))
+    for top, left, bottom, right in clipped:
+        _spread(cells, top, left, bottom, right)
+    return _densify(cells, limits)
 
 
 def _spread(
@@ -206,17 +218,18 @@ def _spread(
     """Copy a merged range's value into the cells it covers, marking them as copies."""
     origin = cells.get((top, left), EMPTY)
     for r in range(top, bottom):
-        for c in range(left, min(right, MAX_COLUMNS)):
+        for c in range(left, right):
             if (r, c) != (top, left):
                 cells[(r, c)] = Cell(origin.text, "down" if c == left else "across")
 
 
-def _densify(cells: dict[tuple[int, int], Cell]) -> Grid:
+def _densify(cells: dict[tuple[int, int], Cell], limits: FileLimits) -> Grid:
     used = [key for key, cell in cells.items() if cell.text or cell.formula]
     if not used:
         return []
     height = max(r for r, _ in used) + 1
     width = max(c for _, c in used) + 1
+    limits.check_area(height, width)
     return [[cells.get((r, c), EMPTY) for c in range(width)] for r in range(height)]
 
 
@@ -235,13 +248,13 @@ def _text(value: object) -> str:
 # ---- CSV -----------------------------------------------------------------------------
 
 
-def _load_csv(data: bytes, *, max_rows: int) -> list[Sheet]:
+def _load_csv(data: bytes, *, max_rows: int, limits: FileLimits) -> list[Sheet]:
     """One sheet, split by the delimiter (comma or tab) that yields the better header."""
     text = _decode(data)
     if not text.strip():
         raise BadFile(422, "文件为空 / the file is empty")
     candidates = [d for d in CSV_DELIMITERS if d in text] or [","]
-    grids = [_csv_rows(text, d, max_rows=max_rows) for d in candidates]
+    grids = [_csv_rows(text, d, max_rows=max_rows, limits=limits) for d in candidates]
     best = max(grids, key=lambda grid: len(find_layout(grid).columns))
     return [Sheet("CSV", best)]
 
@@ -278,17 +291,29 @@ def _looks_binary(text: str) -> bool:
     return controls > len(sample) // 200
 
 
-def _csv_rows(text: str, delimiter: str, *, max_rows: int) -> Grid:
+def _csv_rows(text: str, delimiter: str, *, max_rows: int, limits: FileLimits) -> Grid:
     grid: Grid = []
     filled_rows = 0
+    cells = 0
     try:
         for record in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
-            row = [Cell(value) if value.strip() else EMPTY for value in record[:MAX_COLUMNS]]
+            # Every record counts, blank ones too: a million empty lines is a million rows.
+            limits.check_row(len(grid) + 1)
+            while record and not record[-1].strip():
+                record.pop()  # trailing empty cells: separators, not columns
+            if record:
+                limits.check_column(len(record))
+            cells += len(record)
+            limits.check_cells(cells)
+            row = [Cell(value) if value.strip() else EMPTY for value in record]
             filled_rows += any(cell.text for cell in row)
             if filled_rows > max_rows + 50:
                 raise too_many_rows(filled_rows, max_rows)
             grid.append(row)
     except csv.Error as exc:  # e.g. a cell over the csv module's 128 KiB field limit
         raise BadFile(422, f"CSV 格式错误 / malformed CSV: {exc}") from exc
+    while grid and not grid[-1]:
+        grid.pop()
     width = max((len(row) for row in grid), default=0)
+    limits.check_area(len(grid), width)
     return [row + [EMPTY] * (width - len(row)) for row in grid]

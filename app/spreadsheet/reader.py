@@ -17,6 +17,7 @@ from app.models.common import (
 from app.rules.attributes import DRAFTABLE_ATTRIBUTES
 from app.spreadsheet import files, values
 from app.spreadsheet.header import Column, Layout, find_layout
+from app.spreadsheet.limits import FileLimits
 from app.spreadsheet.models import (
     Cell,
     Grid,
@@ -32,14 +33,21 @@ NO_SECOND_LEVEL = "—"
 
 
 def read_table(
-    filename: str, data: bytes, *, max_bytes: int = 10_000_000, max_rows: int = 20_000
+    filename: str,
+    data: bytes,
+    *,
+    max_bytes: int = 10_000_000,
+    max_rows: int = 20_000,
+    limits: FileLimits | None = None,
 ) -> ImportResult:
     """Read one unit × domain catalogue from XLSX or CSV bytes; raises only BadFile.
 
     Nothing is dropped silently: every cell the reader cannot map, every ignored column
     and every reinterpretation is a problem with its 1-based row (0 for the file).
     """
-    sheets = files.load_sheets(filename, data, max_bytes=max_bytes, max_rows=max_rows)
+    sheets = files.load_sheets(
+        filename, data, max_bytes=max_bytes, max_rows=max_rows, limits=limits
+    )
     sheet, layout = _pick_sheet(sheets)
     problems = [*layout.problems, *_other_sheets(sheets, sheet)]
     if not layout.found:
