@@ -190,10 +190,17 @@ def _standalone(text: str) -> Meaning | None:
         group = _plain(split[0])
         if group is not None and group[0] in GROUP_KINDS:
             meaning = _under_group(split[0], split[1])
-            verbatim = group[0] != "channels" or values.channel(split[1]).verbatim
+            verbatim = group[0] != "channels" or _verbatim_channel(split[1])
             if meaning is not None and meaning[1] != "ignored" and verbatim:
                 return meaning
     return _plain(text)
+
+
+def _verbatim_channel(text: str) -> bool:
+    try:
+        return values.channel(text).verbatim
+    except ValueError:
+        return False
 
 
 def _plain(text: str) -> Meaning | None:
@@ -209,7 +216,10 @@ def _plain(text: str) -> Meaning | None:
         return "method_tick", "method", values.METHOD_LABELS[flat]
     if flat in values.LEVEL_LABELS:
         return "level_tick", "levels", values.LEVEL_LABELS[flat]
-    read = values.channel(text)
+    try:
+        read = values.channel(text)
+    except ValueError:  # too long or not text at all: a header cell, not a channel name
+        return None
     if read.verbatim and (flat == OTHER_CHANNEL or not read.value.startswith(OTHER_CHANNEL)):
         return "channel", "channels", read.value
     return None
