@@ -151,7 +151,7 @@ def run(
             for error in exc.errors():
                 field = str(error["loc"][0]) if error["loc"] else "row"
                 errors.append(_note(number, field, error["msg"]))
-    if rows and not errors:
+    if rows:
         items = records.items_by_id(session, [row.item_id for row in rows])
         for problem in records.check(unit, rows, items, today=date.today()):
             _, _, index, field = problem["loc"]
