@@ -104,7 +104,9 @@ def test_sending_the_same_url_again_updates_the_record(
     client: TestClient, editor: dict[str, str], item: dict[str, Any]
 ) -> None:
     first = push(client, editor, [record(item["id"])]).json()["records"][0]
-    again = push(client, editor, [record(item["id"], title="更正后的标题", published_on="2020-11-06")])
+    again = push(
+        client, editor, [record(item["id"], title="更正后的标题", published_on="2020-11-06")]
+    )
     assert again.status_code == 200
     body = again.json()
     assert (body["created"], body["updated"]) == (0, 1)
@@ -144,7 +146,8 @@ def test_each_bad_record_is_422_naming_index_and_field_and_nothing_is_stored(
         assert response.status_code == 422, (bad, response.text)
         errors = response.json()["detail"]
         assert any(
-            e["loc"] == ["body", "records", 1, field] and (kind in e["type"] or kind == "value_error")
+            e["loc"] == ["body", "records", 1, field]
+            and (kind in e["type"] or kind == "value_error")
             for e in errors
         ), errors
         assert all("/" in e["msg"] for e in errors)  # 中文 / English
@@ -179,7 +182,9 @@ def test_a_district_editor_writes_for_its_streets_and_an_auditor_only_reads(
     street_item = add_item(client, editor, unit=HULI_STREET)
     assert push(client, editor, [record(street_item["id"])], unit=HULI_STREET).status_code == 200
     auditor = token(session, "auditor")
-    assert push(client, auditor, [record(street_item["id"], 2)], unit=HULI_STREET).status_code == 403
+    assert (
+        push(client, auditor, [record(street_item["id"], 2)], unit=HULI_STREET).status_code == 403
+    )
     listed = client.get(f"/api/v1/units/{HULI_STREET}/records", headers=auditor)
     assert listed.status_code == 200
     assert len(listed.json()["items"]) == 1
@@ -195,23 +200,27 @@ def test_delete_removes_a_record_and_the_history_says_who_wrote_and_deleted(
 ) -> None:
     created = push(client, editor, [record(item["id"], 1), record(item["id"], 2)]).json()
     first = created["records"][0]
-    assert client.delete(f"/api/v1/records/{first['id']}", headers=token(session, "auditor")).status_code == 403
-    assert client.delete(
-        f"/api/v1/records/{first['id']}", headers=editor | {"If-Match": '"r1.0"'}
-    ).status_code == 412
+    assert (
+        client.delete(
+            f"/api/v1/records/{first['id']}", headers=token(session, "auditor")
+        ).status_code
+        == 403
+    )
+    assert (
+        client.delete(
+            f"/api/v1/records/{first['id']}", headers=editor | {"If-Match": '"r1.0"'}
+        ).status_code
+        == 412
+    )
     assert client.delete(f"/api/v1/records/{first['id']}", headers=editor).status_code == 204
     assert client.delete(f"/api/v1/records/{first['id']}", headers=editor).status_code == 404
     listed = client.get(f"/api/v1/units/{HULI}/records", headers=editor).json()["items"]
     assert [r["id"] for r in listed] == [created["records"][1]["id"]]
-    changes = client.get(
-        f"/api/v1/units/{HULI}/catalogues/01/history", headers=editor
-    ).json()
+    changes = client.get(f"/api/v1/units/{HULI}/catalogues/01/history", headers=editor).json()
     entries = changes if isinstance(changes, list) else changes["items"]
     record_entries = [e for e in entries if e["entity"] in ("records", "record")]
     assert [e["action"] for e in record_entries] == ["delete", "upsert"]
-    assert {r["url"] for r in record_entries[1]["after"]} == {
-        r["url"] for r in created["records"]
-    }
+    assert {r["url"] for r in record_entries[1]["after"]} == {r["url"] for r in created["records"]}
     assert record_entries[0]["before"]["id"] == first["id"]
 
 
@@ -220,7 +229,9 @@ def test_a_deleted_items_records_stay_readable_and_say_it_is_gone(
 ) -> None:
     made = add_item(client, editor)
     saved = push(client, editor, [record(made["id"])]).json()["records"][0]
-    response = client.delete(f"/api/v1/items/{made['id']}", headers=editor | {"If-Match": made["etag"]})
+    response = client.delete(
+        f"/api/v1/items/{made['id']}", headers=editor | {"If-Match": made["etag"]}
+    )
     assert response.status_code == 204
     listed = client.get(f"/api/v1/units/{HULI}/records", headers=editor).json()["items"]
     assert [(r["id"], r["item_gone"]) for r in listed] == [(saved["id"], True)]

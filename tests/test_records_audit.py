@@ -105,7 +105,9 @@ def test_deleted_items_leave_the_counts(
     catalogue: dict[str, dict[str, Any]],
 ) -> None:
     gone = catalogue["answered"]
-    response = client.delete(f"/api/v1/items/{gone['id']}", headers=editor | {"If-Match": gone["etag"]})
+    response = client.delete(
+        f"/api/v1/items/{gone['id']}", headers=editor | {"If-Match": gone["etag"]}
+    )
     assert response.status_code == 204
     (row,) = rows_of(client, auditor, as_of="2021-01-10", district=HULI, domain="01")
     assert (row["items"], row["records"], row["late"], row["late_records"]) == (4, 2, 0, [])

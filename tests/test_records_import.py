@@ -22,12 +22,17 @@ def upload(
     client: TestClient, headers: dict[str, str], name: str, data: bytes, **params: Any
 ) -> Any:
     return client.post(
-        URL, params=params, files={"file": (name, data, "application/octet-stream")}, headers=headers
+        URL,
+        params=params,
+        files={"file": (name, data, "application/octet-stream")},
+        headers=headers,
     )
 
 
 def listed(client: TestClient, headers: dict[str, str]) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = client.get(f"/api/v1/units/{HULI}/records", headers=headers).json()["items"]
+    items: list[dict[str, Any]] = client.get(
+        f"/api/v1/units/{HULI}/records", headers=headers
+    ).json()["items"]
     return items
 
 

@@ -57,7 +57,14 @@ def test_the_column_shows_each_items_records_newest_first(
     assert [r["published_on"] for r in listed[first]] == ["2020-10-30", "2020-10-15", "2020-10-01"]
     assert listed[items[1]["id"]] == []
     assert set(listed[first][0]) == {
-        "id", "title", "url", "formed_on", "published_on", "due_on", "state", "late_days"
+        "id",
+        "title",
+        "url",
+        "formed_on",
+        "published_on",
+        "due_on",
+        "state",
+        "late_days",
     }
 
 
@@ -87,14 +94,16 @@ def test_a_pull_never_shows_another_units_records(
     other = token(session, "editor", SIMING)
     theirs = add_item(client, other, unit=SIMING)
     publish(client, other, unit=SIMING)
-    push(client, other, [record(theirs["id"], 9, url="http://www.siming.gov.cn/a.html")], unit=SIMING)
+    push(
+        client, other, [record(theirs["id"], 9, url="http://www.siming.gov.cn/a.html")], unit=SIMING
+    )
     push(client, editor, [record(items[0]["id"], 1)])
     body = client.get(COLUMN).text
     assert "siming.gov.cn" not in body
     assert "huli.gov.cn/xxgk" in body
-    assert "siming.gov.cn" in client.get(
-        f"/api/v1/public/units/{SIMING}/catalogues/01/records"
-    ).text
+    assert (
+        "siming.gov.cn" in client.get(f"/api/v1/public/units/{SIMING}/catalogues/01/records").text
+    )
 
 
 def test_html_lists_each_item_with_its_records_as_links(
@@ -144,4 +153,8 @@ def test_the_feed_lists_record_changes_after_the_publish_and_resumes(
         cursor = step["next"]
         if not step["has_more"]:
             break
-    assert seen == [("catalogue", 1), ("record", saved["records"][1]["id"]), ("record", saved["records"][0]["id"])]
+    assert seen == [
+        ("catalogue", 1),
+        ("record", saved["records"][1]["id"]),
+        ("record", saved["records"][0]["id"]),
+    ]

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Header, Query, Response
 
 from app.api import public
 from app.api.audit import FILES, XLSX
-from app.api.deps import MAX_ID, RowId, ReadableUnit, WritableUnit
+from app.api.deps import MAX_ID, ReadableUnit, RowId, WritableUnit
 from app.api.imports import IMPORT_ERRORS
 from app.api.responses import AUTHED, NOT_FOUND, STALE
 from app.api.uploads import UPLOAD_BODY, SettingsDep, UploadDep
@@ -18,14 +18,14 @@ from app.db import SessionDep
 from app.errors import Forbidden, NotFound, Stale, invalid
 from app.models.common import Role, UnitKind
 from app.models.domain import Domain
+from app.models.imports import ImportReport
 from app.models.record import (
     RecordBatch,
     RecordPage,
-    RecordsWritten,
     RecordState,
+    RecordsWritten,
     TimelinessReport,
 )
-from app.models.imports import ImportReport
 from app.models.unit import Unit
 from app.render import audit as render
 from app.render import records as record_rows
@@ -64,7 +64,9 @@ def list_records(
     published_from: Annotated[
         date | None, Query(alias="from", description="published on or after")
     ] = None,
-    published_to: Annotated[date | None, Query(alias="to", description="published on or before")] = None,
+    published_to: Annotated[
+        date | None, Query(alias="to", description="published on or before")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000, description="at most 1,000")] = 100,
     cursor: Annotated[
         str | None, Query(max_length=64, description="`next` of the previous page")

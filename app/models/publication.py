@@ -8,7 +8,6 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 
 from pydantic import Field
-
 from sqlmodel import SQLModel
 
 from app.models.item import ItemAttributes

@@ -49,24 +49,56 @@ def timeliness_item_rows(report: dict[str, Any]) -> Table:
     for row in report["rows"]:
         for item in row["blank_items"]:
             rows.append(
-                [row["unit_code"], row["domain_code"], item["id"], item["first_level"],
-                 item["name"], "空白栏目", ""]
+                [
+                    row["unit_code"],
+                    row["domain_code"],
+                    item["id"],
+                    item["first_level"],
+                    item["name"],
+                    "空白栏目",
+                    "",
+                ]
             )
         for item in row["stale_items"]:
             period = f"{item['period_start']}~{item['period_end']}（{item['due_on']} 前）"
             rows.append(
-                [row["unit_code"], row["domain_code"], item["id"], item["first_level"],
-                 item["name"], "不更新栏目", period]
+                [
+                    row["unit_code"],
+                    row["domain_code"],
+                    item["id"],
+                    item["first_level"],
+                    item["name"],
+                    "不更新栏目",
+                    period,
+                ]
             )
     return headers, rows
 
 
 def late_record_rows(report: dict[str, Any]) -> Table:
-    headers = ["单位代码", "领域代码", "记录ID", "事项ID", "标题", "链接", "应公开日期", "发布日期",
-               "逾期工作日"]
+    headers = [
+        "单位代码",
+        "领域代码",
+        "记录ID",
+        "事项ID",
+        "标题",
+        "链接",
+        "应公开日期",
+        "发布日期",
+        "逾期工作日",
+    ]
     rows = [
-        [row["unit_code"], row["domain_code"], record["id"], record["item_id"], record["title"],
-         record["url"], record["due_on"], record["published_on"], record["late_days"]]
+        [
+            row["unit_code"],
+            row["domain_code"],
+            record["id"],
+            record["item_id"],
+            record["title"],
+            record["url"],
+            record["due_on"],
+            record["published_on"],
+            record["late_days"],
+        ]
         for row in report["rows"]
         for record in row["late_records"]
     ]

@@ -96,8 +96,12 @@ def run(
             errors.append(_note(0, field, f"缺少 {HEADERS[field][0]} 列 / no {field} column"))
     if "item_id" not in columns and not {"first_level", "name"} <= columns.keys():
         errors.append(
-            _note(0, "item_id", "缺少 事项ID 或 一级事项+二级事项 列 / name the item by 事项ID "
-                  "or by 一级事项 + 二级事项")
+            _note(
+                0,
+                "item_id",
+                "缺少 事项ID 或 一级事项+二级事项 列 / name the item by 事项ID "
+                "or by 一级事项 + 二级事项",
+            )
         )
     by_name: dict[tuple[str, str], list[int]] = {}
     for item_id, first_level, name in session.exec(
@@ -105,7 +109,7 @@ def run(
         .join(Catalogue, col(Catalogue.id) == col(Item.catalogue_id))
         .where(Catalogue.unit_code == unit.code)
     ).all():
-        by_name.setdefault((first_level.strip(), name.strip()), []).append(item_id)
+        by_name.setdefault((first_level.strip(), name.strip()), []).append(int(item_id or 0))
 
     rows: list[RecordIn] = []
     row_numbers: list[int] = []
@@ -124,8 +128,11 @@ def run(
             parsed = _date(values.get(field, ""))
             if parsed is None:
                 errors.append(
-                    _note(number, field, f"日期无法识别：{values.get(field, '')!r} / not a date "
-                          "(YYYY-MM-DD)")
+                    _note(
+                        number,
+                        field,
+                        f"日期无法识别：{values.get(field, '')!r} / not a date (YYYY-MM-DD)",
+                    )
                 )
             raw[field] = parsed
         if values.get("item_id"):
@@ -137,8 +144,12 @@ def run(
             if len(matches) != 1:
                 what = "不存在" if not matches else "不唯一（请用事项ID）"
                 errors.append(
-                    _note(number, "item", f"事项 {key[0]}/{key[1]} {what} / the item "
-                          f"{'does not exist' if not matches else 'is ambiguous: use 事项ID'}")
+                    _note(
+                        number,
+                        "item",
+                        f"事项 {key[0]}/{key[1]} {what} / the item "
+                        f"{'does not exist' if not matches else 'is ambiguous: use 事项ID'}",
+                    )
                 )
                 continue
             raw["item_id"] = matches[0]

@@ -128,7 +128,9 @@ def clear_caches() -> None:
     _version_items.clear()
 
 
-def version_items(session: Session, version_ids: Iterable[int]) -> dict[int, tuple[VersionItem, ...]]:
+def version_items(
+    session: Session, version_ids: Iterable[int]
+) -> dict[int, tuple[VersionItem, ...]]:
     """The items of published versions, read once per process: a version is immutable."""
     wanted = set(version_ids)
     missing = [vid for vid in wanted if vid not in _version_items]
@@ -142,7 +144,7 @@ def version_items(session: Session, version_ids: Iterable[int]) -> dict[int, tup
                 )
             ).all()
             for vid, items in rows:
-                _version_items[vid] = tuple(
+                _version_items[int(vid or 0)] = tuple(
                     VersionItem(
                         int(item["id"]),
                         item["first_level"],
@@ -188,10 +190,10 @@ def limit_books(session: Session, catalogue_ids: Iterable[int]) -> dict[int, Lim
         .where(col(CatalogueVersion.catalogue_id).in_(ids))
         .order_by(col(CatalogueVersion.catalogue_id), col(CatalogueVersion.number))
     ).all()
-    items = version_items(session, (vid for vid, _, _ in rows))
+    items = version_items(session, (int(vid or 0) for vid, _, _ in rows))
     books = {cid: LimitBook([]) for cid in ids}
     for vid, cid, published_on in rows:
-        limits = {item.id: item.time_limit for item in items.get(vid, ())}
+        limits = {item.id: item.time_limit for item in items.get(int(vid or 0), ())}
         books[cid].versions.append((published_on, limits))
     return books
 
@@ -224,8 +226,8 @@ def items_by_id(session: Session, ids: Sequence[int]) -> dict[int, ItemFacts]:
     found: dict[int, ItemFacts] = {}
     unique = sorted(set(ids))
     for start in range(0, len(unique), 900):
-        rows = session.exec(
-            select(
+        rows = session.exec(  # type: ignore[call-overload]
+            sa.select(
                 col(Item.id),
                 col(Item.catalogue_id),
                 col(Catalogue.unit_code),
@@ -355,12 +357,14 @@ def upsert(
     existing = {
         old["url"]: old
         for start in range(0, len(rows), 900)
-        for old in session.connection().execute(
+        for old in session.connection()
+        .execute(
             sa.select(*_record_columns(), col(Record.deleted_at)).where(
                 col(Record.unit_code) == unit.code,
                 col(Record.url).in_([r.url for r in rows[start : start + 900]]),
             )
-        ).mappings()
+        )
+        .mappings()
     }
     seq = next_seq(session, len(rows))
     now = utcnow()
@@ -556,7 +560,7 @@ def listing(
         query = query.where(col(Record.published_on) >= published_from)
     if published_to is not None:
         query = query.where(col(Record.published_on) <= published_to)
-    rows = session.exec(query.order_by(col(Record.id)).limit(limit + 1)).all()
+    rows = session.exec(query.order_by(col(Record.id)).limit(limit + 1)).all()  # type: ignore[call-overload]
     page = [_public(dict(row._mapping), item_gone=bool(row.item_gone)) for row in rows[:limit]]
     return page, (page[-1]["id"] if len(rows) > limit else None)
 
@@ -579,14 +583,13 @@ def recompute(session: Session, *, years: Iterable[int] | None = None) -> int:
     if not records:
         return 0
     books = limit_books(session, {record.catalogue_id for record in records})
-    working = {
-        item_id: limit
-        for item_id, limit in session.exec(
+    working = dict(
+        session.exec(
             select(col(Item.id), col(Item.time_limit)).where(
                 col(Item.catalogue_id).in_(sorted(books))
             )
         ).all()
-    }
+    )
     changed = 0
     for record in records:
         limit = books[record.catalogue_id].text(

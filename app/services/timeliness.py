@@ -55,9 +55,9 @@ def last_period(rule: TimeLimitRule, as_of: date, calendar: WorkCalendar) -> Per
         return None
     if rule.deadline is not None and rule.period == "year":
         # 每年3月底前: the record for the last year is due by that day of this year.
-        month, day = (int(part) for part in rule.deadline.split("-"))
-        year = as_of.year if date(as_of.year, month, day) < as_of else as_of.year - 1
-        return Period(date(year - 1, 1, 1), date(year - 1, 12, 31), date(year, month, day))
+        month, dom = (int(part) for part in rule.deadline.split("-"))
+        year = as_of.year if date(as_of.year, month, dom) < as_of else as_of.year - 1
+        return Period(date(year - 1, 1, 1), date(year - 1, 12, 31), date(year, month, dom))
     day = as_of
     for _ in range(4):
         start = _period_start(day, rule.period)
@@ -91,7 +91,9 @@ def _versions(session: Session, scope: Scope) -> list[Any]:
         .join(Catalogue, col(Catalogue.id) == col(CatalogueVersion.catalogue_id))
         .join(Unit, col(Unit.code) == col(Catalogue.unit_code))
         .where(col(CatalogueVersion.published_on) <= scope.as_of)
-        .order_by(col(Catalogue.unit_code), col(Catalogue.domain_code), col(CatalogueVersion.number))
+        .order_by(
+            col(Catalogue.unit_code), col(Catalogue.domain_code), col(CatalogueVersion.number)
+        )
     )
     if scope.district is not None:
         query = query.where(
@@ -233,7 +235,9 @@ def report(
                         "due_on": period.due_on,
                     }
                 )
-        row["late_records"] = [r for r in late.get(version.catalogue_id, ()) if r["item_id"] in live_ids]
+        row["late_records"] = [
+            r for r in late.get(version.catalogue_id, ()) if r["item_id"] in live_ids
+        ]
         rows.append(row)
         unit = units.setdefault(
             version.unit_code,
