@@ -301,3 +301,20 @@ def test_the_list_filters_and_pages_with_a_cursor(
     assert len(seen) == 3
     assert seen == sorted(seen)
     assert client.get(url, params={"cursor": "bogus"}, headers=editor).status_code == 422
+
+
+def test_loading_a_missing_calendar_year_judges_its_records_again(
+    client: TestClient, editor: dict[str, str], session: Session, item: dict[str, Any]
+) -> None:
+    saved = push(
+        client, editor, [record(item["id"], formed_on="2003-03-03", published_on="2003-04-30")]
+    ).json()["records"][0]
+    assert saved["state"] == "unknown"
+    arrangement = {"source": "国办发明电〔2002〕17号", "holidays": [], "workdays": []}
+    response = client.put(
+        "/api/v1/calendar/2003", json=arrangement, headers=token(session, "auditor")
+    )
+    assert response.status_code == 200, response.text
+    (judged,) = client.get(f"/api/v1/units/{HULI}/records", headers=editor).json()["items"]
+    # Monday 2003-03-03 + 20 working days (no holiday loaded) = Monday 2003-03-31.
+    assert (judged["due_on"], judged["state"], judged["late_days"]) == ("2003-03-31", "late", 22)

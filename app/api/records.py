@@ -14,7 +14,7 @@ from app.api.imports import IMPORT_ERRORS
 from app.api.responses import AUTHED, NOT_FOUND, STALE
 from app.api.uploads import UPLOAD_BODY, SettingsDep, UploadDep
 from app.auth import AnyPrincipal, Writer
-from app.db import SessionDep
+from app.db import SessionDep, SessionFactoryDep
 from app.errors import Forbidden, NotFound, Stale, invalid
 from app.models.common import Role, UnitKind
 from app.models.domain import Domain
@@ -215,10 +215,10 @@ ColumnFormat = Literal["json", "html", "fragment"]
     | public.NOT_MODIFIED,
     tags=["public"],
 )
-def read_published_records(
+async def read_published_records(
     unit_code: str,
     domain_code: str,
-    session: SessionDep,
+    sessions: SessionFactoryDep,
     fmt: Annotated[
         ColumnFormat, Query(alias="format", description="json (the tree), html or fragment")
     ] = "json",
@@ -226,7 +226,7 @@ def read_published_records(
 ) -> Response:
     """The latest published version's tree with each item's records, newest first (no
     token). The ETag changes whenever one of the catalogue's records does."""
-    key = record_column.look_up(session, unit_code, domain_code[:3])
+    key = await record_column.current(sessions, unit_code, domain_code)
     if key is None:
         raise NotFound(
             f"单位 {unit_code} 领域 {domain_code} 没有已发布的版本 / unit {unit_code} has no "
@@ -237,4 +237,4 @@ def read_published_records(
     # only If-None-Match can answer 304 here.
     if if_none_match is not None and public.etag_matches(if_none_match, etag):
         return public.unchanged(etag, None, public.LATEST_CACHE)
-    return public.answer(record_column.rendering(session, key, fmt), public.LATEST_CACHE)
+    return public.answer(await record_column.column(sessions, key, fmt), public.LATEST_CACHE)

@@ -17,7 +17,7 @@ from app.models.guide import GuideItem, GuideWaiver  # noqa: E402
 from app.models.history import Change  # noqa: E402
 from app.models.item import Item  # noqa: E402
 from app.models.milestone import Milestone, Opinion  # noqa: E402
-from app.models.record import Record  # noqa: E402
+from app.models.record import Record, RecordStamp  # noqa: E402
 from app.models.token import ApiToken  # noqa: E402
 from app.models.unit import Unit  # noqa: E402
 
@@ -35,5 +35,6 @@ __all__ = [
     "Milestone",
     "Opinion",
     "Record",
+    "RecordStamp",
     "Unit",
 ]

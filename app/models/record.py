@@ -58,6 +58,7 @@ class Record(SQLModel, table=True):
             "published_on",
             "state",
             "formed_on",
+            "deleted_at",
         ),
         Index("ix_records_unit_id", "unit_code", "id"),
         Index("ix_records_catalogue_seq", "catalogue_id", "seq"),
@@ -83,6 +84,21 @@ class Record(SQLModel, table=True):
     deleted_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class RecordStamp(SQLModel, table=True):
+    """The latest change number among a catalogue's records (tombstones included): what the
+    public column's ETag and the timeliness audit's memory are keyed by, one row to read."""
+
+    __tablename__ = "record_stamps"
+
+    catalogue_id: int = Field(
+        foreign_key="catalogues.id",
+        primary_key=True,
+        ondelete="CASCADE",
+        sa_column_kwargs={"autoincrement": False},
+    )
+    seq: int
 
 
 class RecordPublic(SQLModel):

@@ -10,18 +10,24 @@ from __future__ import annotations
 
 import hashlib
 import html
+import time
 from collections import OrderedDict, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+import anyio.to_thread
 import orjson
 import sqlalchemy as sa
+from sqlalchemy import event
 from sqlmodel import Session, col
 
+from app.config import get_settings
+from app.db import SessionFactory
 from app.models.catalogue import Catalogue
-from app.models.record import Record
+from app.models.record import Record, RecordStamp
 from app.services import publication
 from app.services.publication import MEDIA_TYPES, Format, Rendering, VersionRef
 
@@ -50,18 +56,82 @@ class ColumnKey:
 
 
 def look_up(session: Session, unit_code: str, domain_code: str) -> ColumnKey | None:
-    """The latest version and the catalogue's record stamp, in one round of two queries."""
+    """The latest version and the catalogue's record stamp: two indexed lookups."""
     ref = publication.find_version(session, unit_code, domain_code)
     if ref is None:
         return None
     catalogue_id, stamp = session.exec(  # type: ignore[call-overload]
-        sa.select(col(Catalogue.id), sa.func.max(col(Record.seq)))
+        sa.select(col(Catalogue.id), col(RecordStamp.seq))
         .select_from(Catalogue)
-        .join(Record, col(Record.catalogue_id) == col(Catalogue.id), isouter=True)
+        .join(RecordStamp, col(RecordStamp.catalogue_id) == col(Catalogue.id), isouter=True)
         .where(col(Catalogue.unit_code) == unit_code, col(Catalogue.domain_code) == domain_code)
-        .group_by(col(Catalogue.id))
     ).one()
     return ColumnKey(ref, catalogue_id, int(stamp or 0))
+
+
+# What this process remembers of each column's key, for `published_lookup_ttl` seconds as
+# the catalogue routes do; a record write or a publish in this process forgets it at once
+# (and again after its commit). Keyed by catalogue id too, which is what writers know.
+_keys: dict[tuple[str, str], tuple[float, ColumnKey | None]] = {}
+_by_catalogue: dict[int, tuple[str, str]] = {}
+
+
+_generation = 0
+
+
+def forget(catalogue_ids: Iterable[int]) -> None:
+    global _generation
+    _generation += 1  # a lookup that started before this must not store its answer
+    for catalogue_id in catalogue_ids:
+        if (where := _by_catalogue.pop(catalogue_id, None)) is not None:
+            _keys.pop(where, None)
+
+
+def announce(session: Session, catalogue_ids: Iterable[int]) -> None:
+    ids = tuple(catalogue_ids)
+    forget(ids)
+    event.listen(session, "after_commit", lambda _session: forget(ids), once=True)
+
+
+def clear_caches() -> None:
+    _keys.clear()
+    _by_catalogue.clear()
+    renderings.clear()
+
+
+async def current(sessions: SessionFactory, unit_code: str, domain_code: str) -> ColumnKey | None:
+    """The column's key, from memory while fresh, else from the database."""
+    where = (unit_code, domain_code)
+    hit = _keys.get(where)
+    if hit is not None and hit[0] >= time.monotonic():
+        return hit[1]
+
+    def run() -> ColumnKey | None:
+        with sessions() as session:
+            return look_up(session, unit_code, domain_code)
+
+    started = _generation
+    key = await anyio.to_thread.run_sync(run)
+    if started != _generation:
+        return key
+    if len(_keys) > 100_000:
+        _keys.clear()
+        _by_catalogue.clear()
+    _keys[where] = (time.monotonic() + get_settings().published_lookup_ttl, key)
+    if key is not None:
+        _by_catalogue[key.catalogue_id] = where
+    return key
+
+
+async def column(sessions: SessionFactory, key: ColumnKey, fmt: str) -> Rendering:
+    if (hit := renderings.get((key, fmt))) is not None:
+        return hit
+
+    def run() -> Rendering:
+        with sessions() as session:
+            return rendering(session, key, fmt)
+
+    return await anyio.to_thread.run_sync(run)
 
 
 def _records(session: Session, key: ColumnKey) -> dict[int, list[dict[str, Any]]]:

@@ -24,9 +24,9 @@ from app.errors import invalid
 from app.models.catalogue import Catalogue, CatalogueVersion
 from app.models.common import utcnow
 from app.models.item import Item
-from app.models.record import Record, RecordIn, RecordState
+from app.models.record import Record, RecordIn, RecordStamp, RecordState
 from app.models.unit import Unit
-from app.services import history
+from app.services import history, record_column
 from app.services.calendar import work_calendar
 from app.services.timelimits import (
     TimeLimitRule,
@@ -211,6 +211,26 @@ def next_seq(session: Session, count: int = 1) -> int:
         session.exec(text("SELECT pg_advisory_xact_lock(:key)").bindparams(key=RECORD_LOCK))  # type: ignore[call-overload]
     last = session.exec(select(func.max(Record.seq))).one()
     return int(last or 0) + 1
+
+
+def stamp(session: Session, seqs: dict[int, int]) -> None:
+    """Keep each catalogue's latest record change number (catalogue id → seq), and make this
+    process's public column forget what it remembered of those catalogues."""
+    if not seqs:
+        return
+    table = RecordStamp.__table__  # type: ignore[attr-defined]
+    rows = [{"catalogue_id": cid, "seq": seq} for cid, seq in seqs.items()]
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+    statement = insert(table)
+    statement = statement.on_conflict_do_update(
+        index_elements=[table.c.catalogue_id], set_={"seq": statement.excluded.seq}
+    )
+    session.connection().execute(statement, rows)
+    record_column.announce(session, seqs.keys())
 
 
 @dataclass(frozen=True)
@@ -419,6 +439,10 @@ def upsert(
         _public(values | {"id": new_id}) for values, new_id in zip(inserts, ids, strict=True)
     ]
     written += [_public(values | {"id": values["b_id"]}) for values in updates]
+    last: dict[int, int] = {}
+    for values in (*inserts, *updates):
+        last[values["catalogue_id"]] = max(last.get(values["catalogue_id"], 0), values["seq"])
+    stamp(session, last)
     _log(session, actor, items, rows, before, written, inserted=len(inserts))
     session.flush()
     order = {row.url: index for index, row in enumerate(rows)}
@@ -476,6 +500,7 @@ def delete(session: Session, record: Record, *, actor: Principal) -> None:
     record.updated_at = record.deleted_at
     record.seq = next_seq(session)
     session.add(record)
+    stamp(session, {record.catalogue_id: record.seq})
     history.record(
         session,
         actor,
@@ -590,7 +615,7 @@ def recompute(session: Session, *, years: Iterable[int] | None = None) -> int:
             )
         ).all()
     )
-    changed = 0
+    changed: list[Record] = []
     for record in records:
         limit = books[record.catalogue_id].text(
             record.item_id, record.formed_on, working.get(record.item_id)
@@ -599,10 +624,20 @@ def recompute(session: Session, *, years: Iterable[int] | None = None) -> int:
         now = (verdict.due_on, verdict.state, verdict.late_days, verdict.note)
         if (record.due_on, record.state, record.late_days, record.note) != now:
             record.due_on, record.state, record.late_days, record.note = now
+            changed.append(record)
+    if changed:
+        # A new change number each, so the column's ETag and the feed see the new states.
+        first = next_seq(session, len(changed))
+        seqs: dict[int, int] = {}
+        for offset, record in enumerate(changed):
+            record.seq = first + offset
+            record.updated_at = utcnow()
+            seqs[record.catalogue_id] = record.seq
             session.add(record)
-            changed += 1
+        session.flush()
+        stamp(session, seqs)
     session.flush()
-    return changed
+    return len(changed)
 
 
 # ---- the public change feed -----------------------------------------------------------------

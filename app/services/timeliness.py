@@ -7,7 +7,7 @@ the records are one grouped query and one list of the late ones, both on coverin
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -15,9 +15,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col
 
+from app.models.calendar import CalendarYear
 from app.models.catalogue import Catalogue, CatalogueVersion
 from app.models.item import Item
-from app.models.record import Record, RecordState
+from app.models.record import Record, RecordStamp, RecordState
 from app.models.unit import Unit
 from app.services import records
 from app.services.calendar import work_calendar
@@ -77,7 +78,8 @@ class Scope:
 
 
 def _versions(session: Session, scope: Scope) -> list[Any]:
-    """Per catalogue in scope, the latest version published on or before as_of."""
+    """Per catalogue in scope, the latest version published on or before as_of, with what
+    its answer depends on: the catalogue's revision (items deleted) and record stamp."""
     query = (
         sa.select(
             col(CatalogueVersion.id),
@@ -86,10 +88,13 @@ def _versions(session: Session, scope: Scope) -> list[Any]:
             col(Catalogue.unit_code),
             col(Catalogue.domain_code),
             col(Catalogue.first_version_on),
+            col(Catalogue.revision),
+            col(RecordStamp.seq),
             col(Unit.name),
         )
         .join(Catalogue, col(Catalogue.id) == col(CatalogueVersion.catalogue_id))
         .join(Unit, col(Unit.code) == col(Catalogue.unit_code))
+        .join(RecordStamp, col(RecordStamp.catalogue_id) == col(Catalogue.id), isouter=True)
         .where(col(CatalogueVersion.published_on) <= scope.as_of)
         .order_by(
             col(Catalogue.unit_code), col(Catalogue.domain_code), col(CatalogueVersion.number)
@@ -107,18 +112,86 @@ def _versions(session: Session, scope: Scope) -> list[Any]:
     return list(latest.values())
 
 
+def _calendar_tag(session: Session) -> tuple[Any, ...]:
+    """Changes when an auditor loads a calendar year (a grace in working days may move)."""
+    return tuple(
+        session.exec(  # type: ignore[call-overload]
+            sa.select(sa.func.count(), sa.func.max(col(CalendarYear.loaded_at)))
+        ).one()
+    )
+
+
+Row = tuple[dict[str, Any], int]
+"""A unit × domain row (shared, never mutated) and how many of its items are blank or stale."""
+
+# Rows by everything they are a function of: the version (items), the catalogue revision
+# (items deleted since), the record stamp (any record written or deleted), as_of and the
+# calendar. A push to one catalogue makes only that catalogue's row be computed again.
+_rows: OrderedDict[tuple[Any, ...], Row] = OrderedDict()
+MAX_ROWS = 200_000
+
+
+def clear_caches() -> None:
+    _rows.clear()
+
+
+def _key(version: Any, as_of: date, calendar_tag: tuple[Any, ...]) -> tuple[Any, ...]:
+    return (version.catalogue_id, version.id, version.revision, version.seq, as_of, calendar_tag)
+
+
 def report(
     session: Session, scope: Scope, *, limit: int, offset: int, calendar: WorkCalendar | None = None
 ) -> dict[str, Any]:
-    calendar = calendar or work_calendar(session)
     versions = _versions(session, scope)
     unit_codes = sorted({row.unit_code for row in versions})
     page_units = set(unit_codes[offset : offset + limit])
     next_offset = offset + limit if offset + limit < len(unit_codes) else None
     versions = [row for row in versions if row.unit_code in page_units]
+    tag = _calendar_tag(session)
+    found: dict[int, Row] = {}
+    missing = []
+    for version in versions:
+        hit = _rows.get(_key(version, scope.as_of, tag))
+        if hit is None:
+            missing.append(version)
+        else:
+            found[version.catalogue_id] = hit
+    if missing:
+        made = _compute(session, missing, scope.as_of, calendar or work_calendar(session))
+        for version in missing:
+            _rows[_key(version, scope.as_of, tag)] = made[version.catalogue_id]
+        while len(_rows) > MAX_ROWS:
+            _rows.popitem(last=False)
+        found.update(made)
+    rows: list[dict[str, Any]] = []
+    units: dict[str, dict[str, Any]] = {}
+    for version in versions:
+        row, failing = found[version.catalogue_id]
+        rows.append(row)
+        unit = units.setdefault(
+            version.unit_code,
+            {"unit_code": version.unit_code, "blank": 0, "stale": 0, "blank_or_stale": 0},
+        )
+        unit["blank"] += row["blank"]
+        unit["stale"] += row["stale"]
+        unit["blank_or_stale"] += failing
+    for unit in units.values():
+        unit["flagged"] = unit["blank_or_stale"] >= FLAG_AT
+    return {
+        "as_of": scope.as_of,
+        "district": scope.district,
+        "domain": scope.domain,
+        "rows": rows,
+        "units": list(units.values()),
+        "next_offset": next_offset,
+    }
+
+
+def _compute(
+    session: Session, versions: list[Any], as_of: date, calendar: WorkCalendar
+) -> dict[int, Row]:
     catalogue_ids = [row.catalogue_id for row in versions]
     items_of = records.version_items(session, (row.id for row in versions))
-
     counts: dict[tuple[int, int], tuple[int, int, int, int, date]] = {}
     late: dict[int, list[dict[str, Any]]] = defaultdict(list)
     existing: set[int] = set()
@@ -126,7 +199,7 @@ def report(
         chunk = catalogue_ids[start : start + 500]
         alive = (
             col(Record.catalogue_id).in_(chunk),
-            col(Record.published_on) <= scope.as_of,
+            col(Record.published_on) <= as_of,
             col(Record.deleted_at).is_(None),
         )
         for row in session.exec(  # type: ignore[call-overload]
@@ -174,11 +247,10 @@ def report(
             ).scalars()
         )
 
-    rows: list[dict[str, Any]] = []
-    units: dict[str, dict[str, Any]] = {}
+    made: dict[int, Row] = {}
     periods: dict[str | None, Period | None] = {}
     for version in versions:
-        row = {
+        row: dict[str, Any] = {
             "unit_code": version.unit_code,
             "unit_name": version.name,
             "domain_code": version.domain_code,
@@ -215,7 +287,7 @@ def report(
             if item.time_limit not in periods:
                 try:
                     periods[item.time_limit] = last_period(
-                        records.rule_of(item.time_limit), scope.as_of, calendar
+                        records.rule_of(item.time_limit), as_of, calendar
                     )
                 except UnknownCalendarYear:
                     periods[item.time_limit] = None
@@ -238,24 +310,8 @@ def report(
         row["late_records"] = [
             r for r in late.get(version.catalogue_id, ()) if r["item_id"] in live_ids
         ]
-        rows.append(row)
-        unit = units.setdefault(
-            version.unit_code,
-            {"unit_code": version.unit_code, "blank": 0, "stale": 0, "blank_or_stale": 0},
-        )
-        unit["blank"] += row["blank"]
-        unit["stale"] += row["stale"]
-        unit["blank_or_stale"] += len(failing)
-    for unit in units.values():
-        unit["flagged"] = unit["blank_or_stale"] >= FLAG_AT
-    return {
-        "as_of": scope.as_of,
-        "district": scope.district,
-        "domain": scope.domain,
-        "rows": rows,
-        "units": sorted(units.values(), key=lambda unit: unit["unit_code"]),
-        "next_offset": next_offset,
-    }
+        made[version.catalogue_id] = (row, len(failing))
+    return made
 
 
 def unit_flags(session: Session, scope: Scope) -> dict[str, tuple[int, int, int]]:
