@@ -34,9 +34,9 @@ from app.main import app
 from app.models.catalogue import Catalogue, CatalogueVersion
 from app.models.common import Role
 from app.models.item import Item
-from app.models.record import Record
+from app.models.record import Record, RecordStamp
 from app.models.unit import Unit
-from app.services import record_column, records
+from app.services import record_column, records, timeliness
 from app.services.timelimits import WorkCalendar
 from bench.audit_data import _migrate
 from seed import load
@@ -57,18 +57,23 @@ LIMITS = (
     ("信息形成或变更之日起20个工作日内", 70),
     ("每季度更新", 10),
     ("每年3月底前公开上一年度报告", 5),
-    ("长期公开", 10),
-    ("实时公开", 5),
+    ("长期公开", 13),
+    ("实时公开", 2),
 )
+
+
+CLOCK = time.process_time if os.environ.get("BENCH_CLOCK", "cpu") == "cpu" else time.perf_counter
+"""CPU time of this process (all its threads; SQLite runs in-process) by default: on a
+shared machine wall time measures the neighbours. BENCH_CLOCK=wall for wall time."""
 
 
 def _median_ms(run: Callable[[], object], runs: int = RUNS) -> float:
     run()
     times = []
     for _ in range(runs):
-        started = time.perf_counter()
+        started = CLOCK()
         run()
-        times.append((time.perf_counter() - started) * 1000)
+        times.append((CLOCK() - started) * 1000)
     return statistics.median(times)
 
 
@@ -155,6 +160,9 @@ def _catalogue(
     )
 
 
+_judged: dict[tuple[str, date, date], records.Judgement] = {}
+
+
 def _records(
     items: list[dict[str, Any]],
     count: int,
@@ -170,8 +178,10 @@ def _records(
         if item["position"] % 20 == 0:
             continue  # some items stay blank
         formed = date(2020, 1, 16) + timedelta(days=rng.randrange(330))
-        published = formed + timedelta(days=int(rng.expovariate(1 / 12)))
-        verdict = records.judge(item["time_limit"], formed, published, calendar)
+        published = formed + timedelta(days=int(rng.expovariate(1 / 4)))
+        key = (item["time_limit"], formed, published)
+        if (verdict := _judged.get(key)) is None:
+            verdict = _judged[key] = records.judge(*key, calendar)
         rows.append(
             {
                 "unit_code": unit_code,
@@ -193,6 +203,16 @@ def _records(
             }
         )
     return rows
+
+
+def _stamps(connection: sa.Connection, rows: list[dict[str, Any]]) -> None:
+    last: dict[int, int] = {}
+    for row in rows:
+        last[row["catalogue_id"]] = max(last.get(row["catalogue_id"], 0), row["seq"])
+    connection.execute(
+        sa.insert(RecordStamp.__table__),  # type: ignore[attr-defined]
+        [{"catalogue_id": cid, "seq": seq} for cid, seq in last.items()],
+    )
 
 
 def generate(url: str) -> None:
@@ -243,12 +263,14 @@ def generate(url: str) -> None:
                 feed += 1
             rows = _records(unit_items, per_unit, unit_code, domain_of, seq, rng, calendar)
             connection.execute(sa.insert(Record.__table__), rows)  # type: ignore[attr-defined]
+            _stamps(connection, rows)
             seq += per_unit
     with engine.begin() as connection:
         items = [_item_row(item_id + n, catalogue_id, n + 1, rng) for n in range(BIG_ITEMS)]
         _catalogue(connection, BIG_UNIT, "01", items, catalogue_id, feed)
         rows = _records(items, BIG_RECORDS, BIG_UNIT, {catalogue_id: "01"}, seq, rng, calendar)
         connection.execute(sa.insert(Record.__table__), rows)  # type: ignore[attr-defined]
+        _stamps(connection, rows)
     engine.dispose()
 
 
@@ -302,7 +324,6 @@ def _post_case(engine: Engine, client: TestClient, editor: dict[str, str]) -> tu
         )
         assert response.status_code == 200, response.text
 
-    table = Record.__table__  # type: ignore[attr-defined]
     seq = iter(range(50_000_000, 60_000_000))
 
     def raw() -> None:
@@ -327,13 +348,28 @@ def _post_case(engine: Engine, client: TestClient, editor: dict[str, str]) -> tu
             }
             for r in batch("raw")
         ]
+        columns = list(rows[0])
+        sql = (
+            f"INSERT INTO records ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
+        )
         with engine.connect() as connection:
             catalogue = connection.execute(
                 sa.select(Catalogue.id).where(Catalogue.unit_code == BIG_UNIT)  # type: ignore[call-overload]
             ).scalar_one()
-            for row in rows:
-                row["catalogue_id"] = catalogue
-            connection.execute(table.insert(), rows)
+            values = [
+                tuple(
+                    catalogue
+                    if name == "catalogue_id"
+                    else v.isoformat(" ")
+                    if isinstance(v, datetime)
+                    else v.isoformat()
+                    if isinstance(v, date)
+                    else v
+                    for name, v in row.items()
+                )
+                for row in rows
+            ]
+            connection.exec_driver_sql(sql, values)
             connection.commit()
 
     return _median_ms(post), _median_ms(raw)
@@ -341,12 +377,18 @@ def _post_case(engine: Engine, client: TestClient, editor: dict[str, str]) -> tu
 
 def _timeliness_case(
     engine: Engine, client: TestClient, auditor: dict[str, str]
-) -> tuple[float, float]:
+) -> tuple[float, float, float]:
     params = {"as_of": AS_OF.isoformat(), "limit": "100"}
 
     def endpoint() -> None:
         response = client.get("/api/v1/audit/timeliness", params=params, headers=auditor)
         assert response.status_code == 200, response.text
+
+    timeliness.clear_caches()
+    records.clear_caches()
+    started = CLOCK()
+    endpoint()
+    cold = (CLOCK() - started) * 1000
 
     grouped = sa.text(
         "SELECT catalogue_id, item_id, count(*), sum(state = 'on_time'), sum(state = 'late'), "
@@ -358,7 +400,7 @@ def _timeliness_case(
         with engine.connect() as connection:
             connection.execute(grouped).all()
 
-    return _median_ms(endpoint), _median_ms(sql)
+    return _median_ms(endpoint), _median_ms(sql), cold
 
 
 def _column_case(client: TestClient) -> tuple[float, float, int]:
@@ -391,8 +433,8 @@ def main() -> str:
     client, auditor, editor = _client(engine)
     with client:
         records.clear_caches()
-        record_column.renderings.clear()
-        audit_ms, audit_sql = _timeliness_case(engine, client, auditor)
+        record_column.clear_caches()
+        audit_ms, audit_sql, audit_cold = _timeliness_case(engine, client, auditor)
         column_ms, bare_ms, size = _column_case(client)
         post_ms, raw_ms = _post_case(engine, client, editor)
     app.dependency_overrides.clear()
@@ -414,6 +456,8 @@ def main() -> str:
             f"{post_ms:.1f} | {raw_ms:.1f} | {post_ms / raw_ms:.2f}× | ≤ 2× |",
             f"| timeliness audit, city ({UNITS} units, as_of {AS_OF}) vs the grouped SQL alone | "
             f"{audit_ms:.1f} | {audit_sql:.1f} | {audit_ms / audit_sql:.2f}× | ≤ 50 ms |",
+            f"| the same, cold (first request after a restart; then only catalogues whose "
+            f"records, items or version changed are computed again) | {audit_cold:.1f} |  |  |  |",
             f"| public column, {BIG_ITEMS:,} items + {BIG_RECORDS:,} records ({size:,} bytes) vs "
             f"a bare FastAPI endpoint returning the same bytes (throughput) | {column_ms:.2f} | "
             f"{bare_ms:.2f} | {bare_ms / column_ms:.2f}× | ≥ 0.8× |",

@@ -22,7 +22,7 @@ from app.models.publication import (
     PublishedUnit,
 )
 from app.models.record import RecordChange
-from app.services import publication, records
+from app.services import publication, record_column, records
 from app.services.publication import Format, Rendering, VersionRef
 
 router = APIRouter(prefix="/public", tags=["public"])
@@ -278,6 +278,8 @@ def _remembered(scope: Scope) -> Answer | None:
     if not path.startswith(_UNITS_PATH):
         return None
     parts = path[len(_UNITS_PATH) :].split("/")
+    if len(parts) == 4 and parts[3] == "records":
+        return _remembered_column(scope, parts)
     if len(parts) not in (2, 3) or parts[1] != "catalogues" or not all(parts):
         return None
     query = _query(scope["query_string"])
@@ -321,6 +323,33 @@ def _remembered(scope: Scope) -> Answer | None:
         ("content-type", rendering.media_type),
         ("content-length", str(len(rendering.body))),
         *body_headers(rendering, cache_control),
+    ]
+    return 200, headers, rendering.body
+
+
+_COLUMN_FORMATS = {"": "json", "format=json": "json", "format=html": "html"}
+_COLUMN_FORMATS["format=fragment"] = "fragment"
+
+
+def _remembered_column(scope: Scope, parts: list[str]) -> Answer | None:
+    """The records column (app/api/records.py) when this process holds its key and bytes."""
+    fmt = _COLUMN_FORMATS.get(scope["query_string"].decode("latin-1"))
+    if fmt is None or parts[1] != "catalogues" or not all(parts):
+        return None
+    key = record_column.remembered(parts[0], parts[2])
+    if key is None:
+        return None
+    etag = key.etag(fmt)
+    for name, value in scope["headers"]:
+        if name == b"if-none-match" and etag_matches(value.decode("latin-1"), etag):
+            return 304, unchanged_headers(etag, None, LATEST_CACHE), b""
+    rendering = record_column.renderings.get((key, fmt))
+    if rendering is None:
+        return None
+    headers = [
+        ("content-type", rendering.media_type),
+        ("content-length", str(len(rendering.body))),
+        *body_headers(rendering, LATEST_CACHE),
     ]
     return 200, headers, rendering.body
 

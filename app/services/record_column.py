@@ -236,3 +236,11 @@ def rendering(session: Session, key: ColumnKey, fmt: str) -> Rendering:
     made = render(session, key, fmt)
     renderings.put((key, fmt), made)
     return made
+
+
+def remembered(unit_code: str, domain_code: str) -> ColumnKey | None:
+    """The column's key when this process holds a fresh one; None when it must ask."""
+    hit = _keys.get((unit_code, domain_code))
+    if hit is None or hit[0] < time.monotonic():
+        return None
+    return hit[1]
