@@ -106,8 +106,8 @@ def _item_row(item_id: int, catalogue_id: int, position: int, rng: random.Random
 
 
 def _snapshot(item: dict[str, Any]) -> dict[str, Any]:
-    keys = ("id", "first_level", "name", "content", "basis", "time_limit", "responsible_body")
-    keys += ("method", "channels", "audience", "levels", "position")
+    keys: tuple[str, ...] = ("id", "first_level", "name", "content", "basis", "time_limit")
+    keys += ("responsible_body", "method", "channels", "audience", "levels", "position")
     return {key: item[key] for key in keys} | {"missing": []}
 
 
@@ -304,9 +304,10 @@ def _post_case(engine: Engine, client: TestClient, editor: dict[str, str]) -> tu
             )
         ]
     runs = iter(range(1_000_000))
+    stamp = f"{time.time_ns():x}"  # every run of the bench writes new URLs
 
     def batch(prefix: str) -> list[dict[str, Any]]:
-        n = next(runs)
+        n = f"{stamp}-{next(runs)}"
         return [
             {
                 "item_id": item_ids[i],
@@ -324,7 +325,9 @@ def _post_case(engine: Engine, client: TestClient, editor: dict[str, str]) -> tu
         )
         assert response.status_code == 200, response.text
 
-    seq = iter(range(50_000_000, 60_000_000))
+    with engine.connect() as connection:
+        top = connection.execute(sa.text("SELECT max(seq) FROM records")).scalar_one()
+    seq = iter(range(top + 10_000_000, top + 20_000_000))
 
     def raw() -> None:
         rows = [

@@ -287,7 +287,7 @@ def items_by_id(session: Session, ids: Sequence[int]) -> dict[int, ItemFacts]:
             )
             .all()
         )
-        found.update({row[0]: ItemFacts(*row) for row in rows})
+        found.update({int(row[0]): ItemFacts(int(row[0]), *row[1:]) for row in rows})
     return found
 
 
@@ -463,7 +463,7 @@ def upsert(
     if inserts:
         # One executemany; the new ids come back by change number, which this call owns.
         executemany(session, table, inserts)
-        by_seq = dict(
+        by_seq: dict[int, int] = dict(
             session.connection()
             .execute(
                 sa.select(table.c.seq, table.c.id).where(

@@ -250,7 +250,7 @@ def _compute(
     made: dict[int, Row] = {}
     periods: dict[str | None, Period | None] = {}
     for version in versions:
-        row: dict[str, Any] = {
+        line: dict[str, Any] = {
             "unit_code": version.unit_code,
             "unit_name": version.name,
             "domain_code": version.domain_code,
@@ -272,18 +272,18 @@ def _compute(
             if item.id not in existing:
                 continue  # deleted: its records stay readable but no longer count
             live_ids.add(item.id)
-            row["items"] += 1
+            line["items"] += 1
             found = counts.get((version.catalogue_id, item.id))
             if found is not None:
-                row["records"] += found[0]
-                row["on_time"] += found[1]
-                row["late"] += found[2]
-                row["unknown"] += found[3]
+                line["records"] += found[0]
+                line["on_time"] += found[1]
+                line["late"] += found[2]
+                line["unknown"] += found[3]
             named = {"id": item.id, "name": item.name, "first_level": item.first_level}
             if found is None and item.method == ACTIVE:
                 failing.add(item.id)
-                row["blank"] += 1
-                row["blank_items"].append(named)
+                line["blank"] += 1
+                line["blank_items"].append(named)
             if item.time_limit not in periods:
                 try:
                     periods[item.time_limit] = last_period(
@@ -298,8 +298,8 @@ def _compute(
                 and (found is None or found[4] < period.start)
             ):
                 failing.add(item.id)
-                row["stale"] += 1
-                row["stale_items"].append(
+                line["stale"] += 1
+                line["stale_items"].append(
                     named
                     | {
                         "period_start": period.start,
@@ -307,21 +307,8 @@ def _compute(
                         "due_on": period.due_on,
                     }
                 )
-        row["late_records"] = [
+        line["late_records"] = [
             r for r in late.get(version.catalogue_id, ()) if r["item_id"] in live_ids
         ]
-        made[version.catalogue_id] = (row, len(failing))
+        made[version.catalogue_id] = (line, len(failing))
     return made
-
-
-def unit_flags(session: Session, scope: Scope) -> dict[str, tuple[int, int, int]]:
-    """Per unit in scope: (blank, stale, late) over all its catalogues, for the
-    completeness score."""
-    found = report(session, scope, limit=1_000_000, offset=0)
-    totals: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
-    for row in found["rows"]:
-        total = totals[row["unit_code"]]
-        total[0] += row["blank"]
-        total[1] += row["stale"]
-        total[2] += row["late"]
-    return {code: (b, s, late) for code, (b, s, late) in totals.items()}
