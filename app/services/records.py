@@ -287,7 +287,7 @@ def items_by_id(session: Session, ids: Sequence[int]) -> dict[int, ItemFacts]:
             )
             .all()
         )
-        found.update({int(row[0]): ItemFacts(int(row[0]), *row[1:]) for row in rows})
+        found.update({int(row[0] or 0): ItemFacts(int(row[0] or 0), *row[1:]) for row in rows})
     return found
 
 
