@@ -433,6 +433,13 @@ def main() -> str:
     url = f"sqlite:///{CITY_DB}"
     generate(url)
     engine = make_engine(url)
+    with engine.begin() as connection:  # what earlier runs posted: every run starts alike
+        connection.execute(
+            sa.text(
+                "DELETE FROM records WHERE url LIKE 'http://www.xm.gov.cn/api/%' "
+                "OR url LIKE 'http://www.xm.gov.cn/raw/%'"
+            )
+        )
     client, auditor, editor = _client(engine)
     with client:
         records.clear_caches()
