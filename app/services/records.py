@@ -249,13 +249,21 @@ def executemany(session: Session, table: sa.Table, rows: list[dict[str, Any]]) -
         f"INSERT INTO {table.name} ({', '.join(columns)}) "
         f"VALUES ({', '.join(marks for _ in columns)})"
     )
-    pairs = list(zip(columns, processors, strict=True))
+    # A batch repeats its dates and timestamps: each distinct value is processed once.
+    memos: list[dict[Any, Any]] = [{} for _ in columns]
+
+    def value(index: int, raw: Any) -> Any:
+        process = processors[index]
+        if process is None or raw is None:
+            return raw
+        memo = memos[index]
+        if (done := memo.get(raw)) is None:
+            done = memo[raw] = process(raw)
+        return done
+
     connection.exec_driver_sql(
         sql,
-        [
-            tuple(row[name] if process is None else process(row[name]) for name, process in pairs)
-            for row in rows
-        ],
+        [tuple(value(index, row[name]) for index, name in enumerate(columns)) for row in rows],
     )
 
 
