@@ -411,6 +411,9 @@ def upsert(
         raise RequestValidationError(errors)
     calendar = calendar or work_calendar(session)
     books = limit_books(session, {items[row.item_id].catalogue_id for row in rows})
+    # Taken before reading which URLs exist: record writers are serialised from here, so two
+    # pushes of the same new URL cannot both insert it.
+    seq = next_seq(session, len(rows))
     table = Record.__table__  # type: ignore[attr-defined]
     existing = {
         old["url"]: old
@@ -424,7 +427,6 @@ def upsert(
         )
         .mappings()
     }
-    seq = next_seq(session, len(rows))
     now = utcnow()
     judged: dict[tuple[str | None, date, date], Judgement] = {}
     inserts: list[dict[str, Any]] = []
