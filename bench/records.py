@@ -457,7 +457,8 @@ def main() -> str:
             "",
             "`python -m bench records`: SQLite, in-process (TestClient), medians of "
             f"{RUNS} runs after a warm-up, in {'CPU' if CLOCK is time.process_time else 'wall'}"
-            " milliseconds of the process (BENCH_CLOCK=wall for wall time); the dataset holds {UNITS} units × {DOMAINS} domains × "
+            " milliseconds of the process (BENCH_CLOCK=wall for wall time); the dataset holds "
+            f"{UNITS} units × {DOMAINS} domains × "
             f"{ITEMS} items with {RECORDS:,} records, plus one {BIG_ITEMS:,}-item catalogue with "
             f"{BIG_RECORDS:,} records ({total:,} records after the runs).",
             "",
