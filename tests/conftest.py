@@ -16,7 +16,7 @@ from sqlmodel import Session, SQLModel
 from app.config import ROOT
 from app.db import get_session, make_engine
 from app.main import app as application
-from app.services import publication
+from app.services import publication, record_column, records, timeliness
 from seed import load
 
 REFERENCE_TABLES = {"domains", "units", "milestones", "guide_items", "alembic_version"}
@@ -113,6 +113,9 @@ def client(connection: Connection, session: Session) -> Iterator[TestClient]:
 
     application.dependency_overrides[get_session] = test_session
     publication.clear_caches()  # versions remembered by id would outlive the rollback
+    records.clear_caches()
+    record_column.clear_caches()
+    timeliness.clear_caches()
     with TestClient(application) as client:
         yield client
     application.dependency_overrides.clear()

@@ -58,6 +58,13 @@ ACCESS: dict[str, str] = {
     "read_published_catalogues": "public",
     "read_published_catalogue": "public",
     "list_published_changes": "public",
+    "create_records": "writer",
+    "list_records": "reader",
+    "delete_record": "writer",
+    "import_records": "writer",
+    # district editors get their own district (the other editor here is a district's too)
+    "audit_timeliness": "token",
+    "read_published_records": "public",
 }
 
 ALLOWED: dict[str, set[str]] = {
@@ -95,6 +102,22 @@ def samples(client: TestClient, session: Session) -> dict[str, Any]:
     own = token(session, "editor", HULI)
     item = add_item(client, own)
     opinion = add_opinion(client, own)
+    saved = client.post(
+        f"/api/v1/units/{HULI}/records",
+        json={
+            "records": [
+                {
+                    "item_id": item["id"],
+                    "title": "批复",
+                    "url": "http://www.huli.gov.cn/a.html",
+                    "formed_on": "2020-09-28",
+                    "published_on": "2020-10-30",
+                }
+            ]
+        },
+        headers=own,
+    )
+    assert saved.status_code == 200, saved.text
     return {
         "unit_code": HULI,
         "domain_code": "01",
@@ -104,6 +127,7 @@ def samples(client: TestClient, session: Session) -> dict[str, Any]:
         "year": 2031,
         "version": 1,
         "guide_item_id": 1,
+        "record_id": saved.json()["records"][0]["id"],
     }
 
 

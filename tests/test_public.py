@@ -96,7 +96,7 @@ def test_published_tree_groups_second_level_items_under_first_level(
     assert second["method"] == "依申请"
     assert second["audience"] == "特定群体:项目单位"
     assert "missing" not in second
-    assert "id" not in second
+    assert second["id"] == published[1]["id"]  # records are matched to items by it
 
 
 def test_edits_change_only_the_draft_until_the_next_publish(
@@ -169,13 +169,16 @@ def test_no_public_route_shows_a_draft_only_catalogue(
     assert compiled.status_code == 200  # compiled, still not published
     spec = client.get("/openapi.json").json()
     public = [path for path in spec["paths"] if path.startswith(PUBLIC)]
-    assert len(public) == 3
+    assert len(public) == 4  # the records column is the fourth
     values = {"unit_code": HULI, "domain_code": "01"}
     for path in public:
         url = path.format(**values)
         queries = [""]
         if "{domain_code}" in path:
-            queries = [f"?format={f}" for f in ("json", "html", "xlsx", "csv")] + ["?version=1"]
+            formats: tuple[str, ...] = ("json", "html", "xlsx", "csv")
+            if path.endswith("/records"):
+                formats = ("json", "html", "fragment")
+            queries = [f"?format={f}" for f in formats] + ["?version=1"]
         for query in queries:
             for headers in ({}, editor):  # a token changes nothing here
                 response = client.get(url + query, headers=headers)

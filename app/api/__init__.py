@@ -11,6 +11,7 @@ from app.api import (
     milestones,
     opinions,
     public,
+    records,
     reference,
     time_limits,
     waivers,
@@ -28,3 +29,4 @@ api_router.include_router(time_limits.router)
 api_router.include_router(calendar.router)
 api_router.include_router(imports.router)
 api_router.include_router(public.router)
+api_router.include_router(records.router)

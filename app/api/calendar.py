@@ -8,7 +8,7 @@ from app.api.responses import FORBIDDEN, UNAUTHORIZED
 from app.auth import Auditor
 from app.db import SessionDep
 from app.models.calendar import CalendarArrangement, CalendarPublic
-from app.services import calendar
+from app.services import calendar, records
 
 router = APIRouter(tags=["deadlines"])
 
@@ -30,5 +30,8 @@ def load_calendar(
     year: Year, data: CalendarArrangement, auditor: Auditor, session: SessionDep
 ) -> CalendarPublic:
     """Load (or replace) a year's official arrangement; it then takes precedence over the
-    package. Every date must lie in the year, and no date may be in both lists."""
-    return calendar.load(session, year, data, actor=auditor)
+    package. Every date must lie in the year, and no date may be in both lists. Records
+    formed in the year (or the year before, whose limits may run into it) are judged again."""
+    loaded = calendar.load(session, year, data, actor=auditor)
+    records.recompute(session, years=[year])
+    return loaded

@@ -22,7 +22,8 @@ from app.models.publication import (
     PublishedChange,
     PublishedUnit,
 )
-from app.services import publication
+from app.models.record import RecordChange
+from app.services import publication, record_column, records
 from app.services.publication import Format, Rendering, VersionRef
 
 router = APIRouter(prefix="/public", tags=["public"])
@@ -188,26 +189,55 @@ def list_published_changes(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1000, description="at most 1,000")] = 100,
 ) -> ChangeFeed:
-    """Every publish, oldest first. Keep the last `next` and ask again with `since=` to get
-    only what was published after it; a publish is never skipped or repeated."""
-    after = publication.parse_cursor(since)
-    rows = publication.changes(session, after=after, limit=limit)
-    page = rows[:limit]
-    return ChangeFeed(
-        changes=[
-            PublishedChange(
-                unit_code=ref.unit_code,
-                domain_code=ref.domain_code,
-                version=ref.number,
-                published_on=ref.published_on,
-                published_at=ref.published_at,
-                published_url=ref.published_url,
-                href=ref.href,
+    """Every publish (`kind` "catalogue") and every record change (`kind` "record", each
+    record at its latest state), oldest first. Keep the last `next` and ask again with
+    `since=` to get only what changed after it; nothing is skipped or repeated."""
+    after, after_record = records.parse_feed_cursor(since)
+    publishes = publication.changes(session, after=after, limit=limit)
+    record_rows = records.changes(session, after=after_record, limit=limit)
+    page: list[PublishedChange | RecordChange] = []
+    p = r = 0
+    # A merge that always takes the older head keeps what it takes a prefix of each
+    # sequence, so the two numbers in `next` never pass over anything.
+    while len(page) < limit and (p < len(publishes) or r < len(record_rows)):
+        if r >= len(record_rows) or (
+            p < len(publishes) and publishes[p].published_at <= record_rows[r].changed_at
+        ):
+            ref = publishes[p]
+            p += 1
+            after = ref.feed_seq
+            page.append(
+                PublishedChange(
+                    unit_code=ref.unit_code,
+                    domain_code=ref.domain_code,
+                    version=ref.number,
+                    published_on=ref.published_on,
+                    published_at=ref.published_at,
+                    published_url=ref.published_url,
+                    href=ref.href,
+                )
             )
-            for ref in page
-        ],
-        next=publication.cursor(page[-1].feed_seq if page else after),
-        has_more=len(rows) > limit,
+        else:
+            row = record_rows[r]
+            r += 1
+            after_record = row.seq
+            page.append(
+                RecordChange(
+                    unit_code=row.unit_code,
+                    domain_code=row.domain_code,
+                    record_id=row.record_id,
+                    item_id=row.item_id,
+                    url=row.url,
+                    deleted=row.deleted,
+                    changed_at=row.changed_at,
+                    href=f"{publication.PUBLIC_PREFIX}/units/{row.unit_code}/catalogues/"
+                    f"{row.domain_code}/records",
+                )
+            )
+    return ChangeFeed(
+        changes=page,
+        next=records.feed_cursor(after, after_record),
+        has_more=p < len(publishes) or r < len(record_rows),
     )
 
 
@@ -261,6 +291,8 @@ def _remembered(scope: Scope) -> Answer | None:
     if not path.startswith(_UNITS_PATH):
         return None
     parts = path[len(_UNITS_PATH) :].split("/")
+    if len(parts) == 4 and parts[3] == "records":
+        return _remembered_column(scope, parts)
     if len(parts) not in (2, 3) or parts[1] != "catalogues" or not all(parts):
         return None
     if not UNIT_CODE.fullmatch(parts[0]) or (
@@ -308,6 +340,33 @@ def _remembered(scope: Scope) -> Answer | None:
         ("content-type", rendering.media_type),
         ("content-length", str(len(rendering.body))),
         *body_headers(rendering, cache_control),
+    ]
+    return 200, headers, rendering.body
+
+
+_COLUMN_FORMATS = {"": "json", "format=json": "json", "format=html": "html"}
+_COLUMN_FORMATS["format=fragment"] = "fragment"
+
+
+def _remembered_column(scope: Scope, parts: list[str]) -> Answer | None:
+    """The records column (app/api/records.py) when this process holds its key and bytes."""
+    fmt = _COLUMN_FORMATS.get(scope["query_string"].decode("latin-1"))
+    if fmt is None or parts[1] != "catalogues" or not all(parts):
+        return None
+    key = record_column.remembered(parts[0], parts[2])
+    if key is None:
+        return None
+    etag = key.etag(fmt)
+    for name, value in scope["headers"]:
+        if name == b"if-none-match" and etag_matches(value.decode("latin-1"), etag):
+            return 304, unchanged_headers(etag, None, LATEST_CACHE), b""
+    rendering = record_column.renderings.get((key, fmt))
+    if rendering is None:
+        return None
+    headers = [
+        ("content-type", rendering.media_type),
+        ("content-length", str(len(rendering.body))),
+        *body_headers(rendering, LATEST_CACHE),
     ]
     return 200, headers, rendering.body
 

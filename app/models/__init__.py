@@ -17,6 +17,7 @@ from app.models.guide import GuideItem, GuideWaiver  # noqa: E402
 from app.models.history import Change  # noqa: E402
 from app.models.item import Item  # noqa: E402
 from app.models.milestone import Milestone, Opinion  # noqa: E402
+from app.models.record import Record, RecordStamp  # noqa: E402
 from app.models.token import ApiToken  # noqa: E402
 from app.models.unit import Unit  # noqa: E402
 
@@ -47,5 +48,7 @@ __all__ = [
     "Item",
     "Milestone",
     "Opinion",
+    "Record",
+    "RecordStamp",
     "Unit",
 ]

@@ -5,14 +5,19 @@ the OpenAPI contract rather than build each response.
 """
 
 from datetime import date, datetime
+from typing import Annotated, Literal
 
+from pydantic import Field
 from sqlmodel import SQLModel
 
 from app.models.item import ItemAttributes
+from app.models.record import RecordChange
 
 
 class PublishedItem(ItemAttributes):
-    """二级事项 / a second-level item as published."""
+    """二级事项 / a second-level item as published; `id` is the same in every version."""
+
+    id: int
 
 
 class PublishedFirstLevel(SQLModel):
@@ -49,6 +54,7 @@ class PublishedUnit(SQLModel):
 class PublishedChange(SQLModel):
     """One publish, as the change feed lists it."""
 
+    kind: Literal["catalogue"] = "catalogue"
     unit_code: str
     domain_code: str
     version: int
@@ -59,8 +65,9 @@ class PublishedChange(SQLModel):
 
 
 class ChangeFeed(SQLModel):
-    """Publishes oldest first; pass `next` back as `since` (also when `changes` is empty)."""
+    """Publishes and record changes oldest first; pass `next` back as `since` (also when
+    `changes` is empty). `kind` tells a publish ("catalogue") from a record ("record")."""
 
-    changes: list[PublishedChange]
+    changes: list[Annotated[PublishedChange | RecordChange, Field(discriminator="kind")]]
     next: str
     has_more: bool

@@ -55,7 +55,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 from urllib.parse import urlsplit
 from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
 
@@ -88,6 +88,8 @@ class CatalogueItem(TypedDict):
     audience: str | None
     levels: list[str]
     position: int
+    id: NotRequired[int | None]
+    """the item's id (stable across versions) where a published version carries it"""
 
 
 class CatalogueView(TypedDict):

@@ -285,6 +285,7 @@ def view(ref: VersionRef, items: list[dict[str, Any]]) -> CatalogueView:
 
 def _item(snapshot: dict[str, Any]) -> CatalogueItem:
     return {
+        "id": snapshot.get("id"),
         "first_level": snapshot["first_level"],
         "name": snapshot["name"],
         "content": snapshot.get("content"),

@@ -1,0 +1,240 @@
+"""公开记录 / disclosure records: CMS pushes and imports, lists, deletes, the timeliness
+audit, and the public column (the published tree with each item's records)."""
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+import orjson
+from fastapi import APIRouter, Depends, Header, Query, Response
+
+from app.api import public
+from app.api.audit import FILES, XLSX
+from app.api.deps import MAX_ID, ReadableUnit, RowId, WritableUnit
+from app.api.imports import IMPORT_ERRORS
+from app.api.responses import AUTHED, NOT_FOUND, STALE
+from app.api.uploads import UPLOAD_BODY, SettingsDep, UploadDep
+from app.auth import AnyPrincipal, Writer
+from app.db import SessionDep, SessionFactoryDep
+from app.errors import Forbidden, NotFound, Stale, invalid
+from app.models.common import Role, UnitKind
+from app.models.domain import Domain
+from app.models.imports import ImportReport
+from app.models.record import (
+    RecordBatch,
+    RecordPage,
+    RecordState,
+    RecordsWritten,
+    TimelinessReport,
+)
+from app.models.unit import Unit
+from app.render import audit as render
+from app.render import records as record_rows
+from app.services import record_column, record_import, records, timeliness
+
+router = APIRouter(tags=["records"])
+UNIT_RECORDS = "/units/{unit_code}/records"
+
+
+def _json(data: Any, status_code: int = 200) -> Response:
+    # Plain dicts serialised once by orjson: response_model documents the shape, and a
+    # thousand records validated again on the way out would cost more than storing them.
+    return Response(orjson.dumps(data), status_code=status_code, media_type="application/json")
+
+
+@router.post(UNIT_RECORDS, response_model=RecordsWritten, responses=AUTHED)
+def create_records(
+    batch: RecordBatch, unit: WritableUnit, writer: Writer, session: SessionDep
+) -> Response:
+    """Create or update up to 1,000 records, identified by (unit, url): all or nothing.
+
+    A bad record → 422 naming its index and field (`loc`: body, records, index, field),
+    and nothing is stored. docs/records.md explains due dates and states."""
+    written = records.upsert(session, unit, batch.records, actor=writer)
+    return _json(
+        {"created": written.created, "updated": written.updated, "records": written.records}
+    )
+
+
+@router.get(UNIT_RECORDS, response_model=RecordPage, responses=AUTHED)
+def list_records(
+    unit: ReadableUnit,
+    session: SessionDep,
+    item_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    state: RecordState | None = None,
+    published_from: Annotated[
+        date | None, Query(alias="from", description="published on or after")
+    ] = None,
+    published_to: Annotated[
+        date | None, Query(alias="to", description="published on or before")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=1000, description="at most 1,000")] = 100,
+    cursor: Annotated[
+        str | None, Query(max_length=64, description="`next` of the previous page")
+    ] = None,
+) -> Response:
+    """The unit's records by id, oldest first; `next` is the cursor of the next page (null
+    on the last). Editors of the unit and auditors."""
+    page, last = records.listing(
+        session,
+        unit,
+        item_id=item_id,
+        state=state,
+        published_from=published_from,
+        published_to=published_to,
+        limit=limit,
+        after=records.parse_cursor(cursor),
+    )
+    return _json({"items": page, "next": records.cursor(last) if last is not None else None})
+
+
+@router.delete("/records/{record_id}", status_code=204, responses=AUTHED | STALE)
+def delete_record(
+    record_id: RowId,
+    writer: Writer,
+    session: SessionDep,
+    if_match: Annotated[str | None, Header()] = None,
+) -> Response:
+    """Delete a record (editors of its unit). If-Match is optional; when sent it must be
+    the record's current ETag (the list gives none, so a CMS may delete by id alone)."""
+    found = records.find(session, record_id)
+    if found is None:
+        raise NotFound(f"记录 {record_id} 不存在 / record {record_id} not found")
+    record, unit = found
+    if not writer.can_write(unit):
+        raise Forbidden("超出令牌的单位范围 / outside the unit scope of this token")
+    if if_match is not None and if_match.strip() != records.etag(record):
+        raise Stale("记录已被他人修改 / the record was changed by someone else")
+    records.delete(session, record, actor=writer)
+    return Response(status_code=204)
+
+
+@router.post(
+    f"{UNIT_RECORDS}/import",
+    response_model=ImportReport,
+    responses=AUTHED | IMPORT_ERRORS,
+    openapi_extra=UPLOAD_BODY,
+)
+def import_records(
+    unit: WritableUnit,
+    writer: Writer,
+    upload: UploadDep,
+    settings: SettingsDep,
+    session: SessionDep,
+    dry_run: Annotated[bool, Query(description="only report; change nothing")] = False,
+) -> Response:
+    """导入 records from a spreadsheet (XLSX, or CSV in UTF-8 or GBK): columns 标题, 链接,
+    形成日期, 发布日期 and the item by 事项ID or by 一级事项 + 二级事项. With `dry_run=true`
+    the report only; otherwise all rows are stored, or 422 with the report and nothing."""
+    report, status_code = record_import.run(
+        session,
+        unit,
+        filename=upload.filename,
+        data=upload.data,
+        dry_run=dry_run,
+        max_bytes=settings.max_upload_bytes,
+        max_rows=settings.max_import_rows,
+        actor=writer,
+    )
+    return _json(report, status_code)
+
+
+# ---- the timeliness audit ------------------------------------------------------------------
+
+
+def timeliness_scope(
+    principal: AnyPrincipal,
+    session: SessionDep,
+    as_of: Annotated[date | None, Query(description="default: today")] = None,
+    district: Annotated[
+        str | None, Query(max_length=32, description="a district: it and its streets and towns")
+    ] = None,
+    domain: Annotated[str | None, Query(max_length=3, description="one domain only")] = None,
+) -> timeliness.Scope:
+    """Auditors see every unit; a district editor its district (the default for it)."""
+    if principal.role not in (Role.auditor, Role.admin):
+        if principal.role != Role.editor or principal.unit_kind != UnitKind.district:
+            raise Forbidden("需要审核人员或区编辑 / this needs an auditor or a district editor")
+        if district not in (None, principal.unit_code):
+            raise Forbidden("超出令牌的单位范围 / outside the unit scope of this token")
+        district = principal.unit_code
+    if district is not None:
+        unit = session.get(Unit, district)
+        if unit is None or unit.kind != UnitKind.district:
+            raise invalid(
+                ("query", "district"),
+                f"{district} 不是已知的区 / {district} is not a known district",
+                "unknown_district",
+            )
+    if domain is not None and session.get(Domain, domain) is None:
+        raise invalid(
+            ("query", "domain"), f"领域 {domain} 不存在 / unknown domain {domain}", "unknown_domain"
+        )
+    return timeliness.Scope(as_of=as_of or date.today(), district=district, domain=domain)
+
+
+@router.get(
+    "/audit/timeliness", response_model=TimelinessReport, responses=AUTHED | FILES, tags=["audit"]
+)
+def audit_timeliness(
+    scope: Annotated[timeliness.Scope, Depends(timeliness_scope)],
+    session: SessionDep,
+    format: Literal["json", "csv", "xlsx"] = "json",
+    limit: Annotated[int, Query(ge=1, le=1000, description="units per page")] = 100,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID, description="the previous next_offset")] = 0,
+) -> Response:
+    """Per unit × domain over the latest version published as of `as_of`: items, records,
+    on time, late, unknown, blank and stale items with the lists behind them; a unit is
+    flagged at 5 or more blank or stale items. docs/records.md has the rules."""
+    report = timeliness.report(session, scope, limit=limit, offset=offset)
+    if format == "json":
+        return _json(report)
+    name = f"政务公开时效审计_{scope.district or '全部'}_{scope.as_of.isoformat()}"
+    headers = {"Content-Disposition": render.disposition(f"{name}.{format}")}
+    if report["next_offset"] is not None:
+        headers["X-Next-Offset"] = str(report["next_offset"])
+    if format == "csv":
+        content = render.to_csv(record_rows.timeliness_rows(report))
+        return Response(content, media_type="text/csv; charset=utf-8", headers=headers)
+    sheets = [
+        ("时效明细", record_rows.timeliness_rows(report)),
+        ("空白与不更新栏目", record_rows.timeliness_item_rows(report)),
+        ("逾期记录", record_rows.late_record_rows(report)),
+    ]
+    return Response(render.to_xlsx(sheets), media_type=XLSX, headers=headers)
+
+
+# ---- the public column ---------------------------------------------------------------------
+
+ColumnFormat = Literal["json", "html", "fragment"]
+
+
+@router.get(
+    "/public/units/{unit_code}/catalogues/{domain_code}/records",
+    responses={200: {"content": {"text/html": {"schema": {"type": "string"}}}}}
+    | NOT_FOUND
+    | public.NOT_MODIFIED,
+    tags=["public"],
+)
+async def read_published_records(
+    unit_code: str,
+    domain_code: str,
+    sessions: SessionFactoryDep,
+    fmt: Annotated[
+        ColumnFormat, Query(alias="format", description="json (the tree), html or fragment")
+    ] = "json",
+    if_none_match: public.IfNoneMatch = None,
+) -> Response:
+    """The latest published version's tree with each item's records, newest first (no
+    token). The ETag changes whenever one of the catalogue's records does."""
+    key = await record_column.current(sessions, unit_code, domain_code)
+    if key is None:
+        raise NotFound(
+            f"单位 {unit_code} 领域 {domain_code} 没有已发布的版本 / unit {unit_code} has no "
+            f"published version of domain {domain_code}"
+        )
+    etag = key.etag(fmt)
+    # Last-Modified says when the version was published; records change without it, so
+    # only If-None-Match can answer 304 here.
+    if if_none_match is not None and public.etag_matches(if_none_match, etag):
+        return public.unchanged(etag, None, public.LATEST_CACHE)
+    return public.answer(await record_column.column(sessions, key, fmt), public.LATEST_CACHE)

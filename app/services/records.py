@@ -1,0 +1,758 @@
+"""公开记录 / disclosure records: bulk upsert, due dates on the official calendar, lists, delete.
+
+A record's `due_on`, `state`, `late_days` and `note` are stored when it is written (the
+audit and the public column then read plain columns) and computed by `judge`, the only
+definition; `recompute` applies it again (after a calendar year is loaded, for instance).
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from fastapi.exceptions import RequestValidationError
+from sqlalchemy import func, text
+from sqlmodel import Session, col, select
+
+from app.auth import Principal
+from app.errors import invalid
+from app.models.catalogue import Catalogue, CatalogueVersion
+from app.models.common import utcnow
+from app.models.item import Item
+from app.models.record import Record, RecordIn, RecordStamp, RecordState
+from app.models.unit import Unit
+from app.services import history, record_column
+from app.services.calendar import work_calendar
+from app.services.timelimits import (
+    TimeLimitRule,
+    UnknownCalendarYear,
+    WorkCalendar,
+    evaluate,
+    parse,
+)
+
+# A constant key for PostgreSQL's transaction-level advisory lock: "gkmlrecs" in ASCII.
+RECORD_LOCK = int.from_bytes(b"gkmlrecs", "big") & 0x7FFF_FFFF_FFFF_FFFF
+
+NO_LIMIT_KINDS = {"permanent", "timely"}
+_NOTES = {
+    "permanent": "长期公开，无截止日 / permanent: kept public, no due date",
+    "timely": "及时公开，无固定天数 / timely: no fixed number of days, so no due date",
+    "statutory": "法定时限，期限由法律法规规定，需人工判断 / statutory: the limit is set by law "
+    "and needs a human reading",
+    "unparsed": "无法识别的公开时限 / unparsed time limit",
+    "no_text": "事项没有公开时限 / the item has no time limit",
+}
+
+
+# ---- the rule: due date and state ------------------------------------------------------
+
+
+@lru_cache(maxsize=4096)
+def rule_of(text: str | None) -> TimeLimitRule:
+    """Parsed once per distinct text; callers never mutate the rule."""
+    return parse(text)
+
+
+@dataclass(frozen=True)
+class Judgement:
+    due_on: date | None
+    state: RecordState
+    late_days: int | None
+    note: str | None
+
+
+def late_working_days(calendar: WorkCalendar, due_on: date, published_on: date) -> int:
+    """Working days after `due_on` up to `published_on`; a rest day just after counts 1."""
+    days = 0
+    day = due_on
+    while day < published_on:
+        day += timedelta(days=1)
+        if calendar.is_workday(day):
+            days += 1
+    return max(days, 1)
+
+
+def judge(
+    time_limit: str | None, formed_on: date, published_on: date, calendar: WorkCalendar
+) -> Judgement:
+    """The record's due date from the item's time limit evaluated from `formed_on`."""
+    if time_limit is None or not time_limit.strip():
+        return Judgement(None, RecordState.unknown, None, _NOTES["no_text"])
+    rule = rule_of(time_limit)
+    if rule.kind in NO_LIMIT_KINDS:
+        return Judgement(None, RecordState.no_limit, None, _NOTES[rule.kind])
+    if rule.kind in ("statutory", "unparsed"):
+        return Judgement(None, RecordState.unknown, None, _NOTES[rule.kind])
+    evaluation = evaluate(rule, formed_on, calendar)
+    if evaluation.due_on is None:
+        return Judgement(None, RecordState.unknown, None, evaluation.note)
+    due_on = evaluation.due_on
+    if published_on <= due_on:
+        return Judgement(due_on, RecordState.on_time, None, None)
+    try:
+        late = late_working_days(calendar, due_on, published_on)
+    except UnknownCalendarYear as unknown:
+        note = (
+            f"{unknown.year} 年的节假日安排未知，无法计算逾期工作日 / the official holiday "
+            f"arrangement for {unknown.year} is not known, so the working days late are not"
+        )
+        return Judgement(due_on, RecordState.unknown, None, note)
+    return Judgement(due_on, RecordState.late, late, None)
+
+
+# ---- which time limit was in force ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VersionItem:
+    """What the records features need of a published item (versions never change)."""
+
+    id: int
+    first_level: str
+    name: str
+    method: str | None
+    time_limit: str | None
+
+
+_version_items: dict[int, tuple[VersionItem, ...]] = {}
+
+
+def clear_caches() -> None:
+    """Forget remembered versions (tests roll back, and SQLite may then reuse an id)."""
+    _version_items.clear()
+
+
+def version_items(
+    session: Session, version_ids: Iterable[int]
+) -> dict[int, tuple[VersionItem, ...]]:
+    """The items of published versions, read once per process: a version is immutable."""
+    wanted = set(version_ids)
+    missing = [vid for vid in wanted if vid not in _version_items]
+    if missing:
+        if len(_version_items) > 50_000:
+            _version_items.clear()
+        for start in range(0, len(missing), 500):
+            rows = session.exec(
+                select(col(CatalogueVersion.id), col(CatalogueVersion.items)).where(
+                    col(CatalogueVersion.id).in_(missing[start : start + 500])
+                )
+            ).all()
+            for vid, items in rows:
+                _version_items[int(vid or 0)] = tuple(
+                    VersionItem(
+                        int(item["id"]),
+                        item["first_level"],
+                        item["name"],
+                        item.get("method"),
+                        item.get("time_limit"),
+                    )
+                    for item in items
+                    if item.get("id") is not None
+                )
+    return {vid: _version_items[vid] for vid in wanted if vid in _version_items}
+
+
+@dataclass
+class LimitBook:
+    """Per catalogue: its published versions' time limits, oldest version first."""
+
+    versions: list[tuple[date, dict[int, str | None]]]
+
+    def text(self, item_id: int, formed_on: date, working: str | None) -> str | None:
+        """The limit of the version in force on `formed_on`: the latest published on or
+        before that day that holds the item; before any, the first that holds it; an item
+        never published uses its working copy."""
+        chosen: dict[int, str | None] | None = None
+        for published_on, limits in self.versions:
+            if item_id not in limits:
+                continue
+            if chosen is None or published_on <= formed_on:
+                chosen = limits
+            if published_on > formed_on:
+                break
+        return chosen[item_id] if chosen is not None else working
+
+
+def limit_books(session: Session, catalogue_ids: Iterable[int]) -> dict[int, LimitBook]:
+    ids = sorted(set(catalogue_ids))
+    rows = session.exec(
+        select(
+            col(CatalogueVersion.id),
+            col(CatalogueVersion.catalogue_id),
+            col(CatalogueVersion.published_on),
+        )
+        .where(col(CatalogueVersion.catalogue_id).in_(ids))
+        .order_by(col(CatalogueVersion.catalogue_id), col(CatalogueVersion.number))
+    ).all()
+    items = version_items(session, (int(vid or 0) for vid, _, _ in rows))
+    books = {cid: LimitBook([]) for cid in ids}
+    for vid, cid, published_on in rows:
+        limits = {item.id: item.time_limit for item in items.get(int(vid or 0), ())}
+        books[cid].versions.append((published_on, limits))
+    return books
+
+
+# ---- writing ----------------------------------------------------------------------------
+
+
+def next_seq(session: Session, count: int = 1) -> int:
+    """The first of `count` new change numbers: gap-free and in commit order.
+
+    As for publishes (publication.next_feed_seq): one lock, held to commit, before reading
+    the highest number, so a reader that has seen N never misses a later commit below N.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.exec(text("SELECT pg_advisory_xact_lock(:key)").bindparams(key=RECORD_LOCK))  # type: ignore[call-overload]
+    last = session.exec(select(func.max(Record.seq))).one()
+    return int(last or 0) + 1
+
+
+def stamp(session: Session, seqs: dict[int, int]) -> None:
+    """Keep each catalogue's latest record change number (catalogue id → seq), and make this
+    process's public column forget what it remembered of those catalogues."""
+    if not seqs:
+        return
+    table = RecordStamp.__table__  # type: ignore[attr-defined]
+    rows = [{"catalogue_id": cid, "seq": seq} for cid, seq in seqs.items()]
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+    statement = insert(table)
+    statement = statement.on_conflict_do_update(
+        index_elements=[table.c.catalogue_id], set_={"seq": statement.excluded.seq}
+    )
+    session.connection().execute(statement, rows)
+    record_column.announce(session, seqs.keys())
+
+
+def executemany(session: Session, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    """INSERT rows with the driver's own executemany: the types' bind processors once per
+    value and nothing else per row (Core's generic per-row work costs more than the insert)."""
+    connection = session.connection()
+    dialect = connection.dialect
+    columns = list(rows[0])
+    marks = {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(dialect.paramstyle)
+    if marks is None:
+        connection.execute(sa.insert(table), rows)
+        return
+    processors = [table.c[name].type._cached_bind_processor(dialect) for name in columns]
+    sql = (
+        f"INSERT INTO {table.name} ({', '.join(columns)}) "
+        f"VALUES ({', '.join(marks for _ in columns)})"
+    )
+    # A batch repeats its dates and timestamps: each distinct value is processed once.
+    memos: list[dict[Any, Any]] = [{} for _ in columns]
+
+    def value(index: int, raw: Any) -> Any:
+        process = processors[index]
+        if process is None or raw is None:
+            return raw
+        memo = memos[index]
+        if (done := memo.get(raw)) is None:
+            done = memo[raw] = process(raw)
+        return done
+
+    connection.exec_driver_sql(
+        sql,
+        [tuple(value(index, row[name]) for index, name in enumerate(columns)) for row in rows],
+    )
+
+
+@dataclass(frozen=True)
+class ItemFacts:
+    id: int
+    catalogue_id: int
+    unit_code: str
+    domain_code: str
+    time_limit: str | None
+
+
+def items_by_id(session: Session, ids: Sequence[int]) -> dict[int, ItemFacts]:
+    found: dict[int, ItemFacts] = {}
+    unique = sorted(set(ids))
+    for start in range(0, len(unique), 900):
+        rows = (
+            session.connection()
+            .execute(
+                sa.select(
+                    col(Item.id),
+                    col(Item.catalogue_id),
+                    col(Catalogue.unit_code),
+                    col(Catalogue.domain_code),
+                    col(Item.time_limit),
+                )
+                .join(Catalogue, col(Catalogue.id) == col(Item.catalogue_id))
+                .where(col(Item.id).in_(unique[start : start + 900]))
+            )
+            .all()
+        )
+        found.update({int(row[0] or 0): ItemFacts(int(row[0] or 0), *row[1:]) for row in rows})
+    return found
+
+
+def _error(index: int, field: str, msg: str, kind: str) -> dict[str, Any]:
+    return {"loc": ("body", "records", index, field), "msg": msg, "type": kind}
+
+
+def check(
+    unit: Unit, rows: Sequence[RecordIn], items: dict[int, ItemFacts], *, today: date
+) -> list[dict[str, Any]]:
+    """Every rule that needs more than one field or the database; [] when all pass."""
+    errors: list[dict[str, Any]] = []
+    first_index: dict[str, int] = {}
+    for index, row in enumerate(rows):
+        if (seen := first_index.setdefault(row.url, index)) != index:
+            errors.append(
+                _error(
+                    index,
+                    "url",
+                    f"网址与第 {seen} 条重复 / url repeats record {seen} of this call",
+                    "duplicate_url",
+                )
+            )
+        if row.published_on < row.formed_on:
+            errors.append(
+                _error(
+                    index,
+                    "published_on",
+                    "发布日期早于形成日期 / published_on is before formed_on",
+                    "published_before_formed",
+                )
+            )
+        for field in ("formed_on", "published_on"):
+            if getattr(row, field) > today:
+                errors.append(
+                    _error(
+                        index,
+                        field,
+                        f"日期不能晚于今天（{today}）/ {field} is in the future (today is {today})",
+                        "future_date",
+                    )
+                )
+        item = items.get(row.item_id)
+        if item is None:
+            errors.append(
+                _error(
+                    index,
+                    "item_id",
+                    f"事项 {row.item_id} 不存在 / item {row.item_id} does not exist",
+                    "unknown_item",
+                )
+            )
+        elif item.unit_code != unit.code:
+            errors.append(
+                _error(
+                    index,
+                    "item_id",
+                    f"事项 {row.item_id} 不属于单位 {unit.code} / item {row.item_id} belongs "
+                    f"to another unit",
+                    "item_of_another_unit",
+                )
+            )
+    return errors
+
+
+_COLUMNS = (
+    "id",
+    "unit_code",
+    "domain_code",
+    "item_id",
+    "title",
+    "url",
+    "formed_on",
+    "published_on",
+    "due_on",
+    "state",
+    "late_days",
+    "note",
+)
+
+
+def _public(row: dict[str, Any], *, item_gone: bool = False) -> dict[str, Any]:
+    data = {name: row[name] for name in _COLUMNS}
+    data["state"] = str(data["state"])
+    data["item_gone"] = item_gone
+    return data
+
+
+@dataclass
+class Written:
+    created: int
+    updated: int
+    records: list[dict[str, Any]]
+
+
+def upsert(
+    session: Session,
+    unit: Unit,
+    rows: Sequence[RecordIn],
+    *,
+    actor: Principal,
+    today: date | None = None,
+    calendar: WorkCalendar | None = None,
+) -> Written:
+    """Create or update records by (unit, url), all or nothing (422 naming index and field).
+
+    One history entry per call lists every record created and every one updated (before
+    and after), so a bulk push is one change in the unit's history.
+    """
+    items = items_by_id(session, [row.item_id for row in rows])
+    errors = check(unit, rows, items, today=today or date.today())
+    if errors:
+        raise RequestValidationError(errors)
+    calendar = calendar or work_calendar(session)
+    books = limit_books(session, {items[row.item_id].catalogue_id for row in rows})
+    # Taken before reading which URLs exist: record writers are serialised from here, so two
+    # pushes of the same new URL cannot both insert it.
+    seq = next_seq(session, len(rows))
+    table = Record.__table__  # type: ignore[attr-defined]
+    existing = {
+        old["url"]: old
+        for start in range(0, len(rows), 900)
+        for old in session.connection()
+        .execute(
+            sa.select(*_record_columns(), col(Record.deleted_at)).where(
+                col(Record.unit_code) == unit.code,
+                col(Record.url).in_([r.url for r in rows[start : start + 900]]),
+            )
+        )
+        .mappings()
+    }
+    now = utcnow()
+    judged: dict[tuple[str | None, date, date], Judgement] = {}
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    before: list[dict[str, Any]] = []
+    revived = 0
+    for offset, row in enumerate(rows):
+        item = items[row.item_id]
+        limit = books[item.catalogue_id].text(item.id, row.formed_on, item.time_limit)
+        key = (limit, row.formed_on, row.published_on)
+        if (verdict := judged.get(key)) is None:
+            verdict = judged[key] = judge(limit, row.formed_on, row.published_on, calendar)
+        values: dict[str, Any] = {
+            "unit_code": unit.code,
+            "catalogue_id": item.catalogue_id,
+            "domain_code": item.domain_code,
+            "item_id": item.id,
+            "title": row.title,
+            "url": row.url,
+            "formed_on": row.formed_on,
+            "published_on": row.published_on,
+            "due_on": verdict.due_on,
+            "state": verdict.state,
+            "late_days": verdict.late_days,
+            "note": verdict.note,
+            "seq": seq + offset,
+            "deleted_at": None,
+            "updated_at": now,
+        }
+        if (old := existing.get(row.url)) is None:
+            inserts.append(values | {"created_at": now})
+        else:
+            if old["deleted_at"] is not None:
+                revived += 1
+            else:
+                before.append(_public(dict(old)))
+            updates.append(values | {"b_id": old["id"]})
+    if updates:
+        session.connection().execute(
+            sa.update(table).where(table.c.id == sa.bindparam("b_id")),
+            updates,
+        )
+    ids: list[int] = []
+    if inserts:
+        # One executemany; the new ids come back by change number, which this call owns.
+        executemany(session, table, inserts)
+        by_seq: dict[int, int] = dict(
+            session.connection()
+            .execute(
+                sa.select(table.c.seq, table.c.id).where(
+                    table.c.seq.between(inserts[0]["seq"], inserts[-1]["seq"])
+                )
+            )
+            .all()
+        )
+        ids = [by_seq[values["seq"]] for values in inserts]
+    written = [
+        _public(values | {"id": new_id}) for values, new_id in zip(inserts, ids, strict=True)
+    ]
+    written += [_public(values | {"id": values["b_id"]}) for values in updates]
+    last: dict[int, int] = {}
+    for values in (*inserts, *updates):
+        last[values["catalogue_id"]] = max(last.get(values["catalogue_id"], 0), values["seq"])
+    stamp(session, last)
+    _log(session, actor, items, rows, before, written, inserted=len(inserts))
+    session.flush()
+    order = {row.url: index for index, row in enumerate(rows)}
+    written.sort(key=lambda record: order[record["url"]])
+    return Written(len(inserts) + revived, len(updates) - revived, written)
+
+
+def _log(
+    session: Session,
+    actor: Principal,
+    items: dict[int, ItemFacts],
+    rows: Sequence[RecordIn],
+    before: list[dict[str, Any]],
+    written: list[dict[str, Any]],
+    *,
+    inserted: int,
+) -> None:
+    """One history entry per catalogue a call touched, listing every record it created
+    (after only) and updated (before and after), so the catalogue's history shows it."""
+    created_urls = {record["url"] for record in written[:inserted]}
+    catalogue_of = {row.url: items[row.item_id].catalogue_id for row in rows}
+    old = {record["url"]: record for record in before}
+    for catalogue_id in sorted(set(catalogue_of.values())):
+        catalogue = session.get(Catalogue, catalogue_id)
+        mine = [r for r in written if catalogue_of[r["url"]] == catalogue_id]
+        made = sum(1 for r in mine if r["url"] in created_urls)
+        history.record(
+            session,
+            actor,
+            action="upsert",
+            entity="records",
+            entity_id=f"{made}+{len(mine) - made}",
+            catalogue=catalogue,
+            before=_jsonable([old[r["url"]] for r in mine if r["url"] in old]) or None,
+            after=_jsonable(mine),
+            note=f"{made} 条新增，{len(mine) - made} 条更新 / {made} created, "
+            f"{len(mine) - made} updated",
+        )
+
+
+def _jsonable(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    parsed: list[dict[str, Any]] = orjson.loads(orjson.dumps(records))
+    return parsed
+
+
+def delete(session: Session, record: Record, *, actor: Principal) -> None:
+    """A tombstone: the row stays (with a new change number) so the feed can say it went."""
+    before = _public(record.model_dump())
+    record.deleted_at = utcnow()
+    record.updated_at = record.deleted_at
+    record.seq = next_seq(session)
+    session.add(record)
+    stamp(session, {record.catalogue_id: record.seq})
+    history.record(
+        session,
+        actor,
+        action="delete",
+        entity="record",
+        entity_id=record.id,
+        catalogue=session.get(Catalogue, record.catalogue_id),
+        before=_jsonable([before])[0],
+    )
+    session.flush()
+
+
+def etag(record: Record) -> str:
+    return f'"r{record.id}.{record.seq}"'
+
+
+def find(session: Session, record_id: int) -> tuple[Record, Unit] | None:
+    row = session.exec(
+        select(Record, Unit)
+        .join(Unit, col(Unit.code) == col(Record.unit_code))
+        .where(Record.id == record_id, col(Record.deleted_at).is_(None))
+    ).first()
+    return (row[0], row[1]) if row is not None else None
+
+
+# ---- reading ------------------------------------------------------------------------------
+
+_CURSOR_PREFIX = "rec:"
+
+
+def cursor(record_id: int) -> str:
+    return base64.urlsafe_b64encode(f"{_CURSOR_PREFIX}{record_id}".encode()).decode().rstrip("=")
+
+
+def parse_cursor(value: str | None) -> int:
+    if not value:
+        return 0
+    try:
+        decoded = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
+    except (ValueError, UnicodeDecodeError):
+        decoded = ""
+    number = decoded.removeprefix(_CURSOR_PREFIX)
+    if not decoded.startswith(_CURSOR_PREFIX) or not number.isdigit() or len(number) > 10:
+        raise invalid(
+            ("query", "cursor"),
+            "游标无效，请使用上一页返回的 next / invalid cursor: pass back a previous `next`",
+            "cursor_invalid",
+        )
+    return int(number)
+
+
+def _record_columns() -> tuple[Any, ...]:
+    return tuple(col(getattr(Record, name)) for name in _COLUMNS)
+
+
+def listing(
+    session: Session,
+    unit: Unit,
+    *,
+    item_id: int | None,
+    state: RecordState | None,
+    published_from: date | None,
+    published_to: date | None,
+    limit: int,
+    after: int,
+) -> tuple[list[dict[str, Any]], int | None]:
+    """A page of the unit's records by id, and the last id when there may be more."""
+    query = (
+        sa.select(*_record_columns(), col(Item.id).is_(None).label("item_gone"))
+        .join(Item, col(Item.id) == col(Record.item_id), isouter=True)
+        .where(
+            col(Record.unit_code) == unit.code,
+            col(Record.deleted_at).is_(None),
+            col(Record.id) > after,
+        )
+    )
+    if item_id is not None:
+        query = query.where(col(Record.item_id) == item_id)
+    if state is not None:
+        query = query.where(col(Record.state) == state)
+    if published_from is not None:
+        query = query.where(col(Record.published_on) >= published_from)
+    if published_to is not None:
+        query = query.where(col(Record.published_on) <= published_to)
+    rows = session.exec(query.order_by(col(Record.id)).limit(limit + 1)).all()  # type: ignore[call-overload]
+    page = [_public(dict(row._mapping), item_gone=bool(row.item_gone)) for row in rows[:limit]]
+    return page, (page[-1]["id"] if len(rows) > limit else None)
+
+
+def recompute(session: Session, *, years: Iterable[int] | None = None) -> int:
+    """Judge stored records again (all, or those formed in `years`); how many changed."""
+    calendar = work_calendar(session)
+    query = select(Record).where(col(Record.deleted_at).is_(None))
+    if years is not None:
+        chosen = sorted(set(years))
+        query = query.where(
+            sa.or_(
+                *(
+                    col(Record.formed_on).between(date(year - 1, 1, 1), date(year, 12, 31))
+                    for year in chosen
+                )
+            )
+        )
+    records = list(session.exec(query))
+    if not records:
+        return 0
+    books = limit_books(session, {record.catalogue_id for record in records})
+    working = dict(
+        session.exec(
+            select(col(Item.id), col(Item.time_limit)).where(
+                col(Item.catalogue_id).in_(sorted(books))
+            )
+        ).all()
+    )
+    changed: list[Record] = []
+    for record in records:
+        limit = books[record.catalogue_id].text(
+            record.item_id, record.formed_on, working.get(record.item_id)
+        )
+        verdict = judge(limit, record.formed_on, record.published_on, calendar)
+        now = (verdict.due_on, verdict.state, verdict.late_days, verdict.note)
+        if (record.due_on, record.state, record.late_days, record.note) != now:
+            record.due_on, record.state, record.late_days, record.note = now
+            changed.append(record)
+    if changed:
+        # A new change number each, so the column's ETag and the feed see the new states.
+        first = next_seq(session, len(changed))
+        seqs: dict[int, int] = {}
+        for offset, record in enumerate(changed):
+            record.seq = first + offset
+            record.updated_at = utcnow()
+            seqs[record.catalogue_id] = record.seq
+            session.add(record)
+        session.flush()
+        stamp(session, seqs)
+    session.flush()
+    return len(changed)
+
+
+# ---- the public change feed -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RecordChangeRow:
+    seq: int
+    unit_code: str
+    domain_code: str
+    record_id: int
+    item_id: int
+    url: str
+    deleted: bool
+    changed_at: datetime
+
+
+def changes(session: Session, *, after: int, limit: int) -> list[RecordChangeRow]:
+    """Record writes and deletes after change number `after`, at most `limit` + 1, each
+    record once at its latest state; only catalogues that have been published."""
+    rows = session.exec(  # type: ignore[call-overload]
+        sa.select(
+            col(Record.seq),
+            col(Record.unit_code),
+            col(Record.domain_code),
+            col(Record.id),
+            col(Record.item_id),
+            col(Record.url),
+            col(Record.deleted_at).is_not(None),
+            col(Record.updated_at),
+        )
+        .join(Catalogue, col(Catalogue.id) == col(Record.catalogue_id))
+        .where(col(Record.seq) > after, col(Catalogue.version) > 0)
+        .order_by(col(Record.seq))
+        .limit(limit + 1)
+    ).all()
+    return [RecordChangeRow(*row) for row in rows]
+
+
+_FEED_PREFIX = "seq:"
+_FEED_RECORDS = ";rec:"
+
+
+def feed_cursor(publish_seq: int, record_seq: int) -> str:
+    """One cursor for both sequences; without records it is the publish-only cursor."""
+    raw = f"{_FEED_PREFIX}{publish_seq}"
+    if record_seq:
+        raw += f"{_FEED_RECORDS}{record_seq}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def parse_feed_cursor(value: str | None) -> tuple[int, int]:
+    """(publish number, record change number); an older publish-only cursor means no
+    record seen yet, so a site that synced catalogues before records gets every record."""
+    if not value:
+        return 0, 0
+    try:
+        decoded = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
+    except (ValueError, UnicodeDecodeError):
+        decoded = ""
+    publish, _, record = decoded.removeprefix(_FEED_PREFIX).partition(_FEED_RECORDS)
+    record = record or "0"
+    if (
+        not decoded.startswith(_FEED_PREFIX)
+        or not publish.isdigit()
+        or not record.isdigit()
+        or len(publish) > 12
+        or len(record) > 12
+    ):
+        raise invalid(
+            ("query", "since"),
+            "游标无效，请使用上一页返回的 next / invalid cursor: pass back a previous `next`",
+            "cursor_invalid",
+        )
+    return int(publish), int(record)

@@ -1,0 +1,314 @@
+"""时效审计 / the timeliness audit: per unit × domain, records against the latest version
+published as of a day: on time, late, unknown, blank items and stale items.
+
+The items come from the version (immutable, read once per process by records.version_items);
+the records are one grouped query and one list of the late ones, both on covering indexes.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict, defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col
+
+from app.models.calendar import CalendarYear
+from app.models.catalogue import Catalogue, CatalogueVersion
+from app.models.item import Item
+from app.models.record import Record, RecordStamp, RecordState
+from app.models.unit import Unit
+from app.services import records
+from app.services.calendar import work_calendar
+from app.services.timelimits import (
+    TimeLimitRule,
+    UnknownCalendarYear,
+    WorkCalendar,
+    _period_end,
+    _period_start,
+)
+
+FLAG_AT = 5
+"""Blank plus stale items at which a unit fails a provincial website check."""
+ACTIVE = "主动"
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    end: date
+    due_on: date
+
+
+def _grace(rule: TimeLimitRule, end: date, calendar: WorkCalendar) -> date:
+    days = rule.days or 0
+    if rule.offset_unit == "working_day":
+        return calendar.add_working_days(end, days)
+    return end + timedelta(days=days)
+
+
+def last_period(rule: TimeLimitRule, as_of: date, calendar: WorkCalendar) -> Period | None:
+    """The latest period whose record was due (period end plus the limit's grace) before
+    `as_of`; None for a rule that is not periodic."""
+    if rule.kind != "periodic" or rule.period is None:
+        return None
+    if rule.deadline is not None and rule.period == "year":
+        # 每年3月底前: the record for the last year is due by that day of this year.
+        month, dom = (int(part) for part in rule.deadline.split("-"))
+        year = as_of.year if date(as_of.year, month, dom) < as_of else as_of.year - 1
+        return Period(date(year - 1, 1, 1), date(year - 1, 12, 31), date(year, month, dom))
+    day = as_of
+    for _ in range(4):
+        start = _period_start(day, rule.period)
+        end = _period_end(day, rule.period)
+        due_on = _grace(rule, end, calendar)
+        if due_on < as_of:
+            return Period(start, end, due_on)
+        day = start - timedelta(days=1)
+    return None
+
+
+@dataclass
+class Scope:
+    as_of: date
+    district: str | None
+    domain: str | None
+
+
+def _versions(session: Session, scope: Scope) -> list[Any]:
+    """Per catalogue in scope, the latest version published on or before as_of, with what
+    its answer depends on: the catalogue's revision (items deleted) and record stamp."""
+    query = (
+        sa.select(
+            col(CatalogueVersion.id),
+            col(CatalogueVersion.catalogue_id),
+            col(CatalogueVersion.number),
+            col(Catalogue.unit_code),
+            col(Catalogue.domain_code),
+            col(Catalogue.first_version_on),
+            col(Catalogue.revision),
+            col(RecordStamp.seq),
+            col(Unit.name),
+        )
+        .join(Catalogue, col(Catalogue.id) == col(CatalogueVersion.catalogue_id))
+        .join(Unit, col(Unit.code) == col(Catalogue.unit_code))
+        .join(RecordStamp, col(RecordStamp.catalogue_id) == col(Catalogue.id), isouter=True)
+        .where(col(CatalogueVersion.published_on) <= scope.as_of)
+        .order_by(
+            col(Catalogue.unit_code), col(Catalogue.domain_code), col(CatalogueVersion.number)
+        )
+    )
+    if scope.district is not None:
+        query = query.where(
+            sa.or_(col(Unit.code) == scope.district, col(Unit.parent_code) == scope.district)
+        )
+    if scope.domain is not None:
+        query = query.where(col(Catalogue.domain_code) == scope.domain)
+    latest: dict[int, Any] = {}
+    for row in session.exec(query).all():  # type: ignore[call-overload]
+        latest[row.catalogue_id] = row  # ascending number: the last one wins
+    return list(latest.values())
+
+
+def _calendar_tag(session: Session) -> tuple[Any, ...]:
+    """Changes when an auditor loads a calendar year (a grace in working days may move)."""
+    return tuple(
+        session.exec(  # type: ignore[call-overload]
+            sa.select(sa.func.count(), sa.func.max(col(CalendarYear.loaded_at)))
+        ).one()
+    )
+
+
+Row = tuple[dict[str, Any], int]
+"""A unit × domain row (shared, never mutated) and how many of its items are blank or stale."""
+
+# Rows by everything they are a function of: the version (items), the catalogue revision
+# (items deleted since), the record stamp (any record written or deleted), as_of and the
+# calendar. A push to one catalogue makes only that catalogue's row be computed again.
+_rows: OrderedDict[tuple[Any, ...], Row] = OrderedDict()
+MAX_ROWS = 200_000
+
+
+def clear_caches() -> None:
+    _rows.clear()
+
+
+def _key(version: Any, as_of: date, calendar_tag: tuple[Any, ...]) -> tuple[Any, ...]:
+    return (version.catalogue_id, version.id, version.revision, version.seq, as_of, calendar_tag)
+
+
+def report(
+    session: Session, scope: Scope, *, limit: int, offset: int, calendar: WorkCalendar | None = None
+) -> dict[str, Any]:
+    versions = _versions(session, scope)
+    unit_codes = sorted({row.unit_code for row in versions})
+    page_units = set(unit_codes[offset : offset + limit])
+    next_offset = offset + limit if offset + limit < len(unit_codes) else None
+    versions = [row for row in versions if row.unit_code in page_units]
+    tag = _calendar_tag(session)
+    found: dict[int, Row] = {}
+    missing = []
+    for version in versions:
+        hit = _rows.get(_key(version, scope.as_of, tag))
+        if hit is None:
+            missing.append(version)
+        else:
+            found[version.catalogue_id] = hit
+    if missing:
+        made = _compute(session, missing, scope.as_of, calendar or work_calendar(session))
+        for version in missing:
+            _rows[_key(version, scope.as_of, tag)] = made[version.catalogue_id]
+        while len(_rows) > MAX_ROWS:
+            _rows.popitem(last=False)
+        found.update(made)
+    rows: list[dict[str, Any]] = []
+    units: dict[str, dict[str, Any]] = {}
+    for version in versions:
+        row, failing = found[version.catalogue_id]
+        rows.append(row)
+        unit = units.setdefault(
+            version.unit_code,
+            {"unit_code": version.unit_code, "blank": 0, "stale": 0, "blank_or_stale": 0},
+        )
+        unit["blank"] += row["blank"]
+        unit["stale"] += row["stale"]
+        unit["blank_or_stale"] += failing
+    for unit in units.values():
+        unit["flagged"] = unit["blank_or_stale"] >= FLAG_AT
+    return {
+        "as_of": scope.as_of,
+        "district": scope.district,
+        "domain": scope.domain,
+        "rows": rows,
+        "units": list(units.values()),
+        "next_offset": next_offset,
+    }
+
+
+def _compute(
+    session: Session, versions: list[Any], as_of: date, calendar: WorkCalendar
+) -> dict[int, Row]:
+    catalogue_ids = [row.catalogue_id for row in versions]
+    items_of = records.version_items(session, (row.id for row in versions))
+    counts: dict[tuple[int, int], tuple[int, int, int, int, date]] = {}
+    late: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    existing: set[int] = set()
+    for start in range(0, len(catalogue_ids), 500):
+        chunk = catalogue_ids[start : start + 500]
+        alive = (
+            col(Record.catalogue_id).in_(chunk),
+            col(Record.published_on) <= as_of,
+            col(Record.deleted_at).is_(None),
+        )
+        for row in session.exec(  # type: ignore[call-overload]
+            sa.select(
+                col(Record.catalogue_id),
+                col(Record.item_id),
+                sa.func.count(),
+                sa.func.sum(sa.case((col(Record.state) == RecordState.on_time, 1), else_=0)),
+                sa.func.sum(sa.case((col(Record.state) == RecordState.late, 1), else_=0)),
+                sa.func.sum(sa.case((col(Record.state) == RecordState.unknown, 1), else_=0)),
+                sa.func.max(col(Record.formed_on)),
+            )
+            .where(*alive)
+            .group_by(col(Record.catalogue_id), col(Record.item_id))
+        ).all():
+            counts[(row[0], row[1])] = (row[2], int(row[3]), int(row[4]), int(row[5]), row[6])
+        for row in session.exec(  # type: ignore[call-overload]
+            sa.select(
+                col(Record.catalogue_id),
+                col(Record.id),
+                col(Record.item_id),
+                col(Record.title),
+                col(Record.url),
+                col(Record.due_on),
+                col(Record.published_on),
+                col(Record.late_days),
+            )
+            .where(*alive, col(Record.state) == RecordState.late)
+            .order_by(col(Record.id))
+        ).all():
+            late[row[0]].append(
+                {
+                    "id": row[1],
+                    "item_id": row[2],
+                    "title": row[3],
+                    "url": row[4],
+                    "due_on": row[5],
+                    "published_on": row[6],
+                    "late_days": row[7],
+                }
+            )
+        existing.update(
+            session.exec(  # type: ignore[call-overload]
+                sa.select(col(Item.id)).where(col(Item.catalogue_id).in_(chunk))
+            ).scalars()
+        )
+
+    made: dict[int, Row] = {}
+    periods: dict[str | None, Period | None] = {}
+    for version in versions:
+        line: dict[str, Any] = {
+            "unit_code": version.unit_code,
+            "unit_name": version.name,
+            "domain_code": version.domain_code,
+            "version": version.number,
+            "items": 0,
+            "records": 0,
+            "on_time": 0,
+            "late": 0,
+            "unknown": 0,
+            "blank": 0,
+            "stale": 0,
+            "blank_items": [],
+            "stale_items": [],
+            "late_records": [],
+        }
+        live_ids: set[int] = set()
+        failing: set[int] = set()
+        for item in items_of.get(version.id, ()):
+            if item.id not in existing:
+                continue  # deleted: its records stay readable but no longer count
+            live_ids.add(item.id)
+            line["items"] += 1
+            found = counts.get((version.catalogue_id, item.id))
+            if found is not None:
+                line["records"] += found[0]
+                line["on_time"] += found[1]
+                line["late"] += found[2]
+                line["unknown"] += found[3]
+            named = {"id": item.id, "name": item.name, "first_level": item.first_level}
+            if found is None and item.method == ACTIVE:
+                failing.add(item.id)
+                line["blank"] += 1
+                line["blank_items"].append(named)
+            if item.time_limit not in periods:
+                try:
+                    periods[item.time_limit] = last_period(
+                        records.rule_of(item.time_limit), as_of, calendar
+                    )
+                except UnknownCalendarYear:
+                    periods[item.time_limit] = None
+            period = periods[item.time_limit]
+            if (
+                period is not None
+                and (version.first_version_on is None or period.end >= version.first_version_on)
+                and (found is None or found[4] < period.start)
+            ):
+                failing.add(item.id)
+                line["stale"] += 1
+                line["stale_items"].append(
+                    named
+                    | {
+                        "period_start": period.start,
+                        "period_end": period.end,
+                        "due_on": period.due_on,
+                    }
+                )
+        line["late_records"] = [
+            r for r in late.get(version.catalogue_id, ()) if r["item_id"] in live_ids
+        ]
+        made[version.catalogue_id] = (line, len(failing))
+    return made
