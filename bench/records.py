@@ -36,8 +36,8 @@ from app.models.common import Role
 from app.models.item import Item
 from app.models.record import Record, RecordBatch, RecordStamp
 from app.models.unit import Unit
+from app.rules.timelimits import WorkCalendar
 from app.services import record_column, records, timeliness
-from app.services.timelimits import WorkCalendar
 from bench.audit_data import _migrate
 from seed import load
 

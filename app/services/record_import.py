@@ -14,12 +14,12 @@ from typing import Any
 from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
-from app.auth import Principal
 from app.errors import invalid
 from app.models.catalogue import Catalogue
 from app.models.item import Item
 from app.models.record import RecordIn
 from app.models.unit import Unit
+from app.principal import Principal
 from app.services import records
 from app.services.imports import _file_error
 from app.spreadsheet import BadFile

@@ -20,22 +20,22 @@ from fastapi.exceptions import RequestValidationError
 from sqlalchemy import func, text
 from sqlmodel import Session, col, select
 
-from app.auth import Principal
 from app.errors import invalid
 from app.models.catalogue import Catalogue, CatalogueVersion
 from app.models.common import utcnow
 from app.models.item import Item
 from app.models.record import Record, RecordIn, RecordStamp, RecordState
 from app.models.unit import Unit
-from app.services import history, record_column
-from app.services.calendar import work_calendar
-from app.services.timelimits import (
+from app.principal import Principal
+from app.rules.timelimits import (
     TimeLimitRule,
     UnknownCalendarYear,
     WorkCalendar,
     evaluate,
     parse,
 )
+from app.services import history, record_column
+from app.services.calendar import work_calendar
 
 # A constant key for PostgreSQL's transaction-level advisory lock: "gkmlrecs" in ASCII.
 RECORD_LOCK = int.from_bytes(b"gkmlrecs", "big") & 0x7FFF_FFFF_FFFF_FFFF

@@ -20,15 +20,15 @@ from app.models.catalogue import Catalogue, CatalogueVersion
 from app.models.item import Item
 from app.models.record import Record, RecordStamp, RecordState
 from app.models.unit import Unit
-from app.services import records
-from app.services.calendar import work_calendar
-from app.services.timelimits import (
+from app.rules.timelimits import (
     TimeLimitRule,
     UnknownCalendarYear,
     WorkCalendar,
     _period_end,
     _period_start,
 )
+from app.services import records
+from app.services.calendar import work_calendar
 
 FLAG_AT = 5
 """Blank plus stale items at which a unit fails a provincial website check."""

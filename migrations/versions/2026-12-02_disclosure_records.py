@@ -13,7 +13,7 @@ from alembic import op
 
 
 revision: str = '0101_records'
-down_revision: str | None = '0006'
+down_revision: str | None = '0007'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -40,7 +40,8 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['catalogue_id'], ['catalogues.id'], name=op.f('fk_records_catalogue_id_catalogues'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['unit_code'], ['units.code'], name=op.f('fk_records_unit_code_units')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_records')),
-    sa.UniqueConstraint('unit_code', 'url', name=op.f('uq_records_unit_code'))
+    sa.UniqueConstraint('unit_code', 'url', name=op.f('uq_records_unit_code')),
+    sqlite_autoincrement=True,  # record ids are never reused (see migration 0007)
     )
     with op.batch_alter_table('records', schema=None) as batch_op:
         batch_op.create_index('ix_records_catalogue_item', ['catalogue_id', 'item_id', 'published_on', 'state', 'formed_on', 'deleted_at'], unique=False)
