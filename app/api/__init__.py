@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from app.api import (
+    annual_reports,
     audit,
     calendar,
     catalogues,
@@ -28,3 +29,4 @@ api_router.include_router(time_limits.router)
 api_router.include_router(calendar.router)
 api_router.include_router(imports.router)
 api_router.include_router(public.router)
+api_router.include_router(annual_reports.router)

@@ -10,6 +10,11 @@ SQLModel.metadata.naming_convention = {
     "pk": "pk_%(table_name)s",
 }
 
+from app.models.annual_report import (  # noqa: E402
+    AnnualReport,
+    AnnualReportDueDate,
+    AnnualReportVersion,
+)
 from app.models.calendar import CalendarDay, CalendarYear  # noqa: E402
 from app.models.catalogue import Catalogue, CatalogueVersion  # noqa: E402
 from app.models.domain import Domain  # noqa: E402
@@ -21,6 +26,9 @@ from app.models.token import ApiToken  # noqa: E402
 from app.models.unit import Unit  # noqa: E402
 
 __all__ = [
+    "AnnualReport",
+    "AnnualReportDueDate",
+    "AnnualReportVersion",
     "ApiToken",
     "CalendarDay",
     "CalendarYear",

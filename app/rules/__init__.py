@@ -1,0 +1,1 @@
+"""Pure rules: no database, no HTTP; models and services import them, never the reverse."""
