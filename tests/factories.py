@@ -110,13 +110,8 @@ def add_opinion(client: TestClient, headers: dict[str, str], **overrides: Any) -
 def make_unit(session: Session, *, kind: str, parent_code: str | None, **overrides: Any) -> Unit:
     """A unit with a unique test code (T…, wiped by the `committed` fixture)."""
     n = next(_counter)
-    unit = Unit(
-        code=f"T{n:06d}",
-        name=f"测试单位{n}",
-        kind=UnitKind(kind),
-        parent_code=parent_code,
-        **overrides,
-    )
+    fields: dict[str, Any] = {"code": f"T{n:06d}", "name": f"测试单位{n}"} | overrides
+    unit = Unit(kind=UnitKind(kind), parent_code=parent_code, **fields)
     session.add(unit)
     session.flush()
     return unit

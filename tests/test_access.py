@@ -58,6 +58,16 @@ ACCESS: dict[str, str] = {
     "read_published_catalogues": "public",
     "read_published_catalogue": "public",
     "list_published_changes": "public",
+    "put_annual_report": "writer",
+    "read_annual_report": "reader",
+    "annual_report_draft": "reader",
+    "publish_annual_report": "writer",
+    "annual_report_history": "reader",
+    "read_published_annual_report": "public",
+    "list_annual_report_due_dates": "public",
+    "read_annual_report_due_date": "public",
+    "set_annual_report_due_date": "auditor",
+    "audit_annual_reports": "auditor",
 }
 
 ALLOWED: dict[str, set[str]] = {
@@ -102,6 +112,7 @@ def samples(client: TestClient, session: Session) -> dict[str, Any]:
         "year": 2031,
         "version": 1,
         "guide_item_id": 1,
+        "kind": "street",
     }
 
 

@@ -107,7 +107,8 @@ def test_every_error_names_its_rule_in_both_languages() -> None:
     assert {issue["rule"] for issue in issues} == set(rules.RULES)
     for issue in issues:
         zh, _, en = issue["msg"].partition(" / ")
-        assert any("\u4e00" <= ch <= "\u9fff" for ch in zh) and en.isascii()
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in zh)
+        assert en.isascii()
         assert issue["rule"] in rules.RULES
 
 
@@ -145,11 +146,12 @@ def test_table_two_differs_between_the_templates() -> None:
     }
     assert old["regulations"] == ["made", "published", "total"]
     assert new["regulations"] == ["issued", "repealed", "in_force"]
-    assert old["licensing"] == ["last_year", "change", "decisions"] and new["licensing"] == [
-        "decisions"
-    ]
-    assert "other_services" not in new and "procurement" not in new
-    assert old["fees"] == ["last_year", "change"] and new["fees"] == ["amount"]
+    assert old["licensing"] == ["last_year", "change", "decisions"]
+    assert new["licensing"] == ["decisions"]
+    assert "other_services" not in new
+    assert "procurement" not in new
+    assert old["fees"] == ["last_year", "change"]
+    assert new["fees"] == ["amount"]
     assert rules.template_for(2020) is rules.TEMPLATE_2019
     assert rules.template_for(2021) is rules.TEMPLATE_2021
 

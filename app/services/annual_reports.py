@@ -454,7 +454,7 @@ def audit_report(
             )
         )
     }
-    counted = [versions.get(r.id, r).requests for r in reports.values()]
+    counted = [versions.get(r.id or 0, r).requests for r in reports.values()]
     page = units[offset : offset + limit]
     rows: list[dict[str, Any]] = []
     for unit in page:
