@@ -159,14 +159,6 @@ def annual_report_draft(unit: ReadableUnit, year: Year, session: SessionDep) -> 
     from last year's 四 (carried out), the catalogue figures per level from the statistics
     as of 12-31. Nothing is stored: PUT it (edited) to keep it."""
     draft = annual_reports.draft(session, unit, year)
-    tables: rules.Report = {
-        "template": draft.template.code,
-        "active": draft.active,
-        "requests": draft.requests,
-        "reviews": draft.reviews,
-    }
-    last = annual_reports.find(session, unit.code, year - 1)
-    register = annual_reports.register_table(session, unit.code, year, draft.template.code)
     return AnnualReportDraft.model_validate(
         {
             "unit_code": unit.code,
@@ -181,12 +173,8 @@ def annual_report_draft(unit: ReadableUnit, year: Year, session: SessionDep) -> 
                 "from_last_year": draft.from_last_year,
                 "catalogue_as_of": draft.catalogue_as_of,
             },
-            "errors": rules.check(draft.template, draft.active, draft.requests, draft.reviews),
-            "warnings": rules.compare(
-                tables,
-                last_year=annual_reports.as_published(session, last) if last else None,
-                register_received=register[rules.RECEIVED][rules.TOTAL] if register else None,
-            ),
+            "errors": draft.errors,
+            "warnings": draft.warnings,
         }
     )
 

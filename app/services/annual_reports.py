@@ -291,45 +291,35 @@ class Draft:
     from_last_year: bool
     catalogue_as_of: date
     catalogue: list[dict[str, Any]]
+    errors: list[rules.Issue]
+    warnings: list[rules.Issue]
 
 
 def _catalogue_figures(session: Session, unit: Unit, as_of: date) -> list[dict[str, Any]]:
     """The catalogue paragraph: domains, first- and second-level items per level, of the
-    versions published by `as_of` (the audit's statistics)."""
+    versions published by `as_of` (the audit's statistics). A city gets every level's
+    totals, a district its own (县级) and its streets' and towns' (乡级), a street or town its
+    own; a department compiles no base-level catalogue."""
     district: Unit | None = None
     if unit.kind == UnitKind.district:
         district = unit
     elif unit.kind in (UnitKind.street, UnitKind.town) and unit.parent_code:
         district = session.get(Unit, unit.parent_code)
     elif unit.kind != UnitKind.city:
-        return []  # departments compile no base-level catalogue
+        return []
     report = audit.statistics(
-        session, audit.Scope(as_of=as_of, district=district), limit=1, offset=0
+        session, audit.Scope(as_of=as_of, district=district), limit=100_000, offset=0
     )
+    fields = ("level", "domains", "first_level_items", "second_level_items")
     if unit.kind in (UnitKind.street, UnitKind.town):
-        rows = audit.statistics(
-            session, audit.Scope(as_of=as_of, district=district), limit=100_000, offset=0
-        ).units
         return [
-            {
-                "level": u.level,
-                "units": 1,
-                "domains": u.domains,
-                "first_level_items": u.first_level_items,
-                "second_level_items": u.second_level_items,
-            }
-            for u in rows
+            {"units": 1} | u.model_dump(include=set(fields))
+            for u in report.units
             if u.unit_code == unit.code
         ]
     wanted = unit.code if unit.kind == UnitKind.district else None
     return [
-        {
-            "level": level.level,
-            "units": level.units,
-            "domains": level.domains,
-            "first_level_items": level.first_level_items,
-            "second_level_items": level.second_level_items,
-        }
+        level.model_dump(include={*fields, "units"})
         for level in report.levels
         if level.district_code == wanted
     ]
@@ -344,6 +334,7 @@ def draft(session: Session, unit: Unit, year: int) -> Draft:
     requests = rules.full_requests(template, register)
     active = rules.full_active(template, None)
     last = find(session, unit.code, year - 1)
+    previous: rules.Report | None = None
     if last is not None:
         previous = as_published(session, last)
         before = rules.TEMPLATES[previous["template"]]
@@ -356,15 +347,22 @@ def draft(session: Session, unit: Unit, year: int) -> Draft:
                 if "last_year" in cells:
                     cells["last_year"] = old[row]["last_year"] + old[row].get("change", 0)
     as_of = date(year, 12, 31)
+    reviews = rules.full_reviews(None)
     return Draft(
         template=template,
         active=active,
         requests=requests,
-        reviews=rules.full_reviews(None),
+        reviews=reviews,
         from_register=register is not None,
         from_last_year=last is not None,
         catalogue_as_of=as_of,
         catalogue=_catalogue_figures(session, unit, as_of),
+        errors=rules.check(template, active, requests, reviews),
+        warnings=rules.compare(
+            {"template": template.code, "active": active, "requests": requests, "reviews": reviews},
+            last_year=previous,
+            register_received=register[rules.RECEIVED][rules.TOTAL] if register else None,
+        ),
     )
 
 
