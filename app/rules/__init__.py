@@ -1,0 +1,1 @@
+"""Pure rules: database-free computations that models and services build on."""
