@@ -226,5 +226,6 @@ def test_an_unknown_year_gives_no_due_date_never_a_wrong_one() -> None:
     calendar = WorkCalendar()
     clock = request_clock.replay(date(2099, 12, 1), [], calendar)
     assert clock.due_on is None
-    assert clock.note is not None and "2099" in clock.note
+    assert clock.note is not None
+    assert "2099" in clock.note
     assert clock.days_left(date(2099, 12, 2), calendar) is None

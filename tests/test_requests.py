@@ -10,6 +10,8 @@ from sqlmodel import Session, col, select
 
 from app.models.history import Change
 from tests.factories import HULI, HULI_STREET, SIMING, token
+from tests.factories import add_request as create
+from tests.factories import request_body as body
 
 BASE = f"/api/v1/units/{HULI}/requests"
 
@@ -17,29 +19,6 @@ BASE = f"/api/v1/units/{HULI}/requests"
 @pytest.fixture
 def editor(session: Session) -> dict[str, str]:
     return token(session, "editor", HULI)
-
-
-def body(**overrides: Any) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "received_on": "2020-09-25",
-        "channel": "网络",
-        "applicant_type": "natural",
-        "summary": "申请公开某地块征收补偿方案",
-    }
-    data.update(overrides)
-    return data
-
-
-def create(
-    client: TestClient, headers: dict[str, str], unit: str = HULI, **overrides: Any
-) -> dict[str, Any]:
-    response = client.post(
-        f"/api/v1/units/{unit}/requests", json=body(**overrides), headers=headers
-    )
-    assert response.status_code == 201, response.text
-    data: dict[str, Any] = response.json()
-    data["etag"] = response.headers["ETag"]
-    return data
 
 
 def post_event(
@@ -439,8 +418,11 @@ def test_every_write_is_in_the_history_with_the_summary_masked(
         .order_by(col(Change.id))
     ).all()
     assert [c.action for c in changes] == ["create", "answered"]
-    assert changes[1].before["state"] == "open"
-    assert changes[1].after["state"] == "answered"
+    before, after = changes[1].before, changes[1].after
+    assert before is not None
+    assert after is not None
+    assert before["state"] == "open"
+    assert after["state"] == "answered"
     assert all("征收补偿" not in str(c.after) for c in changes)
 
 

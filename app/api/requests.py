@@ -11,7 +11,9 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from sqlmodel import col, select
 
 from app.api.deps import MAX_ID, OUT_OF_SCOPE, ReadableUnit, RowId, WritableUnit, link_next
+from app.api.imports import IMPORT_ERRORS
 from app.api.responses import AUTHED, CONFLICT, STALE
+from app.api.uploads import UPLOAD_BODY, SettingsDep, UploadDep
 from app.auth import AnyPrincipal, Writer
 from app.db import SessionDep
 from app.errors import Forbidden, IfMatchRequired, NotFound, Stale, invalid
@@ -21,6 +23,7 @@ from app.models.request import (
     EventCreate,
     RequestAuditReport,
     RequestCreate,
+    RequestImportReport,
     RequestPublic,
     RequestState,
     TableThreePublic,
@@ -29,7 +32,7 @@ from app.models.request import (
 from app.models.unit import Unit
 from app.render import audit as render
 from app.render import requests as register
-from app.services import requests
+from app.services import request_import, requests
 
 router = APIRouter(tags=["requests"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -251,3 +254,33 @@ def audit_requests(
         ("逾期申请", register.overdue_rows(report)),
     ]
     return Response(render.to_xlsx(sheets), media_type=XLSX, headers=headers)
+
+
+@router.post(
+    "/units/{unit_code}/requests/import",
+    response_model=RequestImportReport,
+    responses=AUTHED | IMPORT_ERRORS,
+    openapi_extra=UPLOAD_BODY,
+)
+def import_requests(
+    unit: WritableUnit,
+    writer: Writer,
+    upload: UploadDep,
+    settings: SettingsDep,
+    session: SessionDep,
+    dry_run: Annotated[bool, Query(description="only report; register nothing")] = False,
+) -> RequestImportReport:
+    """导入 an existing 台账 (XLSX, or CSV in UTF-8 or GBK) with the columns 收到日期, 渠道,
+    申请人类型, 内容摘要, 答复日期, 处理结果 (table 三 wording) and optionally 编号: with
+    `dry_run=true` the report and the would-be applications; otherwise every row is
+    registered, or 422 with the same report and nothing is."""
+    return request_import.run(
+        session,
+        unit,
+        filename=upload.filename,
+        data=upload.data,
+        dry_run=dry_run,
+        max_bytes=settings.max_upload_bytes,
+        max_rows=settings.max_import_rows,
+        actor=writer,
+    )

@@ -271,3 +271,45 @@ class RequestAuditReport(SQLModel):
     district: str | None
     units: list[RequestAuditRow]
     next_offset: int | None = Field(description="offset of the next page of units, or null")
+
+
+class RequestImportRow(SQLModel):
+    """An application the import would register (or did), from one row of the 台账."""
+
+    row: int
+    received_on: date
+    channel: Channel
+    applicant_type: ApplicantType
+    summary: str
+    reference: str | None
+    answered_on: date | None
+    outcome: Outcome | None
+    withdrawn: bool
+
+
+class RequestImportNote(SQLModel):
+    """One problem: the 1-based row (0 = the file or its header), the column and the rule."""
+
+    row: int
+    field: str
+    msg: str
+
+
+class RequestImportReport(SQLModel):
+    """rows: data rows read; created: applications registered (a dry run: would be)."""
+
+    filename: str
+    dry_run: bool
+    applied: bool
+    rows: int
+    created: int
+    errors: list[RequestImportNote]
+    warnings: list[RequestImportNote]
+    ignored_columns: list[str]
+    preview: list[RequestImportRow]
+
+
+class RequestImportRejected(RequestImportReport):
+    """422: the report, plus the errors in the validation shape (loc ["file", row, field])."""
+
+    detail: list[dict[str, Any]]

@@ -92,7 +92,7 @@ def _snapshot(request: DisclosureRequest) -> dict[str, Any]:
     return data
 
 
-def _clock_event(event: RequestEvent | EventCreate) -> request_clock.Event:
+def clock_event(event: RequestEvent | EventCreate) -> request_clock.Event:
     return request_clock.Event(
         kind=str(event.kind),
         on=event.on,
@@ -112,7 +112,7 @@ def replay(
 ) -> Clock:
     """The clock from the recorded events (only those dated on or before `through`)."""
     chosen = [e for e in events if through is None or e.on <= through]
-    return request_clock.replay(request.received_on, [_clock_event(e) for e in chosen], calendar)
+    return request_clock.replay(request.received_on, [clock_event(e) for e in chosen], calendar)
 
 
 def _store(request: DisclosureRequest, clock: Clock) -> None:
@@ -233,7 +233,7 @@ def add_event(
     """Record an event; 422 naming the rule when it cannot follow the events before it."""
     assert request.id is not None
     events = events_of(session, [request.id])[request.id]
-    sequence = [*(_clock_event(e) for e in events), _clock_event(data)]
+    sequence = [*(clock_event(e) for e in events), clock_event(data)]
     try:
         clock = request_clock.replay(request.received_on, sequence, work_calendar(session))
     except SequenceError as error:
