@@ -475,3 +475,11 @@ def test_list_state_open_includes_a_lapsed_consultation(
     after = {"state": "open", "as_of": "2020-10-27"}
     listed = client.get(BASE, params=after, headers=editor).json()
     assert [(r["id"], r["state"]) for r in listed] == [(request["id"], "open")]
+
+
+def test_control_characters_in_the_summary_are_refused(
+    client: TestClient, editor: dict[str, str]
+) -> None:
+    response = client.post(BASE, json=body(summary="摘要\x00"), headers=editor)
+    assert response.status_code == 422
+    assert "控制字符" in response.json()["detail"][0]["msg"]

@@ -7,9 +7,9 @@ rewritten from the events on every write, so queries can filter on them.
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict
+from pydantic import AfterValidator, ConfigDict
 from sqlalchemy import Column, Index, Integer, UniqueConstraint
 from sqlalchemy.orm import declared_attr
 from sqlmodel import Field, SQLModel
@@ -127,10 +127,20 @@ class Party(StrEnum):
     """其他行政机关 (第34条)"""
 
 
+def _no_controls(value: str) -> str:
+    """Control characters break every rendering (and PostgreSQL refuses NUL)."""
+    if any((ord(ch) < 32 and ch not in "\n\r\t") or ord(ch) == 127 for ch in value):
+        raise ValueError("含有控制字符 / contains control characters")
+    return value
+
+
+Text = Annotated[NonBlank, AfterValidator(_no_controls)]
+
+
 class RequestBase(SQLModel):
     received_on: date = Field(description="第31条: the legally effective day of receipt")
     applicant_type: ApplicantType = Field(sa_type=string_enum(ApplicantType))
-    summary: NonBlank = Field(max_length=500, description="内容摘要 (never logged in clear)")
+    summary: Text = Field(max_length=500, description="内容摘要 (never logged in clear)")
     reference: str | None = Field(
         default=None, max_length=64, description="the office's own reference number (受理编号)"
     )
@@ -175,7 +185,7 @@ class RequestCreate(RequestBase):
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
 
     channel: Channel
-    reference: NonBlank | None = Field(default=None, max_length=64)
+    reference: Text | None = Field(default=None, max_length=64)
 
 
 class EventBase(SQLModel):
@@ -202,7 +212,7 @@ class EventCreate(EventBase):
 
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
 
-    approved_by: NonBlank | None = Field(default=None, max_length=100)
+    approved_by: Text | None = Field(default=None, max_length=100)
 
 
 class EventPublic(EventBase):
