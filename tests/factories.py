@@ -161,3 +161,27 @@ def report_body(template: str = "2021", **overrides: Any) -> dict[str, Any]:
     }
     body.update(overrides)
     return body
+
+
+def request_body(**overrides: Any) -> dict[str, Any]:
+    """An application for disclosure as a clerk registers it (no names, no contacts)."""
+    body: dict[str, Any] = {
+        "received_on": "2020-09-25",
+        "channel": "网络",
+        "applicant_type": "natural",
+        "summary": "申请公开某地块征收补偿方案",
+    }
+    body.update(overrides)
+    return body
+
+
+def add_request(
+    client: TestClient, headers: dict[str, str], unit: str = HULI, **overrides: Any
+) -> dict[str, Any]:
+    response = client.post(
+        f"/api/v1/units/{unit}/requests", json=request_body(**overrides), headers=headers
+    )
+    assert response.status_code == 201, response.text
+    data: dict[str, Any] = response.json()
+    data["etag"] = response.headers["ETag"]
+    return data

@@ -7,7 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from tests.factories import HULI, SIMING, add_item, add_opinion, token
+from tests.factories import HULI, SIMING, add_item, add_opinion, add_request, token
 
 # operationId → who may call it:
 #   public   anyone, no token
@@ -68,6 +68,13 @@ ACCESS: dict[str, str] = {
     "read_annual_report_due_date": "public",
     "set_annual_report_due_date": "auditor",
     "audit_annual_reports": "auditor",
+    "create_request": "writer",
+    "list_requests": "reader",
+    "request_table_three": "reader",
+    "import_requests": "writer",
+    "read_request": "reader",
+    "add_request_event": "writer",
+    "audit_requests": "token",  # auditors; a district's editors for their own district
 }
 
 ALLOWED: dict[str, set[str]] = {
@@ -103,11 +110,13 @@ def samples(client: TestClient, session: Session) -> dict[str, Any]:
     own = token(session, "editor", HULI)
     item = add_item(client, own)
     opinion = add_opinion(client, own)
+    request = add_request(client, own)
     return {
         "unit_code": HULI,
         "domain_code": "01",
         "item_id": item["id"],
         "opinion_id": opinion["id"],
+        "request_id": request["id"],
         "code": "compiled",
         "year": 2031,
         "version": 1,

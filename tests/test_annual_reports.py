@@ -15,6 +15,7 @@ from tests.factories import (
     SEED_REPORTS,
     SIMING,
     add_item,
+    add_request,
     make_unit,
     publish,
     report_body,
@@ -470,3 +471,69 @@ def test_editor_of_another_unit_cannot_read_or_write(client: TestClient, session
     assert client.get(url(HULI, 2021, "/draft"), headers=other).status_code == 403
     assert publish_report(client, other, HULI, 2021).status_code == 403
     assert client.get(url(HULI, 2021)).status_code == 401
+
+
+def answer(
+    client: TestClient, headers: dict[str, str], request: dict[str, Any], on: str, outcome: str
+) -> None:
+    response = client.post(
+        f"/api/v1/requests/{request['id']}/events",
+        json={"kind": "answered", "on": on, "outcome": outcome},
+        headers=headers | {"If-Match": request["etag"]},
+    )
+    assert response.status_code == 200, response.text
+
+
+def test_draft_fills_table_three_from_the_request_register(
+    client: TestClient, session: Session
+) -> None:
+    editor = token(session, "editor", HULI)
+    answer(
+        client,
+        editor,
+        add_request(client, editor, received_on="2020-03-02"),
+        "2020-03-20",
+        "ignored_repeat",
+    )
+    answer(
+        client,
+        editor,
+        add_request(client, editor, received_on="2020-09-25"),
+        "2020-10-10",
+        "granted",
+    )
+    add_request(client, editor, received_on="2020-12-21", applicant_type="business")  # still open
+    add_request(client, editor, received_on="2021-01-04")  # next year's
+    draft = client.get(url(HULI, 2020, "/draft"), headers=editor).json()
+    requests = draft["requests"]
+    assert requests["received"] == requests["received"] | {"natural": 2, "business": 1, "total": 3}
+    assert requests["granted"]["natural"] == 1
+    assert requests["ignored_repeat"]["natural"] == 1
+    assert requests["total"]["total"] == 2
+    assert requests["carried_out"]["business"] == 1
+    assert requests["carried_out"]["total"] == 1
+    assert draft["sources"]["from_register"] is True
+    assert draft["errors"] == []
+    assert draft["warnings"] == []
+
+    stored = put(client, editor, HULI, 2020, {"template": "2019", "requests": requests})
+    assert stored.json()["status"] == "ready"
+    assert stored.json()["warnings"] == []
+    body = report_body(template="2019")  # says 5 received; the register holds 3
+    response = put(client, editor, HULI, 2020, body, etag=stored.headers["ETag"])
+    assert [(w["rule"], w["loc"]) for w in response.json()["warnings"]] == [
+        ("register_count_differs", ["requests", "received", "total"])
+    ]
+    result = audit(client, token(session, "auditor"), year=2020, as_of="2021-02-01", district=HULI)
+    huli = next(u for u in result["units"] if u["unit_code"] == HULI)
+    assert [w["rule"] for w in huli["warnings"]] == ["register_count_differs"]
+
+
+def test_a_unit_without_register_entries_is_not_warned_against_the_register(
+    client: TestClient, session: Session
+) -> None:
+    editor = token(session, "editor", HULI)
+    response = put(client, editor, HULI, 2021, report_body())
+    assert response.json()["warnings"] == []
+    draft = client.get(url(HULI, 2021, "/draft"), headers=editor).json()
+    assert draft["sources"]["from_register"] is False

@@ -13,6 +13,7 @@ from app.api import (
     opinions,
     public,
     reference,
+    requests,
     time_limits,
     waivers,
 )
@@ -28,5 +29,6 @@ api_router.include_router(opinions.router)
 api_router.include_router(time_limits.router)
 api_router.include_router(calendar.router)
 api_router.include_router(imports.router)
+api_router.include_router(requests.router)
 api_router.include_router(public.router)
 api_router.include_router(annual_reports.router)

@@ -22,6 +22,7 @@ from app.models.guide import GuideItem, GuideWaiver  # noqa: E402
 from app.models.history import Change  # noqa: E402
 from app.models.item import Item  # noqa: E402
 from app.models.milestone import Milestone, Opinion  # noqa: E402
+from app.models.request import DisclosureRequest, RequestEvent  # noqa: E402
 from app.models.token import ApiToken  # noqa: E402
 from app.models.unit import Unit  # noqa: E402
 
@@ -35,11 +36,13 @@ __all__ = [
     "Catalogue",
     "CatalogueVersion",
     "Change",
+    "DisclosureRequest",
     "Domain",
     "GuideItem",
     "GuideWaiver",
     "Item",
     "Milestone",
     "Opinion",
+    "RequestEvent",
     "Unit",
 ]

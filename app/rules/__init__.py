@@ -1,1 +1,2 @@
-"""Pure rules: no database, no HTTP; models and services import them, never the reverse."""
+"""Pure rules: database-free computations that models and services build on; no HTTP, and
+nothing here imports a model or a service."""

@@ -30,6 +30,7 @@ from app.models.history import Change
 from app.models.unit import Unit
 from app.rules import annual_report as rules
 from app.services import audit, history, milestones
+from app.services import requests as request_register
 
 ENTITY = "annual_report"
 
@@ -84,16 +85,39 @@ def as_published(session: Session, report: AnnualReport) -> rules.Report:
 # ---- the request register (依申请公开台账) ---------------------------------------------
 
 
+def _known(table: rules.IntTable) -> rules.IntTable | None:
+    """A register table, or None when the register holds nothing of the unit for the year
+    (a unit that does not keep its register here is not warned against it)."""
+    return table if any(v for cells in table.values() for v in cells.values()) else None
+
+
 def register_table(
     session: Session, unit_code: str, year: int, template: str
 ) -> rules.IntTable | None:
-    """Table 三 as the register counts it; None while the service has no register."""
-    return None
+    """Table 三 as the register counts it; None when it holds nothing for that year."""
+    code = rules.TEMPLATES[template].code
+    return _known(request_register.table_three(session, unit_code, year, code))
 
 
-def warnings(session: Session, report: AnnualReport) -> list[rules.Issue]:
+def register_tables(
+    session: Session, unit_codes: Sequence[str], year: int, template: str
+) -> dict[str, rules.IntTable | None]:
+    """register_table for many units in one query."""
+    code = rules.TEMPLATES[template].code
+    tables = request_register.table_three_many(session, unit_codes, year, code)
+    return {unit: _known(table) for unit, table in tables.items()}
+
+
+_UNREAD: Any = object()
+
+
+def warnings(
+    session: Session, report: AnnualReport, register: rules.IntTable | None = _UNREAD
+) -> list[rules.Issue]:
+    """The report's warnings; `register` when the caller already read it."""
     last = find(session, report.unit_code, report.year - 1)
-    register = register_table(session, report.unit_code, report.year, report.template)
+    if register is _UNREAD:
+        register = register_table(session, report.unit_code, report.year, report.template)
     return rules.compare(
         tables(report),
         last_year=as_published(session, last) if last is not None else None,
@@ -454,6 +478,9 @@ def audit_report(
     }
     counted = [versions.get(r.id or 0, r).requests for r in reports.values()]
     page = units[offset : offset + limit]
+    registers = register_tables(
+        session, [u.code for u in page if u.code in reports], year, template.code
+    )
     rows: list[dict[str, Any]] = []
     for unit in page:
         month, day, _ = due[UnitKind(unit.kind)]
@@ -483,7 +510,7 @@ def audit_report(
                 "published_on": done if done is not None and done <= as_of else None,
                 "url": version.url if version else None,
                 "errors": errors(report) if report else [],
-                "warnings": warnings(session, report) if report else [],
+                "warnings": warnings(session, report, registers.get(unit.code)) if report else [],
             }
         )
     return {

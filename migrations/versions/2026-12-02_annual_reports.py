@@ -1,8 +1,8 @@
 """annual reports: the working copy per unit and year, its published versions, due dates
 per unit kind (a kind without a row has the default of app/models/annual_report.py)
 
-Revision ID: 0107_reports
-Revises: 0006
+Revision ID: 0108_reports
+Revises: 0107_requests
 Create Date: 2026-12-02 17:20:44.994545
 
 """
@@ -13,8 +13,8 @@ import sqlmodel
 from alembic import op
 
 
-revision: str = '0107_reports'
-down_revision: str | None = '0006'
+revision: str = '0108_reports'
+down_revision: str | None = '0107_requests'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
