@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlmodel import Session
 
+from app.services import annual_reports
 from tests.factories import (
     CITY,
     HULI,
@@ -537,3 +538,16 @@ def test_a_unit_without_register_entries_is_not_warned_against_the_register(
     assert response.json()["warnings"] == []
     draft = client.get(url(HULI, 2021, "/draft"), headers=editor).json()
     assert draft["sources"]["from_register"] is False
+
+
+def test_a_report_created_meanwhile_by_someone_else_is_a_412(
+    client: TestClient, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    editor = token(session, "editor", HULI)
+    assert put(client, editor, HULI, 2021, report_body()).status_code == 201
+    # the second writer read "no report yet" just before the first one committed
+    monkeypatch.setattr(annual_reports, "find", lambda *_args: None)
+    response = put(client, editor, HULI, 2021, report_body())
+    assert response.status_code == 412
+    monkeypatch.undo()
+    assert client.get(url(HULI, 2021), headers=editor).json()["status"] == "ready"

@@ -12,10 +12,11 @@ from datetime import date
 from typing import Any
 
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.auth import Principal
-from app.errors import Conflict, NotFound, invalid
+from app.errors import Conflict, NotFound, Stale, invalid
 from app.models.annual_report import (
     DUE_DEFAULTS,
     AnnualReport,
@@ -156,6 +157,19 @@ def _status(broken: Sequence[rules.Issue], same_as_published: bool) -> ReportSta
     return ReportStatus.published if same_as_published else ReportStatus.ready
 
 
+def _insert(session: Session, report: AnnualReport) -> None:
+    """Create the row; a report created meanwhile by another request is a 412, not a 500."""
+    try:
+        with session.begin_nested():
+            session.add(report)
+            session.flush()
+    except IntegrityError:
+        raise Stale(
+            "年度报告刚被他人创建，请读取后带 If-Match 重试 / the report was just created by "
+            "someone else; read it and retry with If-Match"
+        ) from None
+
+
 def put(
     session: Session,
     unit: Unit,
@@ -183,6 +197,8 @@ def put(
     if before == after:
         return report
     report.updated_at = utcnow()
+    if before is None:
+        _insert(session, report)
     session.add(report)
     session.flush()
     history.record(
