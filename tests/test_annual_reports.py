@@ -551,3 +551,29 @@ def test_a_report_created_meanwhile_by_someone_else_is_a_412(
     assert response.status_code == 412
     monkeypatch.undo()
     assert client.get(url(HULI, 2021), headers=editor).json()["status"] == "ready"
+
+
+def test_the_2021_layout_splits_other_into_three_rows(client: TestClient, session: Session) -> None:
+    editor = token(session, "editor", HULI)
+    put(client, editor, HULI, 2021, report_body(template="2021"))
+    text = client.get(url(HULI, 2021), params={"format": "html"}, headers=editor).text
+    assert 'rowspan="22">三、本年度办理结果' in text  # 21 outcome rows + (七)总计
+    assert 'rowspan="3">（六）其他处理' in text
+    assert "本年制发件数" in text
+    assert "国办公开办函〔2021〕30号" in text
+    assert "采购总金额" not in text
+
+
+def test_the_citys_draft_quotes_the_catalogue_totals_per_level(
+    client: TestClient, session: Session
+) -> None:
+    editor = token(session, "editor", HULI)
+    add_item(client, editor, HULI, "03")
+    publish(client, editor, HULI, "03")
+    draft = client.get(url(CITY, 2020, "/draft"), headers=token(session, "auditor")).json()
+    levels = {level["level"]: level for level in draft["catalogue"]}
+    assert levels["县级"]["domains"] == 1
+    assert levels["县级"]["second_level_items"] == 1
+    assert levels["县级"]["units"] == 6  # the six districts of the city
+    assert levels["乡级"]["domains"] == 0
+    assert draft["sources"]["catalogue_as_of"] == "2020-12-31"
