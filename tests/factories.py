@@ -1,6 +1,8 @@
 """Plain functions that make valid things with unique defaults."""
 
 import itertools
+import json
+from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -15,6 +17,7 @@ HULI_STREET = "350206001"  # 湖里街道
 SIMING = "350203"  # 思明区
 SIMING_STREET = "350203001"
 CITY = "350200"
+FIXTURES = Path(__file__).parent / "fixtures"
 
 _counter = itertools.count(1)
 
@@ -107,13 +110,78 @@ def add_opinion(client: TestClient, headers: dict[str, str], **overrides: Any) -
 def make_unit(session: Session, *, kind: str, parent_code: str | None, **overrides: Any) -> Unit:
     """A unit with a unique test code (T…, wiped by the `committed` fixture)."""
     n = next(_counter)
-    unit = Unit(
-        code=f"T{n:06d}",
-        name=f"测试单位{n}",
-        kind=UnitKind(kind),
-        parent_code=parent_code,
-        **overrides,
-    )
+    fields: dict[str, Any] = {"code": f"T{n:06d}", "name": f"测试单位{n}"} | overrides
+    unit = Unit(kind=UnitKind(kind), parent_code=parent_code, **fields)
     session.add(unit)
     session.flush()
     return unit
+
+
+SEED_REPORTS = (
+    "000_xiamen_city_2020",
+    "001_huli_district_2020",
+    "002_haicang_hr_bureau_2020",
+    "004_shishi_city_2020",
+)
+"""The four 2020 annual reports' tables, typed in from the published texts."""
+
+
+def seed_report(name: str) -> dict[str, Any]:
+    """A seed report as fixture data: `unit`, `year` and the PUT body under `body`."""
+    raw = json.loads((FIXTURES / "annual_reports" / f"{name}.json").read_text("utf-8"))
+
+    def rows(table: dict[str, list[int]], columns: list[str]) -> dict[str, dict[str, int]]:
+        return {row: dict(zip(columns, values, strict=True)) for row, values in table.items()}
+
+    body = {
+        "template": raw["template"],
+        "active": raw["active"],
+        "requests": rows(raw["requests"], raw["requests_columns"]),
+        "reviews": rows(raw["reviews"], raw["reviews_columns"]),
+    }
+    return {"unit": raw["unit"], "year": raw["year"], "body": body, "raw": raw}
+
+
+def report_body(template: str = "2021", **overrides: Any) -> dict[str, Any]:
+    """A balanced report: 5 received (4 natural, 1 business), 1 carried in, 5 answered,
+    1 carried out; one review upheld."""
+    requests = {
+        "received": {"natural": 4, "business": 1, "total": 5},
+        "carried_in": {"natural": 1, "total": 1},
+        "granted": {"natural": 3, "total": 3},
+        "unable_not_held": {"natural": 1, "business": 1, "total": 2},
+        "total": {"natural": 4, "business": 1, "total": 5},
+        "carried_out": {"natural": 1, "total": 1},
+    }
+    body: dict[str, Any] = {
+        "template": template,
+        "active": {"regulations": {"made" if template == "2019" else "issued": 2}},
+        "requests": requests,
+        "reviews": {"review": {"upheld": 1, "total": 1}},
+    }
+    body.update(overrides)
+    return body
+
+
+def request_body(**overrides: Any) -> dict[str, Any]:
+    """An application for disclosure as a clerk registers it (no names, no contacts)."""
+    body: dict[str, Any] = {
+        "received_on": "2020-09-25",
+        "channel": "网络",
+        "applicant_type": "natural",
+        "summary": "申请公开某地块征收补偿方案",
+    }
+    body.update(overrides)
+    return body
+
+
+def add_request(
+    client: TestClient, headers: dict[str, str], unit: str = HULI, **overrides: Any
+) -> dict[str, Any]:
+    response = client.post(
+        f"/api/v1/units/{unit}/requests", json=request_body(**overrides), headers=headers
+    )
+    assert response.status_code == 201, response.text
+    data: dict[str, Any] = response.json()
+    data["etag"] = response.headers["ETag"]
+    return data

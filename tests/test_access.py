@@ -7,7 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from tests.factories import HULI, SIMING, add_item, add_opinion, token
+from tests.factories import HULI, SIMING, add_item, add_opinion, add_request, token
 
 # operationId → who may call it:
 #   public   anyone, no token
@@ -65,6 +65,23 @@ ACCESS: dict[str, str] = {
     # district editors get their own district (the other editor here is a district's too)
     "audit_timeliness": "token",
     "read_published_records": "public",
+    "put_annual_report": "writer",
+    "read_annual_report": "reader",
+    "annual_report_draft": "reader",
+    "publish_annual_report": "writer",
+    "annual_report_history": "reader",
+    "read_published_annual_report": "public",
+    "list_annual_report_due_dates": "public",
+    "read_annual_report_due_date": "public",
+    "set_annual_report_due_date": "auditor",
+    "audit_annual_reports": "auditor",
+    "create_request": "writer",
+    "list_requests": "reader",
+    "request_table_three": "reader",
+    "import_requests": "writer",
+    "read_request": "reader",
+    "add_request_event": "writer",
+    "audit_requests": "token",  # auditors; a district's editors for their own district
 }
 
 ALLOWED: dict[str, set[str]] = {
@@ -118,16 +135,19 @@ def samples(client: TestClient, session: Session) -> dict[str, Any]:
         headers=own,
     )
     assert saved.status_code == 200, saved.text
+    request = add_request(client, own)
     return {
         "unit_code": HULI,
         "domain_code": "01",
         "item_id": item["id"],
         "opinion_id": opinion["id"],
+        "request_id": request["id"],
         "code": "compiled",
         "year": 2031,
         "version": 1,
         "guide_item_id": 1,
         "record_id": saved.json()["records"][0]["id"],
+        "kind": "street",
     }
 
 

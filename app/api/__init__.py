@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from app.api import (
+    annual_reports,
     audit,
     calendar,
     catalogues,
@@ -13,6 +14,7 @@ from app.api import (
     public,
     records,
     reference,
+    requests,
     time_limits,
     waivers,
 )
@@ -28,5 +30,7 @@ api_router.include_router(opinions.router)
 api_router.include_router(time_limits.router)
 api_router.include_router(calendar.router)
 api_router.include_router(imports.router)
+api_router.include_router(requests.router)
 api_router.include_router(public.router)
 api_router.include_router(records.router)
+api_router.include_router(annual_reports.router)

@@ -10,6 +10,11 @@ SQLModel.metadata.naming_convention = {
     "pk": "pk_%(table_name)s",
 }
 
+from app.models.annual_report import (  # noqa: E402
+    AnnualReport,
+    AnnualReportDueDate,
+    AnnualReportVersion,
+)
 from app.models.calendar import CalendarDay, CalendarYear  # noqa: E402
 from app.models.catalogue import Catalogue, CatalogueVersion  # noqa: E402
 from app.models.domain import Domain  # noqa: E402
@@ -18,6 +23,7 @@ from app.models.history import Change  # noqa: E402
 from app.models.item import Item  # noqa: E402
 from app.models.milestone import Milestone, Opinion  # noqa: E402
 from app.models.record import Record, RecordStamp  # noqa: E402
+from app.models.request import DisclosureRequest, RequestEvent  # noqa: E402
 from app.models.token import ApiToken  # noqa: E402
 from app.models.unit import Unit  # noqa: E402
 
@@ -36,12 +42,16 @@ def _ids_never_reused() -> None:
 _ids_never_reused()
 
 __all__ = [
+    "AnnualReport",
+    "AnnualReportDueDate",
+    "AnnualReportVersion",
     "ApiToken",
     "CalendarDay",
     "CalendarYear",
     "Catalogue",
     "CatalogueVersion",
     "Change",
+    "DisclosureRequest",
     "Domain",
     "GuideItem",
     "GuideWaiver",
@@ -50,5 +60,6 @@ __all__ = [
     "Opinion",
     "Record",
     "RecordStamp",
+    "RequestEvent",
     "Unit",
 ]

@@ -17,14 +17,16 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
+from app.models.annual_report import AnnualReportAudit
 from app.models.audit import CompletenessReport, CompletenessRow, StatisticsReport
 from app.models.common import ATTRIBUTE_LABELS
 from app.render.spreadsheet_safety import neutralise
+from app.rules import annual_report as report_rules
 from app.rules.quality import FLAG_LABELS
 
 Table = tuple[list[str], list[list[Any]]]
 CELL_MAX = 32_000  # Excel keeps at most 32,767 characters in a cell
-KIND_LABELS = {"district": "区", "street": "街道", "town": "镇"}
+KIND_LABELS = {"district": "区", "street": "街道", "town": "镇", "city": "市", "department": "部门"}
 STATUS_LABELS = {
     "missing": "缺失",
     "draft": "草稿",
@@ -297,3 +299,48 @@ def disposition(filename: str) -> str:
     """Content-Disposition with an ASCII fallback and the UTF-8 name (RFC 6266 filename*)."""
     fallback = filename.encode("ascii", "replace").decode().replace("?", "_")
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"
+
+
+# ---- annual reports ------------------------------------------------------------------
+
+REPORT_STATUS_LABELS = {"draft": "草稿（不符合规则）", "ready": "待发布", "published": "已发布"}
+
+
+def annual_report_rows(report: AnnualReportAudit) -> Table:
+    """One line per unit: due date, state, status, rule breaks and warnings."""
+    headers = ["单位代码", "单位名称", "单位类型", "所属区代码", "截止日期", "状态", "天数"]
+    headers += ["报告状态", "发布版本", "首次发布日期", "发布网址", "不符合规则", "提示"]
+    body = [
+        [
+            u.unit_code,
+            u.unit_name,
+            KIND_LABELS.get(u.unit_kind, u.unit_kind),
+            u.district_code or "",
+            u.due_on.isoformat(),
+            STATE_LABELS.get(u.state, u.state),
+            u.days,
+            REPORT_STATUS_LABELS.get(u.status, u.status) if u.status else "无报告",
+            u.version,
+            u.published_on.isoformat() if u.published_on else "",
+            u.url or "",
+            _cut("；".join(f"{e.rule} {'.'.join(e.loc)}" for e in u.errors)),
+            _cut("；".join(f"{w.rule} {'.'.join(w.loc)}" for w in u.warnings)),
+        ]
+        for u in report.units
+    ]
+    return headers, body
+
+
+def request_total_rows(report: AnnualReportAudit) -> Table:
+    """Table 三 summed over the units listed, with the template's row labels."""
+    template = report_rules.TEMPLATES[report.template]
+    headers = ["行", "行名称", *(c.label for c in report_rules.REQUEST_COLUMNS)]
+    body = [
+        [
+            row.code,
+            f"{row.group or ''}{row.label}",
+            *(report.requests_total[row.code][c] for c in report_rules.REQUEST_COLUMN_CODES),
+        ]
+        for row in template.request_rows
+    ]
+    return headers, body

@@ -1,0 +1,286 @@
+"""依申请公开台账 / the request register: applications, their events, table 三, the audit.
+
+Never public: the unit's editors (a district's editors also for its streets and towns)
+write, auditors read, admins do everything.
+"""
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from sqlmodel import col, select
+
+from app.api.deps import MAX_ID, OUT_OF_SCOPE, ReadableUnit, RowId, WritableUnit, link_next
+from app.api.imports import IMPORT_ERRORS
+from app.api.responses import AUTHED, CONFLICT, STALE
+from app.api.uploads import UPLOAD_BODY, SettingsDep, UploadDep
+from app.auth import AnyPrincipal, Writer
+from app.db import SessionDep
+from app.errors import Forbidden, IfMatchRequired, NotFound, Stale, invalid
+from app.models.common import Role, UnitKind
+from app.models.request import (
+    DisclosureRequest,
+    EventCreate,
+    RequestAuditReport,
+    RequestCreate,
+    RequestImportReport,
+    RequestPublic,
+    RequestState,
+    TableThreePublic,
+    Template,
+)
+from app.models.unit import Unit
+from app.render import audit as render
+from app.render import requests as register
+from app.services import request_import, requests
+
+router = APIRouter(tags=["requests"])
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+FILES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {"text/csv": {}, XLSX: {}},
+        "description": "JSON, or with ?format=csv|xlsx the same rows as a file",
+    }
+}
+AsOf = Annotated[date | None, Query(description="the day to count days left to; default today")]
+
+
+def get_request(
+    request_id: RowId, session: SessionDep, principal: AnyPrincipal
+) -> DisclosureRequest:
+    row = session.exec(
+        select(DisclosureRequest, Unit)
+        .join(Unit, col(Unit.code) == col(DisclosureRequest.unit_code))
+        .where(DisclosureRequest.id == request_id)
+    ).first()
+    if row is None:
+        raise NotFound(f"申请 {request_id} 不存在 / request {request_id} not found")
+    request, unit = row
+    if not principal.can_read(unit):
+        raise Forbidden(OUT_OF_SCOPE)
+    return request
+
+
+ReadableRequest = Annotated[DisclosureRequest, Depends(get_request)]
+
+
+def fresh_request(
+    request: ReadableRequest,
+    session: SessionDep,
+    writer: Writer,
+    if_match: Annotated[str | None, Header()] = None,
+) -> DisclosureRequest:
+    unit = session.get(Unit, request.unit_code)
+    if unit is None or not writer.can_write(unit):
+        raise Forbidden(OUT_OF_SCOPE)
+    if if_match is None:
+        raise IfMatchRequired("写入需要 If-Match / If-Match is required")
+    if if_match.strip() != requests.etag(request):
+        raise Stale("申请已被他人修改 / the request was changed by someone else")
+    return request
+
+
+FreshRequest = Annotated[DisclosureRequest, Depends(fresh_request)]
+
+
+@router.post(
+    "/units/{unit_code}/requests",
+    status_code=201,
+    response_model=RequestPublic,
+    responses=AUTHED | CONFLICT,
+)
+def create_request(
+    data: RequestCreate,
+    unit: WritableUnit,
+    writer: Writer,
+    response: Response,
+    session: SessionDep,
+) -> RequestPublic:
+    """Register an application on receipt (第31条: the legally effective `received_on`); it
+    is due on the 20th working day after (第33条). No names or contacts: the applicant type
+    and the office's own `reference` only."""
+    request = requests.create(session, unit, data, actor=writer)
+    response.headers["ETag"] = requests.etag(request)
+    response.headers["Location"] = f"/api/v1/requests/{request.id}"
+    return requests.public(session, request, as_of=date.today())
+
+
+@router.get("/units/{unit_code}/requests", response_model=list[RequestPublic], responses=AUTHED)
+def list_requests(
+    unit: ReadableUnit,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    state: RequestState | None = None,
+    year: Annotated[int | None, Query(ge=1990, le=2100, description="received in")] = None,
+    overdue: Annotated[bool | None, Query(description="open past the due date")] = None,
+    as_of: AsOf = None,
+    limit: Annotated[int, Query(ge=1, le=1000, description="at most 1,000")] = 100,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
+) -> list[RequestPublic]:
+    """A unit's applications by receipt date, with their events. A full page carries a
+    `Link: <…>; rel="next"` header to the next one."""
+    day = as_of or date.today()
+    rows = requests.find(
+        session,
+        unit.code,
+        as_of=day,
+        state=state,
+        year=year,
+        overdue=overdue,
+        limit=limit + 1,
+        offset=offset,
+    )
+    if len(rows) > limit:
+        link_next(request, response, offset=offset + limit, limit=limit)
+    return requests.publics(session, rows[:limit], as_of=day)
+
+
+@router.get(
+    "/units/{unit_code}/requests/table-three", response_model=TableThreePublic, responses=AUTHED
+)
+def request_table_three(
+    unit: ReadableUnit,
+    session: SessionDep,
+    year: Annotated[int, Query(ge=1990, le=2100)],
+    template: Annotated[
+        Template | None, Query(description="2019 (〔2019〕60号) or 2021; default by year")
+    ] = None,
+    rollup: Annotated[
+        bool, Query(description="add the units under this one (a district's streets and towns)")
+    ] = False,
+) -> TableThreePublic:
+    """年度报告表三 counted from the register: 一 received in the year, 二 carried in, the
+    outcomes of the applications closed in the year, 三(七) their total, 四 carried out."""
+    chosen = template or requests.default_template(year)
+    codes = [unit.code]
+    if rollup:
+        codes += session.exec(
+            select(col(Unit.code)).where(Unit.parent_code == unit.code).order_by(col(Unit.code))
+        ).all()
+    tables = requests.table_three_many(session, codes, year, chosen)
+    return TableThreePublic(
+        unit_code=unit.code,
+        year=year,
+        template=chosen,
+        units=codes,
+        requests=requests.sum_tables(tables.values(), chosen),
+    )
+
+
+@router.get("/requests/{request_id}", response_model=RequestPublic, responses=AUTHED)
+def read_request(
+    request: ReadableRequest, response: Response, session: SessionDep, as_of: AsOf = None
+) -> RequestPublic:
+    """One application with its events; due date, days left and on time from the events."""
+    response.headers["ETag"] = requests.etag(request)
+    return requests.public(session, request, as_of=as_of or date.today())
+
+
+@router.post(
+    "/requests/{request_id}/events", response_model=RequestPublic, responses=AUTHED | STALE
+)
+def add_request_event(
+    data: EventCreate,
+    request: FreshRequest,
+    writer: Writer,
+    response: Response,
+    session: SessionDep,
+) -> RequestPublic:
+    """Record what happened (If-Match): a correction notice, the corrected application, an
+    extension, a consultation, the answer, a withdrawal. 422 names the rule an impossible
+    sequence breaks. docs/requests.md has the clock."""
+    requests.add_event(session, request, data, actor=writer)
+    response.headers["ETag"] = requests.etag(request)
+    return requests.public(session, request, as_of=date.today())
+
+
+# --------------------------------------------------------------------------- audit
+
+
+def audit_scope(
+    session: SessionDep,
+    principal: AnyPrincipal,
+    as_of: AsOf = None,
+    district: Annotated[
+        str | None, Query(max_length=32, description="a district: it and its streets and towns")
+    ] = None,
+) -> requests.AuditScope:
+    """Auditors and admins any district or all; a district's editors their own district."""
+    if principal.role == Role.editor:
+        if principal.unit_kind != UnitKind.district:
+            raise Forbidden("需要审核人员或区级编辑 / this needs an auditor or a district editor")
+        district = district or principal.unit_code
+        if district != principal.unit_code:
+            raise Forbidden(OUT_OF_SCOPE)
+    if district is not None:
+        unit = session.get(Unit, district)
+        if unit is None or unit.kind != UnitKind.district:
+            raise invalid(
+                ("query", "district"),
+                f"{district} 不是已知的区 / {district} is not a known district",
+                "unknown_district",
+            )
+    return requests.AuditScope(as_of=as_of or date.today(), district=district)
+
+
+@router.get(
+    "/audit/requests", response_model=RequestAuditReport, responses=AUTHED | FILES, tags=["audit"]
+)
+def audit_requests(
+    scope: Annotated[requests.AuditScope, Depends(audit_scope)],
+    session: SessionDep,
+    format: Literal["json", "csv", "xlsx"] = "json",
+    limit: Annotated[int, Query(ge=1, le=1000, description="units per page")] = 1000,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID, description="the previous next_offset")] = 0,
+) -> RequestAuditReport | Response:
+    """Per unit as of `as_of`: applications open, due within 5 working days, overdue (listed)
+    and answered late in the year of `as_of`. Units with nothing open and nothing answered
+    this year are left out."""
+    report = RequestAuditReport.model_validate(
+        requests.audit(session, scope, limit=limit, offset=offset)
+    )
+    if format == "json":
+        return report
+    name = f"依申请公开台账审计_{scope.district or '全部'}_{scope.as_of.isoformat()}"
+    headers = {"Content-Disposition": render.disposition(f"{name}.{format}")}
+    if report.next_offset is not None:
+        headers["X-Next-Offset"] = str(report.next_offset)
+    if format == "csv":
+        content = render.to_csv(register.unit_rows(report))
+        return Response(content, media_type="text/csv; charset=utf-8", headers=headers)
+    sheets = [
+        ("单位汇总", register.unit_rows(report)),
+        ("逾期申请", register.overdue_rows(report)),
+    ]
+    return Response(render.to_xlsx(sheets), media_type=XLSX, headers=headers)
+
+
+@router.post(
+    "/units/{unit_code}/requests/import",
+    response_model=RequestImportReport,
+    responses=AUTHED | IMPORT_ERRORS,
+    openapi_extra=UPLOAD_BODY,
+)
+def import_requests(
+    unit: WritableUnit,
+    writer: Writer,
+    upload: UploadDep,
+    settings: SettingsDep,
+    session: SessionDep,
+    dry_run: Annotated[bool, Query(description="only report; register nothing")] = False,
+) -> RequestImportReport:
+    """导入 an existing 台账 (XLSX, or CSV in UTF-8 or GBK) with the columns 收到日期, 渠道,
+    申请人类型, 内容摘要, 答复日期, 处理结果 (table 三 wording) and optionally 编号: with
+    `dry_run=true` the report and the would-be applications; otherwise every row is
+    registered, or 422 with the same report and nothing is."""
+    return request_import.run(
+        session,
+        unit,
+        filename=upload.filename,
+        data=upload.data,
+        dry_run=dry_run,
+        max_bytes=settings.max_upload_bytes,
+        max_rows=settings.max_import_rows,
+        actor=writer,
+    )

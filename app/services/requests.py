@@ -1,0 +1,495 @@
+"""依申请公开台账 / the request register: record applications and their events, derive the
+clock from the events (app.rules.request_clock), count table 三 and the audit from it."""
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import and_, case, func, or_
+from sqlmodel import Session, col, select
+
+from app.errors import Conflict, invalid
+from app.models.common import utcnow
+from app.models.request import (
+    DisclosureRequest,
+    EventCreate,
+    EventPublic,
+    Outcome,
+    RequestCreate,
+    RequestEvent,
+    RequestPublic,
+    RequestState,
+    TableThree,
+    Template,
+)
+from app.models.unit import Unit
+from app.principal import Principal
+from app.rules import request_clock
+from app.rules.request_clock import Calendar, Clock, SequenceError
+from app.services import history
+from app.services.calendar import work_calendar
+
+log = logging.getLogger("app.requests")
+
+APPLICANT_COLUMNS: tuple[str, ...] = (
+    "natural",
+    "business",
+    "research",
+    "nonprofit",
+    "legal",
+    "other_org",
+)
+COLUMNS: tuple[str, ...] = (*APPLICANT_COLUMNS, "total")
+_OUTCOME_ROWS: tuple[str, ...] = (
+    "granted",
+    "partial",
+    "refused_secret",
+    "refused_law",
+    "refused_safety",
+    "refused_third_party",
+    "refused_internal",
+    "refused_process",
+    "refused_enforcement",
+    "refused_inquiry",
+    "unable_not_held",
+    "unable_needs_making",
+    "unable_unclear",
+    "ignored_petition",
+    "ignored_repeat",
+    "ignored_publication",
+    "ignored_excessive",
+    "ignored_confirm",
+)
+OUTCOME_ROWS: dict[str, tuple[str, ...]] = {
+    "2019": (*_OUTCOME_ROWS, "other"),
+    "2021": (*_OUTCOME_ROWS, "other_no_correction", "other_no_fee", "other_misc"),
+}
+ROWS: dict[str, tuple[str, ...]] = {
+    template: ("received", "carried_in", *outcomes, "total", "carried_out")
+    for template, outcomes in OUTCOME_ROWS.items()
+}
+_OTHER_2021 = ("other_no_correction", "other_no_fee", "other_misc")
+
+
+def etag(request: DisclosureRequest) -> str:
+    return f'"r{request.id}.{request.revision}"'
+
+
+def mask(summary: str) -> str:
+    """What a log line may show of a summary: its first character and its length."""
+    return f"{summary[:1]}***({len(summary)})" if summary else ""
+
+
+def _snapshot(request: DisclosureRequest) -> dict[str, Any]:
+    """The history's copy: the summary masked, like in the logs."""
+    data = request.model_dump(
+        mode="json",
+        exclude={"created_at", "updated_at", "revision", "summary"},
+    )
+    data["summary"] = mask(request.summary)
+    return data
+
+
+def clock_event(event: RequestEvent | EventCreate) -> request_clock.Event:
+    return request_clock.Event(
+        kind=str(event.kind),
+        on=event.on,
+        days=event.days,
+        approved_by=event.approved_by,
+        party=None if event.party is None else str(event.party),
+        outcome=None if event.outcome is None else str(event.outcome),
+    )
+
+
+def replay(
+    request: DisclosureRequest,
+    events: Sequence[RequestEvent],
+    calendar: Calendar,
+    *,
+    through: date | None = None,
+) -> Clock:
+    """The clock from the recorded events (only those dated on or before `through`)."""
+    chosen = [e for e in events if through is None or e.on <= through]
+    return request_clock.replay(request.received_on, [clock_event(e) for e in chosen], calendar)
+
+
+def _store(request: DisclosureRequest, clock: Clock) -> None:
+    """Rewrite the derived columns from a fresh clock: they are never left stale."""
+    request.state = RequestState(clock.state)
+    request.clock_start = clock.clock_start
+    request.due_on = clock.due_on
+    request.paused_until = clock.paused_until
+    request.extended_days = clock.extended_days
+    request.late_notice = clock.late_notice
+    request.outcome = None if clock.outcome is None else Outcome(clock.outcome)
+    request.answered_on = clock.answered_on
+    request.closed_on = clock.closed_on
+    request.on_time = clock.on_time
+    request.note = clock.note
+
+
+def events_of(session: Session, request_ids: Iterable[int]) -> dict[int, list[RequestEvent]]:
+    """Each request's events in the order recorded (which is date order)."""
+    ids = list(request_ids)
+    found: dict[int, list[RequestEvent]] = {i: [] for i in ids}
+    if not ids:
+        return found
+    for event in session.exec(
+        select(RequestEvent)
+        .where(col(RequestEvent.request_id).in_(ids))
+        .order_by(col(RequestEvent.request_id), col(RequestEvent.id))
+    ):
+        found[event.request_id].append(event)
+    return found
+
+
+def to_public(
+    request: DisclosureRequest,
+    events: Sequence[RequestEvent],
+    calendar: Calendar,
+    *,
+    as_of: date,
+) -> RequestPublic:
+    """REQUEST as of a day: the clock replayed from the events, days left counted to `as_of`."""
+    clock = replay(request, events, calendar)
+    assert request.id is not None
+    return RequestPublic(
+        id=request.id,
+        unit_code=request.unit_code,
+        reference=request.reference,
+        received_on=request.received_on,
+        channel=request.channel,  # type: ignore[arg-type]
+        applicant_type=request.applicant_type,
+        summary=request.summary,
+        state=RequestState(clock.state_on(as_of)),
+        clock_start=clock.clock_start,
+        due_on=clock.due_on,
+        days_left=clock.days_left(as_of, calendar),
+        extended_days=clock.extended_days,
+        late_notice=clock.late_notice,
+        paused_until=clock.paused_until if clock.state_on(as_of) == "paused" else None,
+        outcome=None if clock.outcome is None else Outcome(clock.outcome),
+        answered_on=clock.answered_on,
+        on_time=clock.on_time,
+        note=clock.note,
+        events=[EventPublic.model_validate(e, from_attributes=True) for e in events],
+    )
+
+
+def publics(
+    session: Session, requests: Sequence[DisclosureRequest], *, as_of: date
+) -> list[RequestPublic]:
+    calendar = work_calendar(session)
+    events = events_of(session, (r.id for r in requests if r.id is not None))
+    return [to_public(r, events[r.id or 0], calendar, as_of=as_of) for r in requests]
+
+
+def public(session: Session, request: DisclosureRequest, *, as_of: date) -> RequestPublic:
+    return publics(session, [request], as_of=as_of)[0]
+
+
+def _check_reference(session: Session, unit_code: str, reference: str | None) -> None:
+    if reference is None:
+        return
+    taken = session.exec(
+        select(DisclosureRequest.id).where(
+            DisclosureRequest.unit_code == unit_code, DisclosureRequest.reference == reference
+        )
+    ).first()
+    if taken is not None:
+        raise Conflict(
+            f"编号 {reference} 已用于申请 {taken} / reference {reference} is already used by "
+            f"request {taken}"
+        )
+
+
+def create(
+    session: Session, unit: Unit, data: RequestCreate, *, actor: Principal
+) -> DisclosureRequest:
+    """Register an application on receipt; its due date is the 20th working day after."""
+    _check_reference(session, unit.code, data.reference)
+    request = DisclosureRequest.model_validate(data, update={"unit_code": unit.code})
+    _store(request, request_clock.replay(data.received_on, [], work_calendar(session)))
+    session.add(request)
+    session.flush()
+    history.record(
+        session,
+        actor,
+        action="create",
+        entity="request",
+        entity_id=request.id,
+        unit_code=unit.code,
+        after=_snapshot(request),
+    )
+    log.info("request %s registered for %s: %s", request.id, unit.code, mask(request.summary))
+    return request
+
+
+def add_event(
+    session: Session, request: DisclosureRequest, data: EventCreate, *, actor: Principal
+) -> DisclosureRequest:
+    """Record an event; 422 naming the rule when it cannot follow the events before it."""
+    assert request.id is not None
+    events = events_of(session, [request.id])[request.id]
+    sequence = [*(clock_event(e) for e in events), clock_event(data)]
+    try:
+        clock = request_clock.replay(request.received_on, sequence, work_calendar(session))
+    except SequenceError as error:
+        raise invalid(("body", error.field), error.message, error.rule) from error
+    before = _snapshot(request)
+    event = RequestEvent.model_validate(data, update={"request_id": request.id})
+    session.add(event)
+    _store(request, clock)
+    request.updated_at = utcnow()
+    session.add(request)
+    session.flush()
+    history.record(
+        session,
+        actor,
+        action=str(data.kind),
+        entity="request",
+        entity_id=request.id,
+        unit_code=request.unit_code,
+        before=before,
+        after=_snapshot(request) | {"event": data.model_dump(mode="json", exclude_none=True)},
+    )
+    return request
+
+
+def find(
+    session: Session,
+    unit_code: str,
+    *,
+    as_of: date,
+    state: RequestState | None = None,
+    year: int | None = None,
+    overdue: bool | None = None,
+    limit: int,
+    offset: int = 0,
+) -> list[DisclosureRequest]:
+    """A unit's applications by receipt date; `state` and `overdue` as of `as_of`."""
+    query = select(DisclosureRequest).where(DisclosureRequest.unit_code == unit_code)
+    paused = and_(
+        col(DisclosureRequest.state) == RequestState.paused,
+        or_(
+            col(DisclosureRequest.paused_until).is_(None),
+            col(DisclosureRequest.paused_until) >= as_of,
+        ),
+    )
+    if state == RequestState.paused:
+        query = query.where(paused)
+    elif state == RequestState.open:
+        # A consultation past its 15 working days no longer pauses (第32条, 第34条).
+        running = col(DisclosureRequest.state).in_([RequestState.open, RequestState.paused])
+        query = query.where(running, ~paused)
+    elif state is not None:
+        query = query.where(DisclosureRequest.state == state)
+    if year is not None:
+        query = query.where(
+            col(DisclosureRequest.received_on) >= date(year, 1, 1),
+            col(DisclosureRequest.received_on) <= date(year, 12, 31),
+        )
+    if overdue is not None:
+        late = and_(
+            col(DisclosureRequest.state).in_([RequestState.open, RequestState.paused]),
+            col(DisclosureRequest.due_on) < as_of,
+        )
+        query = query.where(late if overdue else ~late)
+    query = query.order_by(col(DisclosureRequest.received_on), col(DisclosureRequest.id))
+    return list(session.exec(query.offset(offset).limit(limit)))
+
+
+# --------------------------------------------------------------------------- table 三
+
+
+def outcome_row(state: str, outcome: str | None, template: Template) -> str:
+    """The table 三 row a closed application counts in under a template.
+
+    A withdrawn application is 三(六) 其他处理 (2021: 三(六)3 其他); the 2021 rows of 三(六)
+    fold into the 2019 template's one row, and a plain `other` is 2021's 三(六)3.
+    """
+    if state == RequestState.withdrawn or outcome is None:
+        return "other" if template == "2019" else "other_misc"
+    if template == "2019" and outcome in _OTHER_2021:
+        return "other"
+    if template == "2021" and outcome == "other":
+        return "other_misc"
+    return outcome
+
+
+def _empty(template: Template) -> TableThree:
+    return {row: dict.fromkeys(COLUMNS, 0) for row in ROWS[template]}
+
+
+def table_three_many(
+    session: Session, unit_codes: Sequence[str], year: int, template: Template
+) -> dict[str, TableThree]:
+    """Table 三 of each unit, in one grouped query (see `table_three`)."""
+    tables = {code: _empty(template) for code in unit_codes}
+    if not unit_codes:
+        return tables
+    first, last = date(year, 1, 1), date(year, 12, 31)
+    t = DisclosureRequest.__table__  # type: ignore[attr-defined]
+    received, closed = t.c.received_on, t.c.closed_on
+
+    def count(condition: Any) -> Any:
+        return func.sum(case((condition, 1), else_=0))
+
+    query = (
+        select(  # type: ignore[call-overload]
+            t.c.unit_code,
+            t.c.applicant_type,
+            t.c.state,
+            t.c.outcome,
+            count(received >= first),
+            count(received < first),
+            count(closed <= last),
+            count(or_(closed.is_(None), closed > last)),
+        )
+        .where(
+            t.c.unit_code.in_(list(unit_codes)),
+            received <= last,
+            or_(closed.is_(None), closed >= first),
+        )
+        .group_by(t.c.unit_code, t.c.applicant_type, t.c.state, t.c.outcome)
+    )
+    for unit_code, applicant, state, outcome, new, carried_in, closed_n, carried_out in (
+        session.connection().execute(query).all()
+    ):
+        table = tables[unit_code]
+        column = str(getattr(applicant, "value", applicant))
+        table["received"][column] += new
+        table["carried_in"][column] += carried_in
+        table["carried_out"][column] += carried_out
+        if closed_n:
+            state_value = str(getattr(state, "value", state))
+            outcome_value = None if outcome is None else str(getattr(outcome, "value", outcome))
+            row = outcome_row(state_value, outcome_value, template)
+            table[row][column] += closed_n
+    for table in tables.values():
+        for column in APPLICANT_COLUMNS:
+            table["total"][column] = sum(table[row][column] for row in OUTCOME_ROWS[template])
+        for cells in table.values():
+            cells["total"] = sum(cells[column] for column in APPLICANT_COLUMNS)
+    return tables
+
+
+def table_three(session: Session, unit_code: str, year: int, template: Template) -> TableThree:
+    """年度报告表三 / the annual report's table 三 for a unit and year, from the register.
+
+    {ROW: {COLUMN: int}} with the annual-report codes: 一 `received` (received in the year),
+    二 `carried_in` (received before, still open at the end of the previous year), one row
+    per outcome for the applications closed in the year (withdrawn ones count as 其他处理),
+    三(七) `total`, 四 `carried_out` (open at the end of the year); columns the applicant
+    types and `total`. Every application in it is received in or carried into the year and
+    either closed in it or carried out, so 一 + 二 = 三(七) + 四 in every column.
+    """
+    return table_three_many(session, [unit_code], year, template)[unit_code]
+
+
+def default_template(year: int) -> Template:
+    """国办公开办函〔2019〕60号 for the 2019 and 2020 reports, 〔2021〕30号 from 2021."""
+    return "2019" if year <= 2020 else "2021"
+
+
+def sum_tables(tables: Iterable[TableThree], template: Template) -> TableThree:
+    total = _empty(template)
+    for table in tables:
+        for row, cells in table.items():
+            for column, value in cells.items():
+                total[row][column] += value
+    return total
+
+
+# --------------------------------------------------------------------------- audit
+
+
+@dataclass(frozen=True)
+class AuditScope:
+    as_of: date
+    district: str | None
+
+
+def audit(session: Session, scope: AuditScope, *, limit: int, offset: int) -> dict[str, Any]:
+    """Per unit that has open applications or answered some this year, as of a day: open,
+    due within 5 working days, overdue (listed) and answered late in the year."""
+    as_of = scope.as_of
+    year_start = date(as_of.year, 1, 1)
+    r = DisclosureRequest
+    open_then = and_(
+        col(r.received_on) <= as_of, or_(col(r.closed_on).is_(None), col(r.closed_on) > as_of)
+    )
+    answered_this_year = and_(col(r.closed_on) >= year_start, col(r.closed_on) <= as_of)
+    units_query = (
+        select(col(Unit.code), col(Unit.name))
+        .join(r, col(r.unit_code) == col(Unit.code))
+        .where(or_(open_then, answered_this_year))
+        .group_by(col(Unit.code), col(Unit.name))
+        .order_by(col(Unit.code))
+    )
+    if scope.district is not None:
+        units_query = units_query.where(
+            or_(col(Unit.code) == scope.district, col(Unit.parent_code) == scope.district)
+        )
+    units = session.exec(units_query.offset(offset).limit(limit + 1)).all()
+    more = len(units) > limit
+    units = units[:limit]
+    codes = [code for code, _ in units]
+    rows: dict[str, dict[str, Any]] = {
+        code: {
+            "unit_code": code,
+            "unit_name": name,
+            "open": 0,
+            "due_within_5": 0,
+            "overdue": 0,
+            "answered_late": 0,
+            "overdue_requests": [],
+        }
+        for code, name in units
+    }
+    if codes:
+        late = session.exec(
+            select(col(r.unit_code), func.count())
+            .where(col(r.unit_code).in_(codes), answered_this_year, col(r.on_time).is_(False))
+            .group_by(col(r.unit_code))
+        ).all()
+        for code, n in late:
+            rows[code]["answered_late"] = n
+        pending = list(
+            session.exec(
+                select(r)
+                .where(col(r.unit_code).in_(codes), open_then)
+                .order_by(col(r.unit_code), col(r.received_on), col(r.id))
+            )
+        )
+        calendar = work_calendar(session)
+        events = events_of(session, (p.id for p in pending if p.id is not None))
+        for request in pending:
+            clock = replay(request, events[request.id or 0], calendar, through=as_of)
+            row = rows[request.unit_code]
+            row["open"] += 1
+            left = clock.days_left(as_of, calendar)
+            if left is None:
+                continue
+            if left < 0:
+                row["overdue"] += 1
+                row["overdue_requests"].append(
+                    {
+                        "id": request.id,
+                        "reference": request.reference,
+                        "received_on": request.received_on,
+                        "due_on": clock.due_on,
+                        "days_overdue": -left,
+                        "state": clock.state_on(as_of),
+                    }
+                )
+            elif left <= 5:
+                row["due_within_5"] += 1
+    return {
+        "as_of": as_of,
+        "district": scope.district,
+        "units": list(rows.values()),
+        "next_offset": offset + limit if more else None,
+    }
