@@ -27,6 +27,10 @@ class Settings(BaseSettings):
     # How long a process trusts its answer to "which version is the latest"; a publish in
     # the same process is visible at once, one in another worker after at most this long.
     published_lookup_ttl: float = 1.0
+    # Signed-in pages (/dashboard): a session ends after this long unused, and at the latest
+    # this long after sign-in.
+    dashboard_idle_minutes: int = 30
+    dashboard_lifetime_hours: int = 12
     # Fault injection for tests/test_crash.py only (app/faults.py): off unless set.
     test_pause_after_flush: Literal["import", "publish"] | None = Field(
         default=None, validation_alias="GKML_TEST_PAUSE_AFTER_FLUSH"

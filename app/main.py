@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from app.api import api_router
+from app.api import dashboard as dashboard_pages
 from app.api.health import router as health_router
 from app.api.public import PublicEdge
 from app.api.uploads import MULTIPART_SLACK
@@ -65,6 +66,7 @@ def create_app() -> FastAPI:
         app.add_exception_handler(exc_class, handler)
     app.include_router(health_router)
     app.include_router(api_router)
+    dashboard_pages.register(app)
     settings = get_settings()
     # A coarse guard for every body; the import route caps the file itself precisely.
     app.add_middleware(

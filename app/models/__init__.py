@@ -12,6 +12,7 @@ SQLModel.metadata.naming_convention = {
 
 from app.models.calendar import CalendarDay, CalendarYear  # noqa: E402
 from app.models.catalogue import Catalogue, CatalogueVersion  # noqa: E402
+from app.models.dashboard import DashboardSession  # noqa: E402
 from app.models.domain import Domain  # noqa: E402
 from app.models.guide import GuideItem, GuideWaiver  # noqa: E402
 from app.models.history import Change  # noqa: E402
@@ -27,6 +28,7 @@ __all__ = [
     "Catalogue",
     "CatalogueVersion",
     "Change",
+    "DashboardSession",
     "Domain",
     "GuideItem",
     "GuideWaiver",
