@@ -7,7 +7,8 @@ from urllib.parse import urlencode
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from app.services.dashboard import CELL_STATES, MILESTONE_STATES
+from app.render.table import TEXT_COLUMNS
+from app.services.dashboard import CELL_MARKS, CELL_STATES, MILESTONE_STATES
 
 STATIC = Path(__file__).parent / "static"
 
@@ -26,7 +27,37 @@ def url(path: str, **query: object) -> str:
     return f"{path}?{urlencode(given)}" if given else path
 
 
-_templates.globals.update(url=url, CELL_STATES=CELL_STATES, MILESTONE_STATES=MILESTONE_STATES)
+ATTRIBUTE_LABELS: dict[str, str] = {
+    **{key: label for label, key in TEXT_COLUMNS},
+    "channels": "公开渠道和载体",
+    "audience": "公开对象",
+    "method": "公开方式",
+    "levels": "公开层级",
+}
+"""An ITEM attribute's column in the standard table, to name what an item lacks."""
+
+COMPONENT_LABELS: dict[str, str] = {
+    "catalogues": "目录齐全",
+    "attributes": "要素齐全",
+    "coverage": "指引覆盖",
+    "quality": "内容质量",
+    "published": "按时发布",
+}
+"""Short headings for the score components (app/services/audit.py LABELS says them in full)."""
+
+
+def attributes(names: list[str]) -> str:
+    return "、".join(ATTRIBUTE_LABELS.get(name, name) for name in names)
+
+
+_templates.globals.update(
+    url=url,
+    CELL_STATES=CELL_STATES,
+    CELL_MARKS=CELL_MARKS,
+    MILESTONE_STATES=MILESTONE_STATES,
+    COMPONENT_LABELS=COMPONENT_LABELS,
+)
+_templates.filters["attributes"] = attributes
 
 
 def page(name: str, **context: Any) -> str:

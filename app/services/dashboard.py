@@ -27,6 +27,14 @@ CELL_STATES: dict[str, str] = {
     "not_applicable": "不适用",
 }
 """The grid's colours, in the order of the legend."""
+CELL_MARKS: dict[str, str] = {
+    "missing": "缺",
+    "draft": "草",
+    "compiled": "编",
+    "published": "发",
+    "not_applicable": "无",
+}
+"""One character per state inside a grid cell, so the grid reads without colour too."""
 
 MILESTONE_STATES: dict[str, str] = {
     "on_time": "按时",
@@ -71,6 +79,8 @@ class MilestoneBar:
     label_code: str
     label: str
     milestone: str
+    title: str
+    due_on: date
     counts: dict[str, int]
 
     @property
@@ -90,18 +100,26 @@ class MilestoneBar:
 
 
 @dataclass
-class Todo:
-    """What is left for one catalogue of a unit, due by its earliest open milestone."""
+class MilestoneTodo:
+    """A milestone the unit has not met yet, and the catalogues (domains) still open for it."""
 
+    milestone: Milestone
+    state: str
+    days: int
+    domains: list[tuple[str, str, str, int]]
+    """(domain code, domain name, state of its catalogue, items)"""
+
+
+@dataclass
+class LackingTodo:
+    """An item that lacks required attributes, due by its catalogue's earliest open milestone."""
+
+    due_on: date | None
     domain_code: str
     domain_name: str
-    status: str
-    items: int
-    due_on: date | None
-    open_milestones: list[tuple[Milestone, str, int]]
-    """(milestone, state, days)"""
-    lacking_items: list[tuple[str, list[str]]]
-    """(item name, attributes it lacks)"""
+    item_id: int
+    item_name: str
+    missing: list[str]
 
 
 @dataclass
@@ -115,7 +133,8 @@ class View:
     districts: list[DistrictRollup] = field(default_factory=list)
     units: list[UnitScore] = field(default_factory=list)
     rows: list[CompletenessRow] = field(default_factory=list)
-    todo: list[Todo] = field(default_factory=list)
+    todo: list[MilestoneTodo] = field(default_factory=list)
+    lacking: list[LackingTodo] = field(default_factory=list)
 
 
 def _domains(rows: list[CompletenessRow]) -> list[tuple[str, str]]:
@@ -159,7 +178,14 @@ def _bars(
 ) -> list[MilestoneBar]:
     counts = milestone_counts(rows, key)
     return [
-        MilestoneBar(code, name, milestone.code, dict(counts[(code, milestone.code)]))
+        MilestoneBar(
+            code,
+            name,
+            milestone.code,
+            milestone.title,
+            milestone.due_on,
+            dict(counts[(code, milestone.code)]),
+        )
         for code, name in labels.items()
         for milestone in listing
         if counts.get((code, milestone.code))
@@ -219,6 +245,7 @@ def unit_page(session: Session, unit: Unit, *, as_of: date) -> View:
     listing = milestones.listing(session)
     rows = [r for r in report["rows"] if r["unit_code"] == unit.code]
     units = [u for u in report["units"] if u["unit_code"] == unit.code]
+    milestones_left, lacking = todo(rows, listing, compile_milestones(listing))
     return View(
         as_of=as_of,
         report=report,
@@ -228,39 +255,47 @@ def unit_page(session: Session, unit: Unit, *, as_of: date) -> View:
         milestones=listing,
         units=units,
         rows=rows,
-        todo=todo(rows, listing),
+        todo=milestones_left,
+        lacking=lacking,
     )
 
 
-def todo(rows: list[CompletenessRow], listing: list[Milestone]) -> list[Todo]:
-    """Catalogues with an open milestone or items lacking attributes, earliest due first
-    (a catalogue with nothing due but items still lacking comes last)."""
-    by_code = {m.code: m for m in listing}
-    result: list[Todo] = []
+def todo(
+    rows: list[CompletenessRow], listing: list[Milestone], compiled: tuple[str, ...]
+) -> tuple[list[MilestoneTodo], list[LackingTodo]]:
+    """What is left, earliest due first: each open milestone (pending or overdue) with the
+    catalogues still open for it; each item lacking attributes, named with what it lacks,
+    due by its catalogue's earliest open milestone (none open: last)."""
+    open_by_code: dict[str, MilestoneTodo] = {}
+    lacking: list[LackingTodo] = []
     for row in rows:
         if not row["applicable"]:
             continue
-        open_ones = sorted(
-            (
-                (by_code[code], entry["state"], entry["days"])
-                for code, entry in row["milestones"].items()
-                if entry["state"] in OPEN_STATES and code in by_code
-            ),
-            key=lambda m: (m[0].due_on, m[0].position),
-        )
-        lacking = [(item["name"], item["missing"]) for item in row["lacking_items"]]
-        if not open_ones and not lacking:
-            continue
-        result.append(
-            Todo(
-                domain_code=row["domain_code"],
-                domain_name=row["domain_name"],
-                status=row["status"],
-                items=row["items"],
-                due_on=open_ones[0][0].due_on if open_ones else None,
-                open_milestones=open_ones,
-                lacking_items=lacking,
+        due: list[date] = []
+        for milestone in listing:
+            entry = row["milestones"].get(milestone.code)
+            if entry is None or entry["state"] not in OPEN_STATES:
+                continue
+            due.append(milestone.due_on)
+            todo = open_by_code.setdefault(
+                milestone.code, MilestoneTodo(milestone, entry["state"], entry["days"], [])
             )
-        )
-    result.sort(key=lambda t: (t.due_on is None, t.due_on or date.max, t.domain_code))
-    return result
+            todo.domains.append(
+                (row["domain_code"], row["domain_name"], cell_state(row, compiled), row["items"])
+            )
+        lacking += [
+            LackingTodo(
+                min(due) if due else None,
+                row["domain_code"],
+                row["domain_name"],
+                item["id"],
+                item["name"],
+                item["missing"],
+            )
+            for item in row["lacking_items"]
+        ]
+    milestones_left = sorted(
+        open_by_code.values(), key=lambda t: (t.milestone.due_on, t.milestone.position)
+    )
+    lacking.sort(key=lambda t: (t.due_on is None, t.due_on or date.max, t.domain_code))
+    return milestones_left, lacking
