@@ -13,7 +13,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-BENCHMARKS: tuple[str, ...] = ("importing", "publish", "audit", "soak")
+BENCHMARKS: tuple[str, ...] = ("importing", "publish", "audit", "pages", "soak")
 DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 
 
