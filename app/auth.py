@@ -9,12 +9,14 @@ from datetime import datetime, timedelta
 from typing import Annotated
 from urllib.parse import unquote
 
-from fastapi import Depends, Header
+from fastapi import Depends, Header, Request
 from sqlmodel import Session, col, select
 
+from app.config import get_settings
 from app.db import SessionDep
 from app.errors import Forbidden, Unauthorized
 from app.models.common import Role, UnitKind, utcnow
+from app.models.dashboard import DashboardSession
 from app.models.token import ApiToken
 from app.models.unit import Unit
 from app.principal import Principal
@@ -110,10 +112,14 @@ def authenticate(session: Session, authorization: str | None) -> Principal | Non
     # The lookup is by hash; compare again in constant time so no timing leaks the match.
     if not hmac.compare_digest(token.token_hash, digest):
         raise Unauthorized("令牌无效 / invalid token")
-    now = utcnow()
+    return principal_of(token, kind)
+
+
+def principal_of(token: ApiToken, kind: str | None) -> Principal:
+    """The principal a stored token stands for; 401 once it is revoked or expired."""
     if token.revoked_at is not None:
         raise Unauthorized("令牌已被吊销 / token revoked")
-    if token.expires_at is not None and token.expires_at <= now:
+    if token.expires_at is not None and token.expires_at <= utcnow():
         raise Unauthorized("令牌已过期 / token expired")
     return Principal(
         role=Role(token.role),
@@ -123,9 +129,61 @@ def authenticate(session: Session, authorization: str | None) -> Principal | Non
     )
 
 
+SESSION_COOKIE = "gkml_session"
+"""The pages' session cookie (app/api/dashboard.py sets it at sign-in)."""
+
+
+def session_alive(row: DashboardSession, *, idle: timedelta, lifetime: timedelta) -> bool:
+    now = utcnow()
+    return (
+        row.ended_at is None and row.last_seen_at + idle > now and row.created_at + lifetime > now
+    )
+
+
+def find_session(session: Session, session_id: str) -> tuple[DashboardSession, Principal] | None:
+    """The signed-in page session behind a cookie and whom it stands for, or None once it
+    ended, idled out, outlived its absolute lifetime or its token was revoked or expired.
+    Each use (at most once a minute) moves the idle deadline on."""
+    digest = hash_token(session_id)
+    row = session.exec(
+        select(DashboardSession, ApiToken, Unit.kind)
+        .join(ApiToken, col(ApiToken.id) == col(DashboardSession.token_id))
+        .join(Unit, col(Unit.code) == col(ApiToken.unit_code), isouter=True)
+        .where(DashboardSession.session_hash == digest)
+    ).first()
+    if row is None:
+        return None
+    found, token, kind = row
+    settings = get_settings()
+    idle = timedelta(minutes=settings.dashboard_idle_minutes)
+    lifetime = timedelta(hours=settings.dashboard_lifetime_hours)
+    if not hmac.compare_digest(found.session_hash, digest) or not session_alive(
+        found, idle=idle, lifetime=lifetime
+    ):
+        return None
+    try:
+        principal = principal_of(token, kind)
+    except Unauthorized:
+        return None
+    if utcnow() - found.last_seen_at > timedelta(minutes=1):
+        found.last_seen_at = utcnow()
+        session.add(found)
+    return found, principal
+
+
 def get_optional_principal(
-    session: SessionDep, authorization: Annotated[str | None, Header()] = None
+    request: Request, session: SessionDep, authorization: Annotated[str | None, Header()] = None
 ) -> Principal | None:
+    """The bearer token's principal; on a GET without one, the signed-in pages' session
+    (so a page's links to the JSON and CSV behind its figures open in the same browser;
+    SameSite=Strict keeps other sites from using it, and no write accepts it)."""
+    if (
+        authorization is None
+        and request.method in ("GET", "HEAD")
+        and (cookie := request.cookies.get(SESSION_COOKIE))
+        and (found := find_session(session, cookie)) is not None
+    ):
+        return found[1]
     return authenticate(session, authorization)
 
 

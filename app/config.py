@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     # What a process remembers about "which version is the latest" (and "no such unit"),
     # at most this many megabytes, least recently used out first.
     published_lookup_mb: int = 16
+    # Signed-in pages (/dashboard): a session ends after this long unused, and at the latest
+    # this long after sign-in.
+    dashboard_idle_minutes: int = 30
+    dashboard_lifetime_hours: int = 12
     # Fault injection for tests/test_crash.py only (app/faults.py): off unless set.
     test_pause_after_flush: Literal["import", "publish"] | None = Field(
         default=None, validation_alias="GKML_TEST_PAUSE_AFTER_FLUSH"

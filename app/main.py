@@ -11,6 +11,7 @@ from fastapi.routing import APIRoute
 
 from app.admission import Admission
 from app.api import api_router
+from app.api import dashboard as dashboard_pages
 from app.api import docs as api_docs
 from app.api.health import router as health_router
 from app.api.public import PublicEdge
@@ -76,6 +77,7 @@ def create_app() -> FastAPI:
     app.include_router(health_router)
     app.include_router(api_router)
     api_docs.mount(app)
+    dashboard_pages.register(app)
     settings = get_settings()
     # A coarse guard for every body; the import route caps the file itself precisely.
     app.add_middleware(

@@ -13,7 +13,15 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-BENCHMARKS: tuple[str, ...] = ("importing", "publish", "audit", "records", "soak")
+BENCHMARKS: tuple[str, ...] = (
+    "importing",
+    "publish",
+    "audit",
+    "records",
+    "requests",
+    "pages",
+    "soak",
+)
 DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 
 

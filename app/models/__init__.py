@@ -17,6 +17,7 @@ from app.models.annual_report import (  # noqa: E402
 )
 from app.models.calendar import CalendarDay, CalendarYear  # noqa: E402
 from app.models.catalogue import Catalogue, CatalogueVersion  # noqa: E402
+from app.models.dashboard import DashboardSession  # noqa: E402
 from app.models.domain import Domain  # noqa: E402
 from app.models.guide import GuideItem, GuideWaiver  # noqa: E402
 from app.models.history import Change  # noqa: E402
@@ -51,6 +52,7 @@ __all__ = [
     "Catalogue",
     "CatalogueVersion",
     "Change",
+    "DashboardSession",
     "DisclosureRequest",
     "Domain",
     "GuideItem",
