@@ -395,10 +395,10 @@ def fetch(
         for name, index in prepared.codes:
             values[name] = codes[index]
     params: Any = values if prepared.order is None else tuple(values[n] for n in prepared.order)
-    return connection.exec_driver_sql(prepared.sql, params).all()
+    return list(connection.exec_driver_sql(prepared.sql, params).all())
 
 
-def _day(value: date | str | None) -> date | None:
+def _day(value: date | str) -> date:
     """A date column's value: SQLite's driver returns the ISO text."""
     return date.fromisoformat(value) if isinstance(value, str) else value
 

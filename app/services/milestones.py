@@ -160,7 +160,7 @@ def _obligations(milestone: Milestone, filters: Filters) -> Select[Any]:
     if milestone.domains == "pilot":
         query = query.where(col(Domain.is_pilot).is_(True))
     if filters.district is not None:
-        district = bindparam("district", filters.district)
+        district: Any = bindparam("district", filters.district)
         query = query.where((col(Unit.code) == district) | (col(Unit.parent_code) == district))
     if filters.domain is not None:
         query = query.where(col(Domain.code) == bindparam("domain", filters.domain))
