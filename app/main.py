@@ -17,6 +17,7 @@ from app.auth import RedactTokens
 from app.config import get_settings
 from app.errors import HANDLERS
 from app.limits import BodyLimit
+from app.serving import HeavyLimit, tune_interpreter
 
 
 def operation_id(route: APIRoute) -> str:
@@ -47,6 +48,7 @@ async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if not any(isinstance(known, RedactTokens) for known in logger.filters):
             logger.addFilter(RedactTokens())
     freeze_startup_objects()
+    tune_interpreter()
     yield
 
 
@@ -72,6 +74,7 @@ def create_app() -> FastAPI:
         default=settings.max_body_bytes,
         uploads=settings.max_upload_bytes + MULTIPART_SLACK,
     )
+    app.add_middleware(HeavyLimit)  # audits take turns (app/serving.py)
     app.add_middleware(PublicEdge)  # outermost: published bytes skip the routing
     return app
 

@@ -49,7 +49,12 @@ waivers_t = TABLES["guide_waivers"]
 versions_t = TABLES["catalogue_versions"]
 
 AUDITED_KINDS = (UnitKind.district, UnitKind.street, UnitKind.town)
-LEVEL_OF = {UnitKind.district: "县级", UnitKind.street: "乡级", UnitKind.town: "乡级"}
+LEVEL_OF: dict[str, str] = {
+    UnitKind.district: "县级",
+    UnitKind.street: "乡级",
+    UnitKind.town: "乡级",
+}
+"""Keyed by the kind's value as well (UnitKind is a StrEnum)."""
 
 # The score: 100 points over five components (docs/audit.md).
 WEIGHTS: dict[str, float] = {
@@ -873,7 +878,7 @@ def statistics_query(scope: Scope) -> Any:
             versions_t.c.catalogue_id,
             sa.func.max(versions_t.c.number).label("number"),
         )
-        .where(versions_t.c.published_on <= scope.as_of)
+        .where(versions_t.c.published_on <= _as_of(scope))
         .group_by(versions_t.c.catalogue_id)
         .subquery("latest")
     )
@@ -899,48 +904,63 @@ def statistics_query(scope: Scope) -> Any:
 
 
 def statistics(session: Session, scope: Scope, *, limit: int, offset: int) -> StatisticsReport:
-    rows = session.connection().execute(statistics_query(scope)).all()
-    units = [
-        UnitStatistics(
-            unit_code=row.code,
-            unit_name=row.name,
-            unit_kind=row.kind,
-            level=LEVEL_OF[UnitKind(row.kind)],
-            district_code=row.district_code,
-            domains=int(row.domains),
-            first_level_items=int(row.first_level),
-            second_level_items=int(row.second_level),
-        )
-        for row in rows
-    ]
-    names = {u.unit_code: u.unit_name for u in units if u.unit_kind == UnitKind.district.value}
-    groups: dict[tuple[str | None, str], list[UnitStatistics]] = defaultdict(list)
-    for unit in units:
-        groups[(unit.district_code, unit.level)].append(unit)
-        groups[(None, unit.level)].append(unit)
+    """Per unit (the page) and per district × level and level (every unit in scope): the
+    levels are summed over the rows as fetched; only the page's units become models."""
+    rows = fetch(session, statistics_query, scope)
+    district_kind = UnitKind.district.value
+    names: dict[str, str] = {}
+    sums: dict[tuple[str | None, str], list[int]] = {}
+    """units, units with catalogues, domains, first-level items, second-level items"""
+    for code, name, kind, district_code, domains, first, second in rows:
+        level = LEVEL_OF[kind]
+        if kind == district_kind:
+            names[code] = name
+        for key in ((district_code, level), (None, level)):
+            found = sums.get(key)
+            if found is None:
+                found = sums[key] = [0, 0, 0, 0, 0]
+            found[0] += 1
+            if domains:
+                found[1] += 1
+                found[2] += domains
+            found[3] += first
+            found[4] += second
     levels = [
         LevelStatistics(
             district_code=district,
             district_name=names.get(district) if district else None,
             level=level,
-            units=len(members),
-            units_with_catalogues=sum(1 for m in members if m.domains),
-            domains=sum(m.domains for m in members),
-            first_level_items=sum(m.first_level_items for m in members),
-            second_level_items=sum(m.second_level_items for m in members),
+            units=units,
+            units_with_catalogues=with_catalogues,
+            domains=int(domains),
+            first_level_items=int(first),
+            second_level_items=int(second),
         )
-        for (district, level), members in sorted(
-            groups.items(), key=lambda pair: (pair[0][0] is None, pair[0][0] or "", pair[0][1])
+        for (district, level), (units, with_catalogues, domains, first, second) in sorted(
+            sums.items(), key=lambda pair: (pair[0][0] is None, pair[0][0] or "", pair[0][1])
         )
+    ]
+    units = [
+        UnitStatistics(
+            unit_code=code,
+            unit_name=name,
+            unit_kind=kind,
+            level=LEVEL_OF[kind],
+            district_code=district_code,
+            domains=int(domains),
+            first_level_items=int(first),
+            second_level_items=int(second),
+        )
+        for code, name, kind, district_code, domains, first, second in rows[offset : offset + limit]
     ]
     return StatisticsReport(
         as_of=scope.as_of,
         district=scope.district.code if scope.district else None,
         source="published",
-        total_units=len(units),
+        total_units=len(rows),
         offset=offset,
         limit=limit,
-        next_offset=offset + limit if offset + limit < len(units) else None,
-        units=units[offset : offset + limit],
+        next_offset=offset + limit if offset + limit < len(rows) else None,
+        units=units,
         levels=levels,
     )
