@@ -2,6 +2,7 @@
 
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 from typing import Annotated, Any
 
@@ -11,6 +12,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
 from app.config import get_settings
+
+READING: ContextVar[bool] = ContextVar("reading", default=False)
+"""True while a GET or HEAD request is served (app/serving.py, `Reads`): its SQLite
+transactions begin DEFERRED, as readers that take no lock, instead of IMMEDIATE."""
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
@@ -29,6 +34,8 @@ def _sqlite_recipe(engine: Engine) -> None:
     This is SQLAlchemy's documented recipe ("Serializable isolation / Savepoints /
     Transactional DDL"); BEGIN IMMEDIATE takes the write lock up front, so two writers
     queue on busy_timeout instead of failing with "database is locked" mid-transaction.
+    A GET or HEAD request reads (READING): its transactions begin DEFERRED and take no
+    lock, so a public pull's look-up never queues behind an audit or an edit.
     """
 
     @event.listens_for(engine, "connect")
@@ -43,7 +50,7 @@ def _sqlite_recipe(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql("BEGIN" if READING.get() else "BEGIN IMMEDIATE")
 
 
 @lru_cache

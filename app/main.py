@@ -17,7 +17,7 @@ from app.auth import RedactTokens
 from app.config import get_settings
 from app.errors import HANDLERS
 from app.limits import BodyLimit
-from app.serving import HeavyLimit, tune_interpreter
+from app.serving import HeavyLimit, Reads, tune_interpreter
 
 
 def operation_id(route: APIRoute) -> str:
@@ -75,6 +75,7 @@ def create_app() -> FastAPI:
         uploads=settings.max_upload_bytes + MULTIPART_SLACK,
     )
     app.add_middleware(HeavyLimit)  # audits take turns (app/serving.py)
+    app.add_middleware(Reads)  # GET/HEAD: SQLite reads take no write lock
     app.add_middleware(PublicEdge)  # outermost: published bytes skip the routing
     return app
 

@@ -23,6 +23,8 @@ from weakref import WeakKeyDictionary
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from app.db import READING
+
 SWITCH_INTERVAL = 0.001
 """Seconds a thread may run before it is asked to hand the interpreter over."""
 HEAVY_CONCURRENCY = 1
@@ -62,3 +64,22 @@ class HeavyLimit:
             places = self._places[loop] = asyncio.Semaphore(self.concurrency)
         async with places:
             await self.app(scope, receive, send)
+
+
+class Reads:
+    """Pure ASGI: a GET or HEAD request's SQLite transactions begin DEFERRED (app/db.py,
+    READING). With BEGIN IMMEDIATE for every transaction, a reader waited for the write
+    lock: a public pull's look-up queued behind each audit in flight and each edit."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+        token = READING.set(True)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            READING.reset(token)
