@@ -779,8 +779,11 @@ def guide_query(scope: Scope, codes: Sequence[str]) -> Any:
     they are waived (the reason) or absent (none)."""
     u = _scope_units(scope).where(units_t.c.code.in_(_codes(codes))).cte("pu")
     cat = catalogues_t.alias("c")
-    present = sa.exists().where(
-        (items_t.c.catalogue_id == cat.c.id) & (items_t.c.name_key == guides_t.c.name_key)
+    # SELECT 1, not SELECT *: the probe is then answered from the index alone
+    present = (
+        sa.select(sa.literal_column("1"))
+        .where((items_t.c.catalogue_id == cat.c.id) & (items_t.c.name_key == guides_t.c.name_key))
+        .exists()
     )
     query = (
         sa.select(
