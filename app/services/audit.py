@@ -876,20 +876,23 @@ def statistics_query(scope: Scope) -> Any:
     """Per unit: domains, first- and second-level items of the latest version published on
     or before as_of (what an annual report quotes).
 
-    The versions are summed per unit first (a version row carries its unit), then joined to
-    the units: grouping the units' wide columns instead made PostgreSQL sort every
-    catalogue of the nation on disk."""
+    The latest versions (those with no later one published by as_of: an anti-join, one
+    hash over the versions on PostgreSQL) are summed per unit, then joined to the units.
+    Grouping the units' wide columns instead made PostgreSQL sort every catalogue of the
+    nation on disk, and a max(number) per catalogue joined back sorted them again."""
     u = _scope_units(scope).cte("u")
-    latest = (
-        sa.select(
-            versions_t.c.catalogue_id,
-            sa.func.max(versions_t.c.number).label("number"),
-        )
-        .where(versions_t.c.published_on <= _as_of(scope))
-        .group_by(versions_t.c.catalogue_id)
-        .subquery("latest")
-    )
     v = versions_t.alias("v")
+    later = versions_t.alias("later")
+    as_of = _as_of(scope)
+    superseded = (
+        sa.select(sa.literal_column("1"))
+        .where(
+            (later.c.catalogue_id == v.c.catalogue_id)
+            & (later.c.number > v.c.number)
+            & (later.c.published_on <= as_of)
+        )
+        .exists()
+    )
     per_unit = (
         sa.select(
             v.c.unit_code,
@@ -897,8 +900,7 @@ def statistics_query(scope: Scope) -> Any:
             sa.func.sum(v.c.first_level_count).label("first_level"),
             sa.func.sum(v.c.item_count).label("second_level"),
         )
-        .select_from(latest)
-        .join(v, (v.c.catalogue_id == latest.c.catalogue_id) & (v.c.number == latest.c.number))
+        .where(v.c.published_on <= as_of, ~superseded)
         .group_by(v.c.unit_code)
     )
     if scope.district is not None:  # a few units: reach their versions through the index
