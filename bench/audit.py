@@ -304,9 +304,11 @@ def main() -> str:
         "raw SQL. Before the statements were compiled once per shape and run on the driver "
         "(83916f9), timed alternately with the current code in one process on the city, "
         "cold, on a machine loaded by other work: completeness 1.5× the wall time (1.4× the "
-        "CPU time) of now, statistics 4.5× (2.4×); on a partial nation (11,890 units, "
-        "PostgreSQL) the statistics took 3.4 s then, 1.1 s now, and their statement 1.9 s "
-        'then, 0.8 s now. Where the time goes: docs/audit.md, "Cost".',
+        "CPU time) of now, statistics 4.5× (2.4×); on a partial nation (18,820 units, "
+        "PostgreSQL, 2 runs each) the statistics took 1.9-2.3 s then, 0.7-1.1 s now, their "
+        "statement 1.0-1.2 s (grouped by the units' columns) or 0.5-0.6 s (an anti-join for "
+        "the latest versions, summed per unit) now. "
+        'Where the time goes: docs/audit.md, "Cost".',
     ]
     return "\n".join(lines)
 
