@@ -49,7 +49,13 @@ def main(argv: list[str] | None = None) -> int:
             doc = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n"
             settings = " ".join(
                 f"{key}={os.environ[key]}"
-                for key in ("BENCH_SECONDS", "BENCH_WORKERS", "BENCH_RUNS", "BENCH_NATION")
+                for key in (
+                    "BENCH_SECONDS",
+                    "BENCH_WORKERS",
+                    "BENCH_RATE",
+                    "BENCH_RUNS",
+                    "BENCH_NATION",
+                )
                 if key in os.environ
             )
             command = f"{settings} python -m bench {name} --write".lstrip()

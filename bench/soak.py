@@ -28,6 +28,10 @@ from bench.publish import fill, free_port, migrate_and_seed, started
 
 DURATION = float(os.environ.get("BENCH_SECONDS", "60"))
 WORKERS = int(os.environ.get("BENCH_WORKERS", "1"))
+RATE = float(os.environ.get("BENCH_RATE", "100"))
+"""Requests a second the workers aim at together (0: as fast as answered). Paced, the server
+is not saturated, so a pull's latency is its own and what other requests cost it, not the
+queue a closed loop of CONCURRENCY workers builds at full speed."""
 ALONE = 1 / 3
 """The share of the run, first, with public pulls only: their latency without audits, the
 reference the mixed part is compared with in the same run."""
@@ -233,8 +237,15 @@ async def soak(base: str, pid: int, tokens: dict[str, str]) -> tuple[Load, list[
         kinds = [kind for kind, _ in MIX]
         weights = [share for _, share in MIX]
 
-        async def worker() -> None:
+        async def worker(n: int) -> None:
+            every = CONCURRENCY / RATE if RATE else 0.0
+            due = start + every * n / CONCURRENCY
             while (now := time.monotonic()) < deadline:
+                if every:
+                    due += every
+                    if due > now:
+                        await asyncio.sleep(due - now)
+                        now = time.monotonic()
                 if now < mixed_from:
                     await load.request("public")
                 else:
@@ -247,7 +258,7 @@ async def soak(base: str, pid: int, tokens: dict[str, str]) -> tuple[Load, list[
                     memory.warm = memory.samples[-1][1]
                 await asyncio.sleep(SAMPLE_EVERY)
 
-        await asyncio.gather(sampler(), *(worker() for _ in range(CONCURRENCY)))
+        await asyncio.gather(sampler(), *(worker(n) for n in range(CONCURRENCY)))
         memory.elapsed = time.monotonic() - start
         memory.end = rss_kib(pid)
     return load, missing, memory
@@ -320,7 +331,14 @@ def main() -> str:
         "",
         f"A workload for {elapsed:.0f} s on 127.0.0.1 against the app under uvicorn "
         f"({workers}, uvloop + httptools, SQLite): {CONCURRENCY} concurrent asyncio workers on "
-        f"one httpx client. For the first {DURATION * ALONE:.0f} s only public pulls, then the "
+        "one httpx client, "
+        + (
+            f"paced at {RATE:.0f} requests a second together (a worker whose answer comes "
+            "late starts its next request at once)"
+            if RATE
+            else "each starting its next request when the last is answered"
+        )
+        + f". For the first {DURATION * ALONE:.0f} s only public pulls, then the "
         "mix: each request is 80 % a public pull (a random one of "
         f"{len(DISTRICTS) * len(PUBLISHED_DOMAINS)} published catalogues of "
         f"{min(SIZES)}-{max(SIZES)} items; 10 % of pulls the unit's listing, 15 % of the rest "
@@ -357,6 +375,7 @@ def main() -> str:
         f"{SAMPLE_EVERY:.0f} s (MiB): {trend}.",
         "",
         "Command: `python -m bench soak --write` (`BENCH_SECONDS` sets the length, default 60; "
-        "`BENCH_WORKERS` the uvicorn workers, default 1, each count its own section).",
+        "`BENCH_WORKERS` the uvicorn workers, default 1, each count its own section; "
+        "`BENCH_RATE` the pace, default 100 requests a second, 0 for as fast as answered).",
     ]
     return "\n".join(lines)
