@@ -5,7 +5,6 @@ import hmac
 import logging
 import re
 import secrets
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated
 
@@ -17,30 +16,10 @@ from app.errors import Forbidden, Unauthorized
 from app.models.common import Role, UnitKind, utcnow
 from app.models.token import ApiToken
 from app.models.unit import Unit
+from app.principal import Principal
 
 TOKEN_PREFIX = "gk_"
 _SECRET = re.compile(re.escape(TOKEN_PREFIX) + r"[A-Za-z0-9_-]{8,}")
-
-
-@dataclass(frozen=True)
-class Principal:
-    role: Role
-    unit_code: str | None = None
-    unit_kind: UnitKind | None = None
-    token_id: int | None = None
-
-    def can_write(self, unit: Unit) -> bool:
-        """An editor writes its own unit; a district editor also its streets, towns, departments."""
-        if self.role == Role.admin:
-            return True
-        if self.role != Role.editor or self.unit_code is None:
-            return False
-        return unit.code == self.unit_code or (
-            self.unit_kind == UnitKind.district and unit.parent_code == self.unit_code
-        )
-
-    def can_read(self, unit: Unit) -> bool:
-        return self.role in (Role.auditor, Role.admin) or self.can_write(unit)
 
 
 def redact(text: str) -> str:

@@ -33,7 +33,8 @@ from sqlmodel import Session
 
 from app.config import ROOT
 from app.db import make_engine
-from app.services import quality, stats
+from app.rules import quality
+from app.services import stats
 from seed import load
 
 CATALOGUE_ID_BASE = 100_000_000  # far above anything the app's sequence hands out

@@ -85,7 +85,7 @@ def fill(session: Session, unit_code: str, domain_code: str, n: int, *, publish:
     from app.auth import SYSTEM
     from app.models.domain import Domain
     from app.models.unit import Unit
-    from app.services import catalogues, imports
+    from app.services import catalogues, imports, lifecycle
 
     unit, domain = session.get(Unit, unit_code), session.get(Domain, domain_code)
     assert unit is not None
@@ -101,8 +101,8 @@ def fill(session: Session, unit_code: str, domain_code: str, n: int, *, publish:
         actor=SYSTEM,
     )
     if publish:
-        catalogues.compile(session, catalogue, on=date(2020, 10, 20), actor=SYSTEM)
-        catalogues.publish(
+        lifecycle.compile(session, catalogue, on=date(2020, 10, 20), actor=SYSTEM)
+        lifecycle.publish(
             session, catalogue, on=date(2020, 11, 5), url="http://www.huli.gov.cn/", actor=SYSTEM
         )
 

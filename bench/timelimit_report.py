@@ -11,7 +11,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, get_args
 
-from app.services.timelimits import Kind, parse
+from app.rules.timelimits import Kind, parse
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "seed" / "data" / "guide_items.json"

@@ -12,7 +12,8 @@ from app.models.guide import GuideItem
 from app.models.item import ItemCreate
 from app.models.milestone import Milestone
 from app.models.unit import Unit, UnitCreate
-from app.services import quality, stats
+from app.rules import quality
+from app.services import stats
 
 DATA = Path(__file__).parent / "data"
 

@@ -10,7 +10,7 @@ import pytest
 from alembic import command
 from alembic.config import Config
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, make_url, text
 from sqlmodel import Session, SQLModel
 
 from app.config import ROOT
@@ -22,8 +22,30 @@ from seed import load
 REFERENCE_TABLES = {"domains", "units", "milestones", "guide_items", "alembic_version"}
 
 
-def database_url(tmp_dir: Path) -> str:
-    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_dir / 'test.sqlite3'}"
+def database_url(tmp_dir: Path, suffix: str = "") -> str:
+    """The run's database: SQLite in tmp_dir, or TEST_DATABASE_URL (PostgreSQL).
+
+    Each pytest-xdist worker gets its own database (`test_x_gw0`, …), and a suffix names
+    another private one (the migration round trip's), so nothing migrates a database that
+    other tests are using."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    name = "_".join(part for part in (worker, suffix) if part)
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        return f"sqlite:///{tmp_dir / f'test{name}.sqlite3'}"
+    if not name:
+        return url
+    parsed = make_url(url)
+    own = parsed.set(database=f"{parsed.database}_{name}")
+    server = make_engine(parsed.set(database="postgres").render_as_string(hide_password=False))
+    with server.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        exists = connection.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": own.database}
+        ).first()
+        if not exists:
+            connection.execute(text(f'CREATE DATABASE "{own.database}"'))
+    server.dispose()
+    return own.render_as_string(hide_password=False)
 
 
 def alembic_config(url: str) -> Config:
@@ -57,26 +79,37 @@ def engine(database_dir: Path) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def session(engine: Engine) -> Iterator[Session]:
+def connection(engine: Engine) -> Iterator[Connection]:
+    """The test's transaction: everything in it is rolled back at the end."""
     with engine.connect() as connection:
         outer = connection.begin()
-        with Session(connection, join_transaction_mode="create_savepoint") as session:
-            yield session
+        yield connection
         outer.rollback()
 
 
 @pytest.fixture
-def client(session: Session) -> Iterator[TestClient]:
+def session(connection: Connection) -> Iterator[Session]:
+    """The test's own session (factories, direct checks), inside the test's transaction."""
+    with Session(connection, join_transaction_mode="create_savepoint") as session:
+        yield session
+
+
+@pytest.fixture
+def client(connection: Connection, session: Session) -> Iterator[TestClient]:
     def test_session() -> Iterator[Session]:
-        # The app's contract: a request's writes land together or not at all. A savepoint
-        # per request stands in for its transaction, inside the test's own.
-        request = session.begin_nested()
-        try:
-            yield session
-        except Exception:
-            request.rollback()
-            raise
-        request.commit()
+        # The app's contract: a request's writes land together or not at all. Each request
+        # gets a fresh session (its own identity map, as in production) in a savepoint of
+        # the test's transaction, so it sees what a second request would see: the rows,
+        # not objects another request or the test left in memory.
+        session.flush()
+        with Session(connection, join_transaction_mode="create_savepoint") as request:
+            try:
+                yield request
+            except Exception:
+                request.rollback()
+                raise
+            request.commit()
+        session.expire_all()  # the test reads what the request wrote
 
     application.dependency_overrides[get_session] = test_session
     publication.clear_caches()  # versions remembered by id would outlive the rollback

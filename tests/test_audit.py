@@ -20,7 +20,8 @@ from app.models.common import UnitKind
 from app.models.guide import GuideItem
 from app.models.unit import Unit
 from app.render.table import header_grid
-from app.services import audit, quality, stats
+from app.rules import quality
+from app.services import audit, stats
 from tests.factories import HULI, HULI_STREET, SIMING, add_item, item_body, publish, token
 
 COMPLETENESS = "/api/v1/audit/completeness"
@@ -423,14 +424,17 @@ def test_each_row_carries_every_milestone_state_as_of_the_date(
     assert lines[0]["节点 published 天数"] == "2"
 
 
-def test_unknown_or_wrong_scope_is_refused(client: TestClient, auditor: dict[str, str]) -> None:
-    assert (
-        client.get(COMPLETENESS, params={"district": "999999"}, headers=auditor).status_code == 404
-    )
-    response = client.get(COMPLETENESS, params={"district": HULI_STREET}, headers=auditor)
-    assert response.status_code == 422
-    assert "不是区" in response.json()["detail"][0]["msg"]
-    assert client.get(COMPLETENESS, params={"domain": "99"}, headers=auditor).status_code == 404
+def test_unknown_or_wrong_scope_is_a_422_naming_the_parameter(
+    client: TestClient, auditor: dict[str, str]
+) -> None:
+    for params, field in (
+        ({"district": "999999"}, "district"),
+        ({"district": HULI_STREET}, "district"),
+        ({"domain": "99"}, "domain"),
+    ):
+        response = client.get(COMPLETENESS, params=params, headers=auditor)
+        assert response.status_code == 422
+        assert response.json()["detail"][0]["loc"] == ["query", field]
 
 
 # ------------------------------------------------------------------------------ files

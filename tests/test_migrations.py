@@ -1,31 +1,42 @@
 """The schema comes only from migrations: models and migrations agree, and they round-trip."""
 
+from pathlib import Path
+
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine
+from sqlalchemy import Engine, inspect
 from sqlmodel import SQLModel
 
-from tests.conftest import alembic_config
+from app.db import make_engine
+from tests.conftest import alembic_config, database_url
+
+
+def _differences(engine: Engine) -> list[object]:
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return list(compare_metadata(context, SQLModel.metadata))
 
 
 def test_models_match_migrations(engine: Engine) -> None:
-    with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
-        assert compare_metadata(context, SQLModel.metadata) == []
+    assert _differences(engine) == []
 
 
-def test_downgrade_to_base_and_upgrade_again(engine: Engine) -> None:
-    config = alembic_config(engine.url.render_as_string(hide_password=False))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, "base")
+def test_downgrade_to_base_drops_every_table_and_upgrade_builds_the_models_again(
+    database_dir: Path,
+) -> None:
+    # A private database: the round trip never touches the one the other tests use.
+    url = database_url(database_dir, "migrations")
+    config = alembic_config(url)
+    engine = make_engine(url)
+    try:
         command.upgrade(config, "head")
-    # The data the downgrade dropped is the seed: load it again for the tests after this one.
-    from sqlmodel import Session
-
-    from seed import load
-
-    with Session(engine) as session:
-        load(session)
-        session.commit()
+        assert set(SQLModel.metadata.tables) <= set(inspect(engine).get_table_names())
+        command.downgrade(config, "base")
+        left = set(inspect(engine).get_table_names()) - {"alembic_version"}
+        assert left == set()
+        command.upgrade(config, "head")
+        assert _differences(engine) == []
+    finally:
+        command.downgrade(config, "base")
+        engine.dispose()

@@ -4,7 +4,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from app.services.timelimits import (
+from app.rules.timelimits import (
     TimeLimitRule,
     UnknownCalendarYear,
     WorkCalendar,

@@ -11,13 +11,9 @@ from app.api.deps import MAX_ID
 from app.api.responses import AUTHED
 from app.auth import Auditor
 from app.db import SessionDep
-from app.errors import NotFound, invalid
 from app.models.audit import CompletenessReport, StatisticsReport
-from app.models.common import UnitKind
-from app.models.domain import Domain
-from app.models.unit import Unit
 from app.render import audit as render
-from app.services import audit
+from app.services import audit, reference
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 Format = Literal["json", "csv", "xlsx"]
@@ -38,19 +34,8 @@ def audit_scope(
     ] = None,
     domain: Annotated[str | None, Query(max_length=3, description="one domain only")] = None,
 ) -> audit.Scope:
-    unit: Unit | None = None
-    if district is not None:
-        if (unit := session.get(Unit, district)) is None:
-            raise NotFound(f"单位 {district} 不存在 / unit {district} not found")
-        if unit.kind != UnitKind.district:
-            raise invalid(
-                ("query", "district"),
-                f"{district} 不是区 / {district} is not a district",
-                "not_a_district",
-            )
-    chosen: Domain | None = None
-    if domain is not None and (chosen := session.get(Domain, domain)) is None:
-        raise NotFound(f"领域 {domain} 不存在 / domain {domain} not found")
+    unit = reference.district(session, district) if district is not None else None
+    chosen = reference.domain(session, domain) if domain is not None else None
     return audit.Scope(as_of=as_of or date.today(), district=unit, domain=chosen)
 
 

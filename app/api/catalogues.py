@@ -22,7 +22,7 @@ from app.models.catalogue import (
 from app.models.common import Page
 from app.models.history import ChangePublic
 from app.models.item import Item, ItemCreate, ItemPublic
-from app.services import catalogues, history, items, publication, views
+from app.services import catalogues, history, items, lifecycle, publication, views
 
 router = APIRouter(tags=["catalogues"])
 CATALOGUE = "/units/{unit_code}/catalogues/{domain_code}"
@@ -124,7 +124,7 @@ def compile_catalogue(
     session: SessionDep,
 ) -> CataloguePublic:
     """编制完成: refused with 422 listing every item that still lacks an attribute."""
-    catalogues.compile(session, catalogue, on=data.compiled_on, actor=writer)
+    lifecycle.compile(session, catalogue, on=data.compiled_on, actor=writer)
     response.headers["ETag"] = catalogues.etag(catalogue)
     return catalogues.to_public(session, catalogue)
 
@@ -142,7 +142,7 @@ def publish_catalogue(
     session: SessionDep,
 ) -> PublishResult:
     """发布: freeze the compiled catalogue as a new immutable version; answers its number."""
-    version = catalogues.publish(
+    version = lifecycle.publish(
         session, catalogue, on=data.published_on, url=data.url, actor=writer
     )
     response.headers["ETag"] = catalogues.etag(catalogue)
@@ -170,7 +170,7 @@ def correct_catalogue_dates(
 ) -> CataloguePublic:
     """The auditor corrects a recorded first compile / publish date (the milestone events);
     409 when that date was never recorded. The change goes to the history."""
-    catalogues.correct_dates(
+    lifecycle.correct_dates(
         session,
         catalogue,
         first_compiled_on=data.first_compiled_on,

@@ -8,14 +8,13 @@ from sqlmodel import select
 
 from app.auth import AnyPrincipal, Writer
 from app.db import SessionDep
-from app.errors import Forbidden, IfMatchRequired, NotFound, Stale, invalid
+from app.errors import Forbidden, IfMatchRequired, NotFound, Stale
 from app.models.catalogue import Catalogue
-from app.models.common import UnitKind
 from app.models.domain import Domain
 from app.models.item import Item
 from app.models.milestone import Milestone, Opinion
 from app.models.unit import Unit
-from app.services import catalogues, opinions
+from app.services import catalogues, opinions, reference
 from app.services import items as item_service
 
 OUT_OF_SCOPE = "超出令牌的单位范围 / outside the unit scope of this token"
@@ -105,6 +104,16 @@ def readable_item(
     return context
 
 
+def require_match(if_match: str | None, etag: str, what: str) -> None:
+    """The one If-Match check of a write to an existing resource: 428 without, 412 if stale.
+
+    `what` is the bilingual message up to "/ the X"; "was changed by someone else" follows."""
+    if if_match is None:
+        raise IfMatchRequired("写入需要 If-Match / If-Match is required")
+    if if_match.strip() != etag:
+        raise Stale(f"{what} was changed by someone else")
+
+
 def fresh_item(
     context: Annotated[ItemContext, Depends(get_item)],
     principal: Writer,
@@ -112,10 +121,7 @@ def fresh_item(
 ) -> ItemContext:
     if not principal.can_write(context.unit):
         raise Forbidden(OUT_OF_SCOPE)
-    if if_match is None:
-        raise IfMatchRequired("写入需要 If-Match / If-Match is required")
-    if if_match.strip() != item_service.etag(context.item):
-        raise Stale("事项已被他人修改 / the item was changed by someone else")
+    require_match(if_match, item_service.etag(context.item), "事项已被他人修改 / the item")
     return context
 
 
@@ -152,10 +158,7 @@ ReadableOpinion = Annotated[Opinion, Depends(readable_opinion)]
 def fresh_opinion(
     opinion: ReadableOpinion, if_match: Annotated[str | None, Header()] = None
 ) -> Opinion:
-    if if_match is None:
-        raise IfMatchRequired("写入需要 If-Match / If-Match is required")
-    if if_match.strip() != opinions.etag(opinion):
-        raise Stale("落实意见已被他人修改 / the opinion was changed by someone else")
+    require_match(if_match, opinions.etag(opinion), "落实意见已被他人修改 / the opinion")
     return opinion
 
 
@@ -170,13 +173,7 @@ def district_filter(
     ] = None,
 ) -> str | None:
     if district is not None:
-        unit = session.get(Unit, district)
-        if unit is None or unit.kind != UnitKind.district:
-            raise invalid(
-                ("query", "district"),
-                f"{district} 不是已知的区 / {district} is not a known district",
-                "unknown_district",
-            )
+        reference.district(session, district)
     return district
 
 
@@ -184,12 +181,8 @@ def domain_filter(
     session: SessionDep,
     domain: Annotated[str | None, Query(max_length=3, description="a domain code")] = None,
 ) -> str | None:
-    if domain is not None and session.get(Domain, domain) is None:
-        raise invalid(
-            ("query", "domain"),
-            f"领域 {domain} 不存在 / unknown domain {domain}",
-            "unknown_domain",
-        )
+    if domain is not None:
+        reference.domain(session, domain)
     return domain
 
 

@@ -6,7 +6,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from app.db import SessionDep
-from app.services import calendar, timelimits
+from app.rules import timelimits
+from app.services import calendar
 
 router = APIRouter(tags=["deadlines"])
 

@@ -77,19 +77,6 @@ CHANNELS: tuple[str, ...] = (
 OTHER_CHANNEL = "其他"
 SPECIFIC_AUDIENCE = "特定群体"
 
-# The eight required attributes of every second-level item (厦府办〔2020〕67号);
-# name is required on every write, the others may be missing while drafting.
-REQUIRED_ATTRIBUTES: tuple[str, ...] = (
-    "name",
-    "content",
-    "basis",
-    "time_limit",
-    "responsible_body",
-    "method",
-    "channels",
-    "audience",
-)
-DRAFTABLE_ATTRIBUTES: tuple[str, ...] = REQUIRED_ATTRIBUTES[1:]
 
 ATTRIBUTE_LABELS: dict[str, str] = {
     "first_level": "一级事项",

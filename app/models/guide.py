@@ -9,7 +9,7 @@ from sqlmodel import Field, SQLModel
 
 from app.models.common import NonBlank, utcnow
 from app.models.item import ItemAttributes, ItemFields
-from app.services import quality
+from app.rules import quality
 
 
 class GuideItem(ItemFields, table=True):

@@ -9,7 +9,6 @@ from sqlalchemy.orm import declared_attr
 from sqlmodel import Field, SQLModel
 
 from app.models.common import (
-    DRAFTABLE_ATTRIBUTES,
     NonBlank,
     normalize_audience,
     normalize_channels,
@@ -17,7 +16,8 @@ from app.models.common import (
     normalize_method,
     utcnow,
 )
-from app.services import quality
+from app.rules import quality
+from app.rules.attributes import DRAFTABLE_ATTRIBUTES, missing_attributes
 
 TEXT_LIMITS = {
     "first_level": 200,
@@ -40,15 +40,6 @@ def check_text(field: str, value: str) -> str:
             f"{field} 不得超过 {limit} 个字符 / {field} must be at most {limit} characters"
         )
     return value
-
-
-def missing_attributes(values: dict[str, Any]) -> list[str]:
-    """The required attributes absent (null, blank or empty) from an item's values."""
-    return [
-        name
-        for name in DRAFTABLE_ATTRIBUTES
-        if values.get(name) is None or values.get(name) in ("", [])
-    ]
 
 
 class ItemFields(SQLModel):

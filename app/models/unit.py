@@ -4,6 +4,13 @@ from sqlmodel import Field, SQLModel
 
 from app.models.common import NonBlank, UnitCode, UnitKind, string_enum
 
+GUIDE_LEVEL: dict[UnitKind, str] = {
+    UnitKind.district: "县级",
+    UnitKind.street: "乡级",
+    UnitKind.town: "乡级",
+}
+"""公开层级 a unit's own catalogue covers: a district 县级, a street or town 乡级."""
+
 
 class UnitBase(SQLModel):
     name: NonBlank = Field(max_length=100)

@@ -16,7 +16,7 @@ from openpyxl.styles import Font
 
 from app.models.audit import CompletenessReport, CompletenessRow, StatisticsReport
 from app.models.common import ATTRIBUTE_LABELS
-from app.services.quality import FLAG_LABELS
+from app.rules.quality import FLAG_LABELS
 
 Table = tuple[list[str], list[list[Any]]]
 CELL_MAX = 32_000  # Excel keeps at most 32,767 characters in a cell

@@ -36,8 +36,9 @@ from app.models.audit import (
 )
 from app.models.common import UnitKind
 from app.models.domain import Domain
-from app.models.unit import Unit
-from app.services import milestones, quality, stats
+from app.models.unit import GUIDE_LEVEL, Unit
+from app.rules import quality
+from app.services import milestones, stats
 
 TABLES = SQLModel.metadata.tables
 units_t = TABLES["units"]
@@ -49,12 +50,8 @@ waivers_t = TABLES["guide_waivers"]
 versions_t = TABLES["catalogue_versions"]
 
 AUDITED_KINDS = (UnitKind.district, UnitKind.street, UnitKind.town)
-LEVEL_OF: dict[str, str] = {
-    UnitKind.district: "县级",
-    UnitKind.street: "乡级",
-    UnitKind.town: "乡级",
-}
-"""Keyed by the kind's value as well (UnitKind is a StrEnum)."""
+LEVEL_OF = GUIDE_LEVEL
+"""Looked up by a kind's text as well (UnitKind is a StrEnum)."""
 
 # The score: 100 points over five components (docs/audit.md).
 WEIGHTS: dict[str, float] = {

@@ -8,11 +8,11 @@ from fastapi.exceptions import RequestValidationError
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
-from app.auth import Principal
 from app.models.calendar import CalendarArrangement, CalendarDay, CalendarPublic, CalendarYear
 from app.models.common import utcnow
+from app.principal import Principal
+from app.rules.timelimits import WorkCalendar
 from app.services import history
-from app.services.timelimits import WorkCalendar
 
 PACKAGE = f"chinese-calendar {version('chinese-calendar')}"
 

@@ -4,9 +4,9 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from app.auth import Principal
 from app.models.catalogue import Catalogue
 from app.models.history import Change
+from app.principal import Principal
 
 
 def record(

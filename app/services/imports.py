@@ -9,28 +9,21 @@ from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
 from app import faults
-from app.auth import Principal
 from app.errors import AppError, Conflict, TooLarge, UnsupportedMedia, bilingual, invalid
 from app.models.catalogue import Catalogue
-from app.models.common import UnitKind
 from app.models.guide import GuideItem
 from app.models.imports import ImportNote, ImportPreviewItem, ImportRejected, ImportReport
-from app.models.item import Item, ItemCreate, missing_attributes
-from app.models.unit import Unit
-from app.services import catalogues, history, stats
+from app.models.item import Item, ItemCreate
+from app.models.unit import GUIDE_LEVEL, Unit
+from app.principal import Principal
+from app.rules.attributes import missing_attributes
 from app.services import items as item_service
+from app.services import locks
 from app.spreadsheet import BadFile, read_table
 
 ITEM_FIELDS: set[str] = set(ItemCreate.model_fields) - {"position"}
 NOTE_LIMIT = 1000
 """Change.note's length."""
-
-GUIDE_LEVEL: dict[UnitKind, str] = {
-    UnitKind.district: "县级",
-    UnitKind.street: "乡级",
-    UnitKind.town: "乡级",
-}
-"""公开层级 a unit's own catalogue covers: a district 县级, a street or town 乡级."""
 
 
 class ImportFailed(AppError):
@@ -240,30 +233,23 @@ def replace(
 ) -> int:
     """Replace every item of the draft by new_items (positions 1..n), logged as one change
     whose `before` keeps the old items; answers how many were replaced."""
-    catalogues.lock(session, catalogue)
-    assert catalogue.id is not None
-    old = item_service.ordered(session, catalogue.id)
-    before = {"item_count": len(old), "items": [item_service.snapshot(item) for item in old]}
-    session.execute(delete(Item).where(col(Item.catalogue_id) == catalogue.id))
-    session.add_all(
-        item_service.build(catalogue.id, data, position=position)
-        for position, data in enumerate(new_items, start=1)
-    )
-    item_service.reopen(catalogue)
-    session.add(catalogue)
-    session.flush()
-    stats.refresh(session, catalogue)
-    history.record(
-        session,
-        actor,
-        action=action,
-        entity="catalogue",
-        entity_id=catalogue.id,
-        catalogue=catalogue,
-        before=before,
-        after={"item_count": len(new_items), **detail},
-        note=note[:NOTE_LIMIT],
-    )
+    with locks.contents(session, catalogue, actor=actor) as change:
+        assert catalogue.id is not None
+        old = item_service.ordered(session, catalogue.id)
+        before = {"item_count": len(old), "items": [item_service.snapshot(item) for item in old]}
+        session.execute(delete(Item).where(col(Item.catalogue_id) == catalogue.id))
+        session.add_all(
+            item_service.build(catalogue.id, data, position=position)
+            for position, data in enumerate(new_items, start=1)
+        )
+        change.log(
+            action,
+            "catalogue",
+            catalogue.id,
+            before=before,
+            after={"item_count": len(new_items), **detail},
+            note=note[:NOTE_LIMIT],
+        )
     return len(old)
 
 

@@ -26,7 +26,6 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from app.auth import Principal
 from app.errors import Conflict
 from app.models.catalogue import Catalogue
 from app.models.common import UnitKind
@@ -41,6 +40,7 @@ from app.models.milestone import (
     Opinion,
 )
 from app.models.unit import Unit
+from app.principal import Principal
 from app.services import history
 
 

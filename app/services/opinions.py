@@ -6,12 +6,12 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, or_
 from sqlmodel import Session, col, select
 
-from app.auth import Principal
 from app.errors import Forbidden, invalid
 from app.models.common import Role, UnitKind, utcnow
 from app.models.domain import Domain
 from app.models.milestone import Opinion, OpinionCreate, OpinionUpdate
 from app.models.unit import Unit
+from app.principal import Principal
 from app.services import history
 
 ISSUER_KINDS = (UnitKind.city, UnitKind.district, UnitKind.department)

@@ -2,7 +2,7 @@
 
 The audit of a nation cannot count 5 M items per request, so every write that changes what
 it counts recomputes the catalogue's row here, in the same transaction and under the
-catalogue's lock (catalogues.lock): item create, update and delete, an import or a fill from
+catalogue's lock (locks.contents): item create, update and delete, an import or a fill from
 the guide (imports.replace), a waiver put or removed, a publish (the first version's date),
 and a guide reload in the seed (every catalogue of the domains whose guide changed).
 
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, SQLModel
 
 from app.models.catalogue import Catalogue
-from app.services import quality
+from app.rules import quality
 
 TABLES = SQLModel.metadata.tables
 catalogues_t = TABLES["catalogues"]

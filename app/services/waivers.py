@@ -3,11 +3,11 @@
 from fastapi.exceptions import RequestValidationError
 from sqlmodel import Session, col, select
 
-from app.auth import Principal
 from app.errors import NotFound
 from app.models.catalogue import Catalogue
 from app.models.guide import GuideItem, GuideWaiver, WaiverPublic
-from app.services import catalogues, history, stats
+from app.principal import Principal
+from app.services import locks
 
 
 def _snapshot(waiver: GuideWaiver) -> dict[str, object]:
@@ -63,27 +63,16 @@ def put(
                 }
             ]
         )
-    catalogues.lock(session, catalogue)
-    assert catalogue.id is not None
-    assert guide.id is not None
-    waiver = find(session, catalogue, guide)
-    before = _snapshot(waiver) if waiver else None
-    if waiver is None:
-        waiver = GuideWaiver(catalogue_id=catalogue.id, guide_item_id=guide.id, reason=reason)
-    waiver.reason = reason
-    session.add(waiver)
-    session.flush()
-    stats.refresh(session, catalogue)
-    history.record(
-        session,
-        actor,
-        action="waive",
-        entity="guide_waiver",
-        entity_id=guide.id,
-        catalogue=catalogue,
-        before=before,
-        after=_snapshot(waiver),
-    )
+    with locks.contents(session, catalogue, actor=actor, reopens=False) as change:
+        assert catalogue.id is not None
+        assert guide.id is not None
+        waiver = find(session, catalogue, guide)
+        before = _snapshot(waiver) if waiver else None
+        if waiver is None:
+            waiver = GuideWaiver(catalogue_id=catalogue.id, guide_item_id=guide.id, reason=reason)
+        waiver.reason = reason
+        session.add(waiver)
+        change.log("waive", "guide_waiver", guide.id, before=before, after=_snapshot(waiver))
     return waiver
 
 
@@ -93,17 +82,7 @@ def delete(session: Session, catalogue: Catalogue, guide: GuideItem, *, actor: P
         raise NotFound(
             f"标准指引事项 {guide.id} 未被豁免 / guide item {guide.id} is not waived here"
         )
-    catalogues.lock(session, catalogue)
-    before = _snapshot(waiver)
-    session.delete(waiver)
-    history.record(
-        session,
-        actor,
-        action="unwaive",
-        entity="guide_waiver",
-        entity_id=guide.id,
-        catalogue=catalogue,
-        before=before,
-    )
-    session.flush()
-    stats.refresh(session, catalogue)
+    with locks.contents(session, catalogue, actor=actor, reopens=False) as change:
+        before = _snapshot(waiver)
+        session.delete(waiver)
+        change.log("unwaive", "guide_waiver", guide.id, before=before)

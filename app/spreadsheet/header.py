@@ -12,7 +12,8 @@ from typing import Literal
 
 from openpyxl.utils import get_column_letter
 
-from app.models.common import ATTRIBUTE_LABELS, DRAFTABLE_ATTRIBUTES, OTHER_CHANNEL
+from app.models.common import ATTRIBUTE_LABELS, OTHER_CHANNEL
+from app.rules.attributes import DRAFTABLE_ATTRIBUTES
 from app.spreadsheet import values
 from app.spreadsheet.models import Grid, ImportProblem
 

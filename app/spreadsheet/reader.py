@@ -6,13 +6,13 @@ from dataclasses import dataclass, field
 
 from app.models.common import (
     ATTRIBUTE_LABELS,
-    DRAFTABLE_ATTRIBUTES,
     OTHER_CHANNEL,
     SPECIFIC_AUDIENCE,
     normalize_audience,
     normalize_channels,
     normalize_levels,
 )
+from app.rules.attributes import DRAFTABLE_ATTRIBUTES
 from app.spreadsheet import files, values
 from app.spreadsheet.header import Column, Layout, find_layout
 from app.spreadsheet.models import (

@@ -12,8 +12,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-from app.models.common import DRAFTABLE_ATTRIBUTES
-from app.services import quality
+from app.rules.attributes import DRAFTABLE_ATTRIBUTES
+from app.rules import quality
 
 revision: str = '0004'
 down_revision: str | None = '0005'

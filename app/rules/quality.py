@@ -13,8 +13,8 @@ from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Any
 
-from app.models.common import DRAFTABLE_ATTRIBUTES
-from app.services.timelimits import parse
+from app.rules.attributes import DRAFTABLE_ATTRIBUTES, missing_attributes
+from app.rules.timelimits import parse
 
 # Bits of items.flags. The low bits are quality flags: a present value that says too little.
 VAGUE_TIME_LIMIT = 1
@@ -142,10 +142,14 @@ def level_mask(levels: Iterable[str]) -> int:
 
 
 def refresh_item(item: Any) -> None:
-    """Recompute an item's stored audit columns from its values."""
+    """Recompute an item's derived columns (name_key, flags, lacking) from its values.
+
+    The one place they are computed: the ORM event in app/models/item.py calls it before
+    every insert and update, whoever writes the item."""
     values = {name: getattr(item, name) for name in DRAFTABLE_ATTRIBUTES}
     item.name_key = name_key(item.name)
     item.flags = item_flags(values)
+    item.lacking = len(missing_attributes(values))
 
 
 def refresh_guide_item(guide: Any) -> None:
