@@ -22,6 +22,7 @@ from app.db import ReadOnlyRequests
 from app.errors import HANDLERS
 from app.limits import BodyLimit
 from app.services import freshness, publication
+from app.serving import tune_interpreter
 
 
 def operation_id(route: APIRoute) -> str:
@@ -52,6 +53,7 @@ async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if not any(isinstance(known, RedactTokens) for known in logger.filters):
             logger.addFilter(RedactTokens())
     freeze_startup_objects()
+    tune_interpreter()
     freshness.watch.start(get_settings().database_url, publication.forget_published)
     try:
         yield

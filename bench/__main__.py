@@ -7,6 +7,7 @@ heading in docs/benchmarks.md (or is appended), stamped with when, where and the
 
 import argparse
 import importlib
+import os
 import platform
 import re
 import sys
@@ -54,7 +55,18 @@ def main(argv: list[str] | None = None) -> int:
         print(section, flush=True)
         if args.write:
             doc = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n"
-            command = f"python -m bench {name} --write"
+            settings = " ".join(
+                f"{key}={os.environ[key]}"
+                for key in (
+                    "BENCH_SECONDS",
+                    "BENCH_WORKERS",
+                    "BENCH_RATE",
+                    "BENCH_RUNS",
+                    "BENCH_NATION",
+                )
+                if key in os.environ
+            )
+            command = f"{settings} python -m bench {name} --write".lstrip()
             DOC.write_text(replace_section(doc, stamp(section, command)), encoding="utf-8")
     return 0
 

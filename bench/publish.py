@@ -123,9 +123,10 @@ def build_database(url: str) -> None:
 
 @contextmanager
 def started(
-    app: str, port: int, env: dict[str, str]
+    app: str, port: int, env: dict[str, str], workers: int = 1
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """uvicorn serving app on 127.0.0.1:port (1 worker: the process is the server)."""
+    """uvicorn serving app on 127.0.0.1:port (1 worker: the process is the server; more: it
+    supervises that many worker processes)."""
     process = subprocess.Popen(
         [
             sys.executable,
@@ -137,7 +138,7 @@ def started(
             "--port",
             str(port),
             "--workers",
-            "1",
+            str(workers),
             "--loop",
             "uvloop",
             "--http",

@@ -529,6 +529,23 @@ def test_statistics_count_what_was_published_by_as_of(
     assert levels[(None, "县级")]["second_level_items"] == 3
 
 
+def test_statistics_read_the_latest_version_published_by_as_of(
+    client: TestClient, auditor: dict[str, str], huli: dict[str, str]
+) -> None:
+    add_item(client, huli)
+    add_item(client, huli)
+    publish(client, huli, published_on="2020-11-05")
+    add_item(client, huli)
+    publish(client, huli, compiled_on="2021-02-01", published_on="2021-03-01")
+
+    def items(as_of: str) -> int:
+        report = get(client, auditor, STATISTICS, district=HULI, as_of=as_of)
+        count: int = {u["unit_code"]: u for u in report["units"]}[HULI]["second_level_items"]
+        return count
+
+    assert [items(d) for d in ("2020-11-04", "2020-12-31", "2021-06-01")] == [0, 2, 3]
+
+
 def test_statistics_as_csv_and_xlsx(client: TestClient, auditor: dict[str, str]) -> None:
     response = client.get(STATISTICS, params={"format": "csv", "district": HULI}, headers=auditor)
     lines = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))

@@ -51,6 +51,7 @@ versions_t = TABLES["catalogue_versions"]
 
 AUDITED_KINDS = (UnitKind.district, UnitKind.street, UnitKind.town)
 LEVEL_OF = GUIDE_LEVEL
+"""Looked up by a kind's text as well (UnitKind is a StrEnum)."""
 
 # The score: 100 points over five components (docs/audit.md).
 WEIGHTS: dict[str, float] = {
@@ -100,7 +101,7 @@ def _scope_units(scope: Scope) -> Any:
         _unit_mask(units_t.c.kind).label("mask"),
     ).where(units_t.c.kind.in_([k.value for k in AUDITED_KINDS]))
     if scope.district is not None:
-        code = scope.district.code
+        code = _param("district", scope.district.code)
         query = query.where((units_t.c.code == code) | (units_t.c.parent_code == code))
     return query
 
@@ -108,7 +109,7 @@ def _scope_units(scope: Scope) -> Any:
 def _scope_domains(scope: Scope) -> Any:
     query = sa.select(domains_t.c.code, domains_t.c.name, domains_t.c.is_pilot)
     if scope.domain is not None:
-        query = query.where(domains_t.c.code == scope.domain.code)
+        query = query.where(domains_t.c.code == _param("domain", scope.domain.code))
     return query
 
 
@@ -174,7 +175,7 @@ def unit_aggregate(scope: Scope, counts: Any | None = None) -> Any:
             when(excluded, sa.func.coalesce(gt.c.county, 0)).label("excluded_county"),
             when(excluded, sa.func.coalesce(gt.c.township, 0)).label("excluded_township"),
             when(ok & (cs.c.item_count > 0)).label("existing"),
-            when(ok & (cs.c.first_version_on <= scope.as_of)).label("published"),
+            when(ok & (cs.c.first_version_on <= _as_of(scope))).label("published"),
             when(ok, cs.c.item_count).label("items"),
             when(ok, cs.c.lacking_count).label("lacking"),
             when(ok, cs.c.flagged_count).label("flagged"),
@@ -185,7 +186,7 @@ def unit_aggregate(scope: Scope, counts: Any | None = None) -> Any:
         .group_by(catalogues_t.c.unit_code)
     )
     if scope.domain is not None:
-        per_unit = per_unit.where(catalogues_t.c.domain_code == scope.domain.code)
+        per_unit = per_unit.where(catalogues_t.c.domain_code == _param("domain", scope.domain.code))
     if scope.district is not None:  # a few units: reach their catalogues through the index
         per_unit = per_unit.where(catalogues_t.c.unit_code.in_(sa.select(u.c.code)))
     pu = per_unit.subquery("pu")
@@ -240,13 +241,13 @@ def unit_aggregate_from_items(scope: Scope) -> Any:
 def page_rows(scope: Scope, codes: Sequence[str]) -> Any:
     """The rows (unit × domain) of a page of units: the stored counts, the guide's size at
     the unit's level, and the latest version published on or before as_of."""
-    u = _scope_units(scope).where(units_t.c.code.in_(codes)).cte("u")
+    u = _scope_units(scope).where(units_t.c.code.in_(_codes(codes))).cte("u")
     d = _scope_domains(scope).cte("d")
     gt = _guide_totals()
     latest = (
         sa.select(versions_t.c.catalogue_id, sa.func.max(versions_t.c.number).label("number"))
-        .where(versions_t.c.unit_code.in_(codes))
-        .where(versions_t.c.published_on <= scope.as_of)
+        .where(versions_t.c.unit_code.in_(_codes(codes)))
+        .where(versions_t.c.published_on <= _as_of(scope))
         .group_by(versions_t.c.catalogue_id)
         .subquery("latest")
     )
@@ -303,6 +304,105 @@ def page_rows(scope: Scope, codes: Sequence[str]) -> Any:
             & (version.c.number == latest.c.number),
         )
     )
+
+
+# --------------------------------------------------------------------------- execution
+#
+# A request's statements differ only in their values (as of, district, domain, the page's
+# unit codes), so each is built and compiled once per shape (which filters, how many codes)
+# and database, and then run as SQL text on the driver: building and compiling the five
+# statements cost more than the database took to run them, and the driver's plain tuples
+# skip SQLAlchemy's per-row processing (docs/audit.md, "Cost").
+
+_MARK = "\x00code:"
+"""Stands for the i-th unit code of the page when a statement is compiled."""
+
+
+def _param(name: str, value: Any, type_: Any = None) -> Any:
+    return sa.bindparam(name, value, type_=type_)
+
+
+def _as_of(scope: Scope) -> Any:
+    return _param("as_of", scope.as_of, sa.Date)
+
+
+def _codes(codes: Sequence[str]) -> Any:
+    return sa.bindparam("codes", list(codes), expanding=True)
+
+
+class _Prepared(NamedTuple):
+    sql: str
+    order: tuple[str, ...] | None
+    """the parameters' names in the order of a positional driver's markers; None: by name"""
+    constants: dict[str, Any]
+    codes: tuple[tuple[str, int], ...]
+    """(parameter name, index into the page's codes) of each expanded code"""
+
+
+_PREPARED: dict[tuple[Any, ...], _Prepared] = {}
+
+
+def _prepare(
+    connection: sa.Connection, build: Any, scope: Scope, count: int | None, shape: Any
+) -> _Prepared:
+    key = (
+        build.__name__,
+        shape,
+        connection.dialect.name,
+        scope.district is not None,
+        scope.domain is not None,
+        count,
+    )
+    found = _PREPARED.get(key)
+    if found is None:
+        args = (scope,) if count is None else (scope, [f"{_MARK}{i}" for i in range(count)])
+        compiled = build(*args).compile(
+            dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
+        )
+        constants = dict(compiled.params)
+        codes = tuple(
+            (name, int(value[len(_MARK) :]))
+            for name, value in constants.items()
+            if isinstance(value, str) and value.startswith(_MARK)
+        )
+        order = tuple(compiled.positiontup) if compiled.positiontup is not None else None
+        if len(_PREPARED) >= 256:  # page sizes vary: keep the set bounded
+            _PREPARED.clear()
+        found = _PREPARED[key] = _Prepared(str(compiled), order, constants, codes)
+    return found
+
+
+def fetch(
+    session: Session,
+    build: Any,
+    scope: Scope,
+    codes: Sequence[str] | None = None,
+    shape: Any = None,
+) -> list[Any]:
+    """The rows of `build(scope)` (or `build(scope, codes)`) as the driver returns them: dates
+    are ISO strings on SQLite (see _day), booleans 0/1. `shape`: anything else the statement's
+    text depends on (hashable)."""
+    connection = session.connection()
+    count = None if codes is None else len(codes)
+    prepared = _prepare(connection, build, scope, count, shape)
+    values = prepared.constants.copy()
+    if "as_of" in values:
+        sqlite = connection.dialect.name == "sqlite"
+        values["as_of"] = scope.as_of.isoformat() if sqlite else scope.as_of
+    if scope.district is not None:
+        values["district"] = scope.district.code
+    if scope.domain is not None:
+        values["domain"] = scope.domain.code
+    if codes is not None:
+        for name, index in prepared.codes:
+            values[name] = codes[index]
+    params: Any = values if prepared.order is None else tuple(values[n] for n in prepared.order)
+    return list(connection.exec_driver_sql(prepared.sql, params).all())
+
+
+def _day(value: date | str) -> date:
+    """A date column's value: SQLite's driver returns the ISO text."""
+    return date.fromisoformat(value) if isinstance(value, str) else value
 
 
 # ------------------------------------------------------------------------------ scores
@@ -467,20 +567,34 @@ def milestone_states(
     The states come from app/services/milestones.py, the one place they are decided: two
     statements for every milestone and every unit on the page.
     """
-    states = milestones.state_tuples(
-        session,
-        as_of=scope.as_of,
-        district=scope.district.code if scope.district else None,
-        domain=scope.domain.code if scope.domain else None,
-        units=unit_codes,
-    )
+    listed = milestones.listing(session)
+    if not listed or not unit_codes:
+        return {}
+    shape = tuple((m.code, m.event, tuple(m.unit_kinds), m.domains) for m in listed)
+
+    def build(scope: Scope, codes: Sequence[str]) -> Any:
+        filters = milestones.Filters(
+            scope.district.code if scope.district else None,
+            scope.domain.code if scope.domain else None,
+            tuple(codes),
+        )
+        return milestones.states_query(listed, filters)
+
+    build.__name__ = "milestones"
+    rows = fetch(session, build, scope, unit_codes, shape)
     result: dict[tuple[str, str], dict[str, MilestoneEntry]] = defaultdict(dict)
-    for (code, unit_code, domain_code), (state, days, done_on) in states.items():
-        result[(unit_code, domain_code)][code] = {
-            "state": state.value,
-            "days": days,
-            "done_on": done_on,
-        }
+    entries: dict[tuple[Any, ...], MilestoneEntry] = {}  # few distinct states: shared leaves
+    for (code, unit_code, domain_code), state in milestones.decide(
+        listed, rows, scope.as_of
+    ).items():
+        entry = entries.get(state)
+        if entry is None:
+            entry = entries[state] = {
+                "state": state[0].value,
+                "days": state[1],
+                "done_on": state[2],
+            }
+        result[(unit_code, domain_code)][code] = entry
     return result
 
 
@@ -493,9 +607,7 @@ def completeness(session: Session, scope: Scope, *, limit: int, offset: int) -> 
     Plain dicts throughout (the route serialises them once with orjson); every unit in scope
     is scored for the ranking, but only the page's units get their components and reasons.
     """
-    connection = session.connection()
-    # .all(): one fetchall; iterating a result fetches row by row, 3 µs a row on psycopg
-    aggregate = sorted(connection.execute(unit_aggregate(scope)).all(), key=ORDER)
+    aggregate = sorted(fetch(session, unit_aggregate, scope), key=ORDER)
     districts = rollup(aggregate)  # every unit scored, none kept
     page: list[UnitScore] = [
         {
@@ -511,10 +623,8 @@ def completeness(session: Session, scope: Scope, *, limit: int, offset: int) -> 
         }
         for unit in map(score, aggregate[offset : offset + limit])
     ]
-    order = {unit["unit_code"]: position for position, unit in enumerate(page)}
-    found = list(connection.execute(page_rows(scope, list(order))).all()) if page else []
-    found.sort(key=lambda r: (order[r.unit_code], r.domain_code))
-    rows = _rows(session, scope, list(order), found) if page else []
+    codes = [unit["unit_code"] for unit in page]
+    rows = _rows(session, scope, codes) if page else []
     by_unit: dict[str, list[CompletenessRow]] = defaultdict(list)
     for row in rows:
         by_unit[row["unit_code"]].append(row)
@@ -535,44 +645,47 @@ def completeness(session: Session, scope: Scope, *, limit: int, offset: int) -> 
     }
 
 
-def _rows(
-    session: Session, scope: Scope, codes: list[str], rows: list[Any]
-) -> list[CompletenessRow]:
+def _rows(session: Session, scope: Scope, codes: list[str]) -> list[CompletenessRow]:
+    """The page's rows, by unit (in the page's order) then domain."""
+    order = {code: position for position, code in enumerate(codes)}
+    found = fetch(session, page_rows, scope, codes)
+    found.sort(key=lambda r: (order[r[0]], r[4]))
     flagged = _flagged_items(session, scope, codes)
     guide = _guide_items(session, scope, codes)
     states = milestone_states(session, scope, codes)
+    nothing: tuple[list[GuideGap], list[GuideWaived]] = ([], [])
     result: list[CompletenessRow] = []
-    for row in rows:
-        (
-            unit_code,
-            unit_name,
-            unit_kind,
-            district_code,
-            domain_code,
-            domain_name,
-            is_pilot,
-            applicable,
-            not_applicable_reason,
-            status,
-            n_items,
-            n_lacking,
-            n_flagged,
-            n_vague,
-            n_unparsed,
-            n_basis,
-            n_body,
-            n_guide,
-            n_present,
-            n_waived,
-            version,
-            published_on,
-            published_url,
-            first_published_on,
-        ) = row
+    append = result.append
+    for (
+        unit_code,
+        unit_name,
+        unit_kind,
+        district_code,
+        domain_code,
+        domain_name,
+        is_pilot,
+        applicable,
+        not_applicable_reason,
+        status,
+        n_items,
+        n_lacking,
+        n_flagged,
+        n_vague,
+        n_unparsed,
+        n_basis,
+        n_body,
+        n_guide,
+        n_present,
+        n_waived,
+        version,
+        published_on,
+        published_url,
+        first_published_on,
+    ) in found:
         key = (unit_code, domain_code)
-        absent, waived = guide.get(key, ([], []))
+        absent, waived = guide.get(key, nothing)
         exists = n_items > 0
-        result.append(
+        append(
             {
                 "unit_code": unit_code,
                 "unit_name": unit_name,
@@ -605,9 +718,9 @@ def _rows(
                 },
                 "published": {
                     "version": version,
-                    "published_on": published_on,
+                    "published_on": _day(published_on),
                     "url": published_url,
-                    "first_published_on": first_published_on,
+                    "first_published_on": _day(first_published_on),
                 }
                 if version is not None
                 else None,
@@ -617,11 +730,8 @@ def _rows(
     return result
 
 
-def _flagged_items(
-    session: Session, scope: Scope, codes: list[str]
-) -> dict[tuple[str, str], list[LackingItem]]:
-    """The items of the page's units that lack a required attribute (with their flags too);
-    items that only carry a flag are counted per flag in the row, not listed."""
+def flagged_query(scope: Scope, codes: Sequence[str]) -> Any:
+    """The items of the page's units that lack a required attribute, in catalogue order."""
     query = (
         sa.select(
             catalogues_t.c.unit_code,
@@ -631,33 +741,46 @@ def _flagged_items(
             items_t.c.flags,
         )
         .join(catalogues_t, catalogues_t.c.id == items_t.c.catalogue_id)
-        .where(catalogues_t.c.unit_code.in_(codes))
+        .where(catalogues_t.c.unit_code.in_(_codes(codes)))
         .where(items_t.c.lacking > 0)
         .order_by(items_t.c.catalogue_id, items_t.c.position, items_t.c.id)
     )
     if scope.domain is not None:
-        query = query.where(catalogues_t.c.domain_code == scope.domain.code)
+        query = query.where(catalogues_t.c.domain_code == _param("domain", scope.domain.code))
+    return query
+
+
+@lru_cache(maxsize=4096)
+def _flag_lists(flags: int) -> tuple[list[str], list[str]]:
+    """(missing attributes, quality flags) named from an item's flags; each pair is shared
+    by every listed item with those flags (read-only: serialised, never changed)."""
+    return quality.missing_names(flags), quality.flag_names(flags)
+
+
+def _flagged_items(
+    session: Session, scope: Scope, codes: list[str]
+) -> dict[tuple[str, str], list[LackingItem]]:
+    """The items of the page's units that lack a required attribute (with their flags too);
+    items that only carry a flag are counted per flag in the row, not listed."""
     result: dict[tuple[str, str], list[LackingItem]] = defaultdict(list)
-    for unit_code, domain_code, item_id, name, flags in session.connection().execute(query).all():
+    for unit_code, domain_code, item_id, name, flags in fetch(session, flagged_query, scope, codes):
+        missing, flag_names = _flag_lists(flags)
         result[(unit_code, domain_code)].append(
-            {
-                "id": item_id,
-                "name": name,
-                "missing": quality.missing_names(flags),
-                "flags": quality.flag_names(flags),
-            }
+            {"id": item_id, "name": name, "missing": missing, "flags": flag_names}
         )
     return result
 
 
-def _guide_items(
-    session: Session, scope: Scope, codes: list[str]
-) -> dict[tuple[str, str], tuple[list[GuideGap], list[GuideWaived]]]:
-    """For the page's units: the guide items of their level that are absent, and the waived."""
-    u = _scope_units(scope).where(units_t.c.code.in_(codes)).cte("pu")
+def guide_query(scope: Scope, codes: Sequence[str]) -> Any:
+    """For the page's units: the guide items of their level no item matches, and whether
+    they are waived (the reason) or absent (none)."""
+    u = _scope_units(scope).where(units_t.c.code.in_(_codes(codes))).cte("pu")
     cat = catalogues_t.alias("c")
-    present = sa.exists().where(
-        (items_t.c.catalogue_id == cat.c.id) & (items_t.c.name_key == guides_t.c.name_key)
+    # SELECT 1, not SELECT *: the probe is then answered from the index alone
+    present = (
+        sa.select(sa.literal_column("1"))
+        .where((items_t.c.catalogue_id == cat.c.id) & (items_t.c.name_key == guides_t.c.name_key))
+        .exists()
     )
     query = (
         sa.select(
@@ -680,9 +803,16 @@ def _guide_items(
         .order_by(u.c.code, guides_t.c.domain_code, guides_t.c.position, guides_t.c.id)
     )
     if scope.domain is not None:
-        query = query.where(guides_t.c.domain_code == scope.domain.code)
+        query = query.where(guides_t.c.domain_code == _param("domain", scope.domain.code))
+    return query
+
+
+def _guide_items(
+    session: Session, scope: Scope, codes: list[str]
+) -> dict[tuple[str, str], tuple[list[GuideGap], list[GuideWaived]]]:
+    """For the page's units: the guide items of their level that are absent, and the waived."""
     result: dict[tuple[str, str], tuple[list[GuideGap], list[GuideWaived]]] = {}
-    for unit_code, domain_code, guide_id, name, reason in session.connection().execute(query).all():
+    for unit_code, domain_code, guide_id, name, reason in fetch(session, guide_query, scope, codes):
         absent, waived = result.setdefault((unit_code, domain_code), ([], []))
         if reason is None:
             absent.append({"guide_item_id": guide_id, "name": name})
@@ -741,81 +871,116 @@ def reasons(rows: list[CompletenessRow]) -> list[str]:
 
 def statistics_query(scope: Scope) -> Any:
     """Per unit: domains, first- and second-level items of the latest version published on
-    or before as_of (what an annual report quotes)."""
+    or before as_of (what an annual report quotes).
+
+    The latest versions (those with no later one published by as_of: an anti-join, one
+    hash over the versions on PostgreSQL) are summed per unit, then joined to the units.
+    Grouping the units' wide columns instead made PostgreSQL sort every catalogue of the
+    nation on disk, and a max(number) per catalogue joined back sorted them again."""
     u = _scope_units(scope).cte("u")
-    latest = (
-        sa.select(
-            versions_t.c.catalogue_id,
-            sa.func.max(versions_t.c.number).label("number"),
-        )
-        .where(versions_t.c.published_on <= scope.as_of)
-        .group_by(versions_t.c.catalogue_id)
-        .subquery("latest")
-    )
     v = versions_t.alias("v")
-    has_items = sa.case((v.c.item_count > 0, 1), else_=0)
+    later = versions_t.alias("later")
+    as_of = _as_of(scope)
+    superseded = (
+        sa.select(sa.literal_column("1"))
+        .where(
+            (later.c.catalogue_id == v.c.catalogue_id)
+            & (later.c.number > v.c.number)
+            & (later.c.published_on <= as_of)
+        )
+        .exists()
+    )
+    per_unit = (
+        sa.select(
+            v.c.unit_code,
+            sa.func.sum(sa.case((v.c.item_count > 0, 1), else_=0)).label("domains"),
+            sa.func.sum(v.c.first_level_count).label("first_level"),
+            sa.func.sum(v.c.item_count).label("second_level"),
+        )
+        .where(v.c.published_on <= as_of, ~superseded)
+        .group_by(v.c.unit_code)
+    )
+    if scope.district is not None:  # a few units: reach their versions through the index
+        per_unit = per_unit.where(v.c.unit_code.in_(sa.select(u.c.code)))
+    pu = per_unit.subquery("pu")
+
+    def whole(column: Any, label: str) -> Any:  # an integer on every database
+        return sa.cast(sa.func.coalesce(column, 0), sa.Integer).label(label)
+
     return (
         sa.select(
             u.c.code,
             u.c.name,
-            u.c.kind,
+            sa.type_coerce(u.c.kind, sa.String).label("kind"),
             u.c.district_code,
-            sa.func.coalesce(sa.func.sum(has_items), 0).label("domains"),
-            sa.func.coalesce(sa.func.sum(v.c.first_level_count), 0).label("first_level"),
-            sa.func.coalesce(sa.func.sum(v.c.item_count), 0).label("second_level"),
+            whole(pu.c.domains, "domains"),
+            whole(pu.c.first_level, "first_level"),
+            whole(pu.c.second_level, "second_level"),
         )
         .select_from(u)
-        .outerjoin(catalogues_t, catalogues_t.c.unit_code == u.c.code)
-        .outerjoin(latest, latest.c.catalogue_id == catalogues_t.c.id)
-        .outerjoin(v, (v.c.catalogue_id == latest.c.catalogue_id) & (v.c.number == latest.c.number))
-        .group_by(u.c.code, u.c.name, u.c.kind, u.c.district_code)
+        .outerjoin(pu, pu.c.unit_code == u.c.code)
         .order_by(u.c.district_code, u.c.kind != UnitKind.district.value, u.c.code)
     )
 
 
 def statistics(session: Session, scope: Scope, *, limit: int, offset: int) -> StatisticsReport:
-    rows = session.connection().execute(statistics_query(scope)).all()
-    units = [
-        UnitStatistics(
-            unit_code=row.code,
-            unit_name=row.name,
-            unit_kind=row.kind,
-            level=LEVEL_OF[UnitKind(row.kind)],
-            district_code=row.district_code,
-            domains=int(row.domains),
-            first_level_items=int(row.first_level),
-            second_level_items=int(row.second_level),
-        )
-        for row in rows
-    ]
-    names = {u.unit_code: u.unit_name for u in units if u.unit_kind == UnitKind.district.value}
-    groups: dict[tuple[str | None, str], list[UnitStatistics]] = defaultdict(list)
-    for unit in units:
-        groups[(unit.district_code, unit.level)].append(unit)
-        groups[(None, unit.level)].append(unit)
+    """Per unit (the page) and per district × level and level (every unit in scope): the
+    levels are summed over the rows as fetched; only the page's units become models."""
+    rows = fetch(session, statistics_query, scope)
+    district_kind = UnitKind.district.value
+    names: dict[str, str] = {}
+    sums: dict[tuple[str | None, str], list[int]] = {}
+    """units, units with catalogues, domains, first-level items, second-level items"""
+    for code, name, kind, district_code, domains, first, second in rows:
+        level = LEVEL_OF[kind]
+        if kind == district_kind:
+            names[code] = name
+        for key in ((district_code, level), (None, level)):
+            found = sums.get(key)
+            if found is None:
+                found = sums[key] = [0, 0, 0, 0, 0]
+            found[0] += 1
+            if domains:
+                found[1] += 1
+                found[2] += domains
+            found[3] += first
+            found[4] += second
     levels = [
         LevelStatistics(
             district_code=district,
             district_name=names.get(district) if district else None,
             level=level,
-            units=len(members),
-            units_with_catalogues=sum(1 for m in members if m.domains),
-            domains=sum(m.domains for m in members),
-            first_level_items=sum(m.first_level_items for m in members),
-            second_level_items=sum(m.second_level_items for m in members),
+            units=units,
+            units_with_catalogues=with_catalogues,
+            domains=int(domains),
+            first_level_items=int(first),
+            second_level_items=int(second),
         )
-        for (district, level), members in sorted(
-            groups.items(), key=lambda pair: (pair[0][0] is None, pair[0][0] or "", pair[0][1])
+        for (district, level), (units, with_catalogues, domains, first, second) in sorted(
+            sums.items(), key=lambda pair: (pair[0][0] is None, pair[0][0] or "", pair[0][1])
         )
+    ]
+    units = [
+        UnitStatistics(
+            unit_code=code,
+            unit_name=name,
+            unit_kind=kind,
+            level=LEVEL_OF[kind],
+            district_code=district_code,
+            domains=int(domains),
+            first_level_items=int(first),
+            second_level_items=int(second),
+        )
+        for code, name, kind, district_code, domains, first, second in rows[offset : offset + limit]
     ]
     return StatisticsReport(
         as_of=scope.as_of,
         district=scope.district.code if scope.district else None,
         source="published",
-        total_units=len(units),
+        total_units=len(rows),
         offset=offset,
         limit=limit,
-        next_offset=offset + limit if offset + limit < len(units) else None,
-        units=units[offset : offset + limit],
+        next_offset=offset + limit if offset + limit < len(rows) else None,
+        units=units,
         levels=levels,
     )

@@ -5,7 +5,7 @@ date are worked out by one SQL statement; the state is then a pure function of
 (due date, event date, as-of date), `state_of`, the only place the four states are decided.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -14,6 +14,7 @@ from sqlalchemy import (
     Select,
     String,
     and_,
+    bindparam,
     case,
     cast,
     func,
@@ -109,6 +110,10 @@ def _first_opinions() -> Any:
     )
 
 
+def _units(codes: Sequence[str]) -> Any:
+    return bindparam("codes", list(codes), expanding=True)
+
+
 def _obligations(milestone: Milestone, filters: Filters) -> Select[Any]:
     """unit_code, domain_code, done_on for every unit × domain the milestone obliges."""
     done_on: Any
@@ -127,7 +132,7 @@ def _obligations(milestone: Milestone, filters: Filters) -> Select[Any]:
     if filters.units is not None:
         # said on the catalogue side too, so that the planner looks up the few catalogues
         # through (unit_code, domain_code) instead of hashing every catalogue of the nation
-        on = and_(on, col(Catalogue.unit_code).in_(filters.units))
+        on = and_(on, col(Catalogue.unit_code).in_(_units(filters.units)))
     query: Select[Any] = (
         sa_select(
             col(Unit.code).label("unit_code"),
@@ -155,13 +160,12 @@ def _obligations(milestone: Milestone, filters: Filters) -> Select[Any]:
     if milestone.domains == "pilot":
         query = query.where(col(Domain.is_pilot).is_(True))
     if filters.district is not None:
-        query = query.where(
-            (col(Unit.code) == filters.district) | (col(Unit.parent_code) == filters.district)
-        )
+        district: Any = bindparam("district", filters.district)
+        query = query.where((col(Unit.code) == district) | (col(Unit.parent_code) == district))
     if filters.domain is not None:
-        query = query.where(col(Domain.code) == filters.domain)
+        query = query.where(col(Domain.code) == bindparam("domain", filters.domain))
     if filters.units is not None:
-        query = query.where(col(Unit.code).in_(filters.units))
+        query = query.where(col(Unit.code).in_(_units(filters.units)))
     return query
 
 
@@ -197,6 +201,40 @@ StateTuple = tuple[MilestoneState, int, date | None]
 """(state, days, done_on): a MilestoneStatus without the model, for callers with many rows"""
 
 
+def states_query(milestones: Sequence[Milestone], filters: Filters) -> Any:
+    """unit_code, domain_code, done_on, milestone_code for every milestone and every unit ×
+    domain it obliges: one statement. Its values are named parameters `district`, `domain`
+    and `codes` (the units), so that a caller may compile it once per shape."""
+    return union_all(
+        *[
+            _obligations(m, filters).add_columns(
+                cast(literal(m.code), String).label("milestone_code")
+            )
+            for m in milestones
+        ]
+    )
+
+
+def decide(
+    milestones: Sequence[Milestone], rows: Iterable[Sequence[Any]], as_of: date
+) -> dict[StateKey, StateTuple]:
+    """The states of states_query's rows (state_of for each distinct milestone and event
+    date: a page holds thousands of rows and few dates). `done_on` may be ISO text (SQLite's
+    driver)."""
+    due = {m.code: m.due_on for m in milestones}
+    decided: dict[tuple[str, Any], StateTuple] = {}
+    result: dict[StateKey, StateTuple] = {}
+    for unit_code, domain_code, done_on, code in rows:
+        found = decided.get((code, done_on))
+        if found is None:
+            day = date.fromisoformat(done_on) if isinstance(done_on, str) else done_on
+            state, days = state_of(due[code], day, as_of)
+            done = day if state in (MilestoneState.on_time, MilestoneState.late) else None
+            found = decided[(code, done_on)] = (state, days, done)
+        result[code, unit_code, domain_code] = found
+    return result
+
+
 def state_tuples(
     session: Session,
     *,
@@ -207,20 +245,12 @@ def state_tuples(
 ) -> dict[StateKey, StateTuple]:
     """Every milestone's state for every obliged unit × domain (or only `units`): two SQL
     statements in all; state_of decides each state."""
-    milestones = {m.code: m for m in listing(session)}
+    milestones = listing(session)
     if not milestones:
         return {}
     filters = Filters(district, domain, tuple(units) if units is not None else None)
-    parts = [
-        _obligations(m, filters).add_columns(cast(literal(m.code), String).label("milestone_code"))
-        for m in milestones.values()
-    ]
-    result: dict[StateKey, StateTuple] = {}
-    for unit_code, domain_code, done_on, code in session.execute(union_all(*parts)).all():
-        state, days = state_of(milestones[code].due_on, done_on, as_of)
-        done = done_on if state in (MilestoneState.on_time, MilestoneState.late) else None
-        result[code, unit_code, domain_code] = (state, days, done)
-    return result
+    rows = session.execute(states_query(milestones, filters)).all()
+    return decide(milestones, rows, as_of)
 
 
 def states_for(
