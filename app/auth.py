@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 from app.config import get_settings
 from app.db import SessionDep
 from app.errors import Forbidden, Unauthorized
-from app.models.common import Role, UnitKind, utcnow
+from app.models.common import Role, UnitKind, iso_utc, utcnow
 from app.models.dashboard import DashboardSession
 from app.models.token import ApiToken
 from app.models.unit import Unit
@@ -227,6 +227,10 @@ def token_expiry(days: int | None) -> timedelta | None:
     return timedelta(days=days)
 
 
+def _second(moment: datetime | None) -> str | None:
+    return iso_utc(moment.replace(microsecond=0)) if moment else None
+
+
 def describe(token: ApiToken) -> dict[str, object]:
     """A listing row: never the secret, never the hash."""
     return {
@@ -235,9 +239,13 @@ def describe(token: ApiToken) -> dict[str, object]:
         "role": token.role,
         "unit_code": token.unit_code,
         "label": token.label,
-        "created_at": token.created_at.isoformat(timespec="seconds"),
-        "expires_at": token.expires_at.isoformat(timespec="seconds") if token.expires_at else None,
-        "revoked_at": token.revoked_at.isoformat(timespec="seconds") if token.revoked_at else None,
+        "created_at": iso_utc(token.created_at.replace(microsecond=0)),
+        "expires_at": iso_utc(token.expires_at.replace(microsecond=0))
+        if token.expires_at
+        else None,
+        "revoked_at": iso_utc(token.revoked_at.replace(microsecond=0))
+        if token.revoked_at
+        else None,
     }
 
 

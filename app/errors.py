@@ -1,6 +1,7 @@
 """Errors that carry their HTTP status, and the handlers that render them."""
 
 import logging
+import re
 from typing import Any
 
 from fastapi import Request
@@ -23,6 +24,10 @@ class AppError(Exception):
     def content(self) -> dict[str, Any]:
         """The JSON body: {"detail": message}, unless the error carries a richer answer."""
         return {"detail": self.message}
+
+
+class BadRequest(AppError):
+    status_code = 400
 
 
 class Unauthorized(AppError):
@@ -61,6 +66,26 @@ class Unavailable(AppError):
     """503: the service is busy; Retry-After says when to try again."""
 
     status_code = 503
+
+
+_ENTITY_TAG = re.compile(r'^(?:W/)?"[\x21\x23-\x7e\x80-\xff]*"$')
+
+
+def etag_matches(if_match: str, etag: str) -> bool:
+    """If-Match as RFC 9110 §13.1.1 reads it: `*` matches any current representation; else
+    a comma-separated list of entity tags, compared strongly (a weak tag never matches).
+    A value that is not a list of quoted tags is a 400 saying what one looks like, so a
+    client that sends `i3.4` learns to quote it instead of being told someone else wrote."""
+    value = if_match.strip()
+    if value == "*":
+        return True
+    tags = [tag.strip() for tag in value.split(",")]
+    if not tags or any(not _ENTITY_TAG.match(tag) for tag in tags):
+        raise BadRequest(
+            f"If-Match 格式无效：须为带引号的 ETag（如 {etag}）或 * / If-Match is malformed: "
+            f"send the ETag as received, quotes included (like {etag}), or *"
+        )
+    return etag in tags
 
 
 STALE_MESSAGE = (

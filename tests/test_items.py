@@ -305,3 +305,43 @@ def test_a_channel_in_other_words_is_refused_with_the_entry_it_probably_means(
     body = item_body(channels=["社区/企事业单位、村公示栏（电子屏）", "其他:政府门户网站"])
     item = client.post(URL, json=body, headers=editor).json()
     assert item["channels"] == ["社区/企事业单位/村公示栏(电子屏)", "其他:政府门户网站"]
+
+
+def test_text_cut_short_in_the_source_counts_as_missing_and_blocks_compile(
+    client: TestClient, editor: dict[str, str]
+) -> None:
+    item = add_item(client, editor, content="征收范围、补偿标准…（截断）")
+    assert item["missing"] == ["content"]
+    compiled = client.post(
+        f"/api/v1/units/{HULI}/catalogues/01/compile",
+        json={"compiled_on": "2020-10-20"},
+        headers=editor,
+    )
+    assert compiled.status_code == 422
+    fixed = client.patch(
+        f"/api/v1/items/{item['id']}",
+        json={"content": "征收范围、补偿标准"},
+        headers=editor | {"If-Match": item["etag"]},
+    )
+    assert fixed.json()["missing"] == []
+
+
+def test_a_malformed_if_match_is_400_and_star_matches_the_current_item(
+    client: TestClient, editor: dict[str, str]
+) -> None:
+    item = add_item(client, editor)
+    url = f"/api/v1/items/{item['id']}"
+    unquoted = client.patch(url, json={"name": "X"}, headers=editor | {"If-Match": "i3.4"})
+    assert unquoted.status_code == 400
+    assert item["etag"] in unquoted.json()["detail"]
+    listed = client.patch(
+        url, json={"name": "Y"}, headers=editor | {"If-Match": f'"i0.1", {item["etag"]}'}
+    )
+    assert listed.status_code == 200
+    star = client.patch(url, json={"name": "Z"}, headers=editor | {"If-Match": "*"})
+    assert star.status_code == 200
+    assert star.json()["name"] == "Z"
+    weak = client.patch(
+        url, json={"name": "W"}, headers=editor | {"If-Match": "W/" + star.headers["ETag"]}
+    )
+    assert weak.status_code == 412  # If-Match compares strongly

@@ -97,3 +97,25 @@ def test_a_reader_paging_during_concurrent_publishes_sees_each_exactly_once(
     assert set(seen) == expected, "a publish was skipped"
     for domain in domains:  # and each catalogue's versions arrive in order
         assert [n for d, n in seen if d == domain] == list(range(1, ROUNDS + 1))
+
+
+def test_published_at_is_written_the_same_way_everywhere(
+    client: TestClient, session: Session
+) -> None:
+
+    editor = token(session, "editor", HULI)
+    add_item(client, editor)
+    for path, body in (
+        ("compile", {"compiled_on": "2020-10-20"}),
+        ("publish", {"published_on": "2020-11-05", "url": "http://www.huli.gov.cn/a/"}),
+    ):
+        assert (
+            client.post(
+                f"/api/v1/units/{HULI}/catalogues/01/{path}", json=body, headers=editor
+            ).status_code
+            == 200
+        )
+    feed = client.get("/api/v1/public/changes").json()["changes"]
+    stamp = next(c["published_at"] for c in feed if c["unit_code"] == HULI)
+    assert stamp.endswith("Z")
+    assert "+00:00" not in client.get(f"/api/v1/public/units/{HULI}/catalogues/01").text

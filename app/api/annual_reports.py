@@ -19,7 +19,7 @@ from app.api.public import NOT_MODIFIED, not_modified
 from app.api.responses import AUTHED, CONFLICT, NOT_FOUND, STALE
 from app.auth import Auditor, Writer
 from app.db import SessionDep
-from app.errors import IfMatchRequired, NotFound, Stale, invalid
+from app.errors import IfMatchRequired, NotFound, Stale, etag_matches, invalid
 from app.models.annual_report import (
     AnnualReport,
     AnnualReportAudit,
@@ -113,7 +113,9 @@ def put_annual_report(
     report = annual_reports.find(session, unit.code, year)
     if report is not None and if_match is None:
         raise IfMatchRequired("写入需要 If-Match / If-Match is required")
-    if if_match is not None and (report is None or if_match.strip() != annual_reports.etag(report)):
+    if if_match is not None and (
+        report is None or not etag_matches(if_match, annual_reports.etag(report))
+    ):
         raise Stale("年度报告已被他人修改 / the report was changed by someone else")
     created = report is None
     report = annual_reports.put(session, unit, year, data, report=report, actor=editor)
@@ -199,7 +201,7 @@ def publish_annual_report(
     report = annual_reports.find(session, unit.code, year)
     if report is None:
         raise NotFound(NOT_YET.format(unit=unit.code, year=year))
-    if if_match is not None and if_match.strip() != annual_reports.etag(report):
+    if if_match is not None and not etag_matches(if_match, annual_reports.etag(report)):
         raise Stale("年度报告已被他人修改 / the report was changed by someone else")
     annual_reports.publish(session, report, unit, on=data.published_on, url=data.url, actor=editor)
     response.headers["ETag"] = annual_reports.etag(report)
@@ -324,7 +326,7 @@ def set_annual_report_due_date(
     month, day, row = annual_reports.due_dates(session)[kind]
     if if_match is None:
         raise IfMatchRequired("写入需要 If-Match / If-Match is required")
-    if if_match.strip() != annual_reports.due_etag(kind, month, day, row):
+    if not etag_matches(if_match, annual_reports.due_etag(kind, month, day, row)):
         raise Stale("截止日期已被他人修改 / the due date was changed by someone else")
     saved = annual_reports.set_due_date(session, kind, data, actor=auditor)
     response.headers["ETag"] = annual_reports.due_etag(kind, saved.month, saved.day, saved)

@@ -8,7 +8,7 @@ from sqlmodel import select
 
 from app.auth import AnyPrincipal, Writer
 from app.db import SessionDep
-from app.errors import Forbidden, IfMatchRequired, NotFound, Stale
+from app.errors import Forbidden, IfMatchRequired, NotFound, Stale, etag_matches
 from app.models.catalogue import Catalogue
 from app.models.domain import Domain
 from app.models.item import Item
@@ -112,7 +112,7 @@ def require_match(if_match: str | None, etag: str, what: str) -> None:
     `what` is the bilingual message up to "/ the X"; "was changed by someone else" follows."""
     if if_match is None:
         raise IfMatchRequired("写入需要 If-Match / If-Match is required")
-    if if_match.strip() != etag:
+    if not etag_matches(if_match, etag):
         raise Stale(f"{what} was changed by someone else")
 
 

@@ -15,7 +15,7 @@ from app.api.responses import AUTHED, NOT_FOUND, STALE
 from app.api.uploads import UPLOAD_BODY, SettingsDep, UploadDep
 from app.auth import AnyPrincipal, Writer
 from app.db import SessionDep, SessionFactoryDep
-from app.errors import Forbidden, NotFound, Stale, invalid
+from app.errors import Forbidden, NotFound, Stale, etag_matches, invalid
 from app.models.common import Role, UnitKind
 from app.models.domain import Domain
 from app.models.imports import ImportReport
@@ -102,7 +102,7 @@ def delete_record(
     record, unit = found
     if not writer.can_write(unit):
         raise Forbidden("超出令牌的单位范围 / outside the unit scope of this token")
-    if if_match is not None and if_match.strip() != records.etag(record):
+    if if_match is not None and not etag_matches(if_match, records.etag(record)):
         raise Stale("记录已被他人修改 / the record was changed by someone else")
     records.delete(session, record, actor=writer)
     return Response(status_code=204)

@@ -16,7 +16,7 @@ from app.api.responses import AUTHED, CONFLICT, STALE
 from app.api.uploads import UPLOAD_BODY, SettingsDep, UploadDep
 from app.auth import AnyPrincipal, Writer
 from app.db import SessionDep
-from app.errors import Forbidden, IfMatchRequired, NotFound, Stale, invalid
+from app.errors import Forbidden, IfMatchRequired, NotFound, Stale, etag_matches, invalid
 from app.models.common import Role, UnitKind
 from app.models.request import (
     DisclosureRequest,
@@ -75,7 +75,7 @@ def fresh_request(
         raise Forbidden(OUT_OF_SCOPE)
     if if_match is None:
         raise IfMatchRequired("写入需要 If-Match / If-Match is required")
-    if if_match.strip() != requests.etag(request):
+    if not etag_matches(if_match, requests.etag(request)):
         raise Stale("申请已被他人修改 / the request was changed by someone else")
     return request
 

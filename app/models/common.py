@@ -24,6 +24,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def iso_utc(moment: datetime) -> str:
+    """A timestamp as every answer writes it: UTC, ISO 8601, `Z` (as pydantic does)."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
 class UnitKind(StrEnum):
     """单位类型 / kind of unit."""
 

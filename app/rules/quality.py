@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Any
 
-from app.rules.attributes import DRAFTABLE_ATTRIBUTES, missing_attributes
+from app.rules.attributes import DRAFTABLE_ATTRIBUTES, absent, missing_attributes
 from app.rules.timelimits import parse
 
 # Bits of items.flags. The low bits are quality flags: a present value that says too little.
@@ -94,7 +94,7 @@ def item_flags(values: Mapping[str, Any]) -> int:
     """The flags bitmask of an item's values: quality flags and missing attributes."""
     flags = 0
     for name, bit in MISSING_BITS.items():
-        if _absent(values.get(name)):
+        if absent(values.get(name)):
             flags |= bit
     time_limit = values.get("time_limit")
     if not _absent(time_limit):

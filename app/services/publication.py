@@ -39,6 +39,7 @@ from app.config import get_settings
 from app.db import SessionFactory
 from app.errors import invalid
 from app.models.catalogue import Catalogue, CatalogueVersion
+from app.models.common import iso_utc
 from app.models.domain import Domain
 from app.models.unit import Unit
 from app.render import table
@@ -303,7 +304,7 @@ def _item(snapshot: dict[str, Any]) -> CatalogueItem:
 def tree(ref: VersionRef, items: list[dict[str, Any]]) -> dict[str, Any]:
     """The JSON shape (PublishedCatalogue): the renderer's tree plus when and where."""
     data: dict[str, Any] = dict(table.render_tree(view(ref, items)))
-    data["published_at"] = ref.published_at.astimezone(UTC).isoformat()
+    data["published_at"] = iso_utc(ref.published_at)
     data["href"] = ref.href
     return data
 
