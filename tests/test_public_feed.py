@@ -119,3 +119,20 @@ def test_published_at_is_written_the_same_way_everywhere(
     stamp = next(c["published_at"] for c in feed if c["unit_code"] == HULI)
     assert stamp.endswith("Z")
     assert "+00:00" not in client.get(f"/api/v1/public/units/{HULI}/catalogues/01").text
+
+
+@pytest.mark.parametrize(
+    ("path", "param", "value"),
+    [
+        ("/api/v1/public/changes", "since", "c2VxOjkyMjMzNzIwMzY4NTQ3NzU4MDg"),  # seq:2**63
+        ("/api/v1/public/changes", "since", "c2VxOsKy"),  # seq:² (a digit to str.isdigit)
+        (f"/api/v1/units/{HULI}/catalogues/01/history", "cursor", "9223372036854775808"),
+        (f"/api/v1/units/{HULI}/catalogues/01/history", "cursor", "²"),
+    ],
+)
+def test_a_cursor_that_cannot_be_ours_is_422(
+    client: TestClient, session: Session, path: str, param: str, value: str
+) -> None:
+    response = client.get(path, params={param: value}, headers=token(session, "editor", HULI))
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["type"] == "cursor_invalid"

@@ -216,7 +216,7 @@ def annual_report_history(
     `cursor` for the page after."""
     before_id = None
     if page.cursor is not None:
-        if not page.cursor.isdigit():
+        if not page.cursor.isdecimal() or len(page.cursor) > 10 or int(page.cursor) > 2**31 - 1:
             raise invalid(("query", "cursor"), "游标无效 / invalid cursor", "cursor_invalid")
         before_id = int(page.cursor)
     rows = annual_reports.history_of(

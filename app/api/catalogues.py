@@ -1,10 +1,11 @@
 """A unit's catalogues: read, applicability, compile, publish, history."""
 
+import re
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 
-from app.api.deps import PageDep, ReadableCatalogue, ReadableUnit, WritableCatalogue
+from app.api.deps import MAX_ID, PageDep, ReadableCatalogue, ReadableUnit, WritableCatalogue
 from app.api.pages import security_headers
 from app.api.responses import AUTHED, CONFLICT, STALE
 from app.auth import Auditor, Writer
@@ -209,7 +210,7 @@ def catalogue_history(
 def _int_cursor(cursor: str | None) -> int | None:
     if cursor is None:
         return None
-    if not cursor.isdigit():
+    if not re.fullmatch(r"[0-9]{1,10}", cursor) or int(cursor) > MAX_ID:
         raise invalid(("query", "cursor"), "游标无效 / invalid cursor", "cursor_invalid")
     return int(cursor)
 

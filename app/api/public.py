@@ -273,7 +273,7 @@ def _query(raw: bytes) -> tuple[int | None, Format] | None:
             return None
         seen.add(name)
         if name == "version":
-            if not value.isdigit() or value[0] == "0" or len(value) > 9:
+            if not value.isdecimal() or value[0] == "0" or len(value) > 9:
                 return None
             number = int(value)
         elif name == "format":

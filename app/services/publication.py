@@ -16,6 +16,7 @@ import asyncio
 import base64
 import hashlib
 import itertools
+import re
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Coroutine, Hashable
@@ -259,7 +260,13 @@ def parse_cursor(value: str | None) -> int:
     except (ValueError, UnicodeDecodeError):
         decoded = ""
     number = decoded.removeprefix(_CURSOR_PREFIX)
-    if not decoded.startswith(_CURSOR_PREFIX) or not number.isdigit():
+    # Feed numbers are INTEGER columns: a longer or larger number cannot be one of ours and
+    # must not reach the driver (SQLite raises OverflowError past 2**63).
+    if (
+        not decoded.startswith(_CURSOR_PREFIX)
+        or not re.fullmatch(r"[0-9]{1,10}", number)
+        or int(number) > 2**31 - 1
+    ):
         raise invalid(
             ("query", "since"),
             "游标无效，请使用上一页返回的 next / invalid cursor: pass back a previous `next`",
@@ -460,7 +467,7 @@ def forget_latest() -> None:
 def forget_published(payload: str | None) -> None:
     """What freshness.watch calls: a publish's "unit domain number", or None for all."""
     parts = (payload or "").split(" ")
-    if len(parts) == 3 and parts[2].isdigit():
+    if len(parts) == 3 and parts[2].isdecimal():
         forget(parts[0], parts[1], int(parts[2]))
     else:
         forget_latest()

@@ -137,7 +137,7 @@ def run(
             raw[field] = parsed
         if values.get("item_id"):
             text = values["item_id"]
-            raw["item_id"] = int(text) if text.isdigit() and len(text) < 10 else -1
+            raw["item_id"] = int(text) if text.isdecimal() and len(text) < 10 else -1
         else:
             key = (values.get("first_level", ""), values.get("name", ""))
             matches = by_name.get(key, [])

@@ -8,6 +8,7 @@ definition; `recompute` applies it again (after a calendar year is loaded, for i
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -586,7 +587,11 @@ def parse_cursor(value: str | None) -> int:
     except (ValueError, UnicodeDecodeError):
         decoded = ""
     number = decoded.removeprefix(_CURSOR_PREFIX)
-    if not decoded.startswith(_CURSOR_PREFIX) or not number.isdigit() or len(number) > 10:
+    if (
+        not decoded.startswith(_CURSOR_PREFIX)
+        or not re.fullmatch(r"[0-9]{1,10}", number)
+        or int(number) > 2**31 - 1
+    ):
         raise invalid(
             ("query", "cursor"),
             "游标无效，请使用上一页返回的 next / invalid cursor: pass back a previous `next`",
@@ -745,10 +750,9 @@ def parse_feed_cursor(value: str | None) -> tuple[int, int]:
     record = record or "0"
     if (
         not decoded.startswith(_FEED_PREFIX)
-        or not publish.isdigit()
-        or not record.isdigit()
-        or len(publish) > 12
-        or len(record) > 12
+        or not re.fullmatch(r"[0-9]{1,10}", publish)
+        or not re.fullmatch(r"[0-9]{1,10}", record)
+        or max(int(publish), int(record)) > 2**31 - 1  # INTEGER columns
     ):
         raise invalid(
             ("query", "since"),
