@@ -23,7 +23,7 @@ class BodyLimit:
         limit = self.uploads if scope["path"].endswith("/import") else self.default
         message = TOO_LARGE.format(limit=limit)
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and (not declared.isdecimal() or int(declared) > limit):
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
             await JSONResponse({"detail": message}, status_code=413)(scope, receive, send)
             return
         received = 0

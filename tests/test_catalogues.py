@@ -210,3 +210,30 @@ def test_listing_reads_the_stored_counts_not_every_item(
         event.remove(engine, "before_cursor_execute", seen)
     assert rows[2]["item_count"] == 1
     assert not [s for s in statements if re.search(r"\bFROM items\b|\bJOIN items\b", s)]
+
+
+def test_dates_that_cannot_be_true_are_422_naming_the_rule(
+    client: TestClient, session: Session
+) -> None:
+    from tests.factories import opinion_body, publish
+
+    editor = token(session, "editor", HULI)
+    base = f"/api/v1/units/{HULI}/catalogues/01"
+    add_item(client, editor)
+    early = client.post(f"{base}/compile", json={"compiled_on": "0001-01-01"}, headers=editor)
+    assert early.status_code == 422
+    assert early.json()["detail"][0]["type"] == "date_too_early"
+    opinion = client.post(
+        "/api/v1/opinions", json=opinion_body(issued_on="0001-01-01"), headers=editor
+    )
+    assert opinion.status_code == 422
+    assert opinion.json()["detail"][0]["type"] == "date_too_early"
+    publish(client, editor, published_on="2020-11-05")
+    backwards = client.post(
+        f"{base}/publish",
+        json={"published_on": "2020-11-04", "url": "http://www.huli.gov.cn/a/"},
+        headers=editor,
+    )
+    assert backwards.status_code == 422
+    assert backwards.json()["detail"][0]["type"] == "date_order"
+    assert "2020-11-05" in backwards.json()["detail"][0]["msg"]

@@ -66,7 +66,7 @@ async def read_upload(request: Request, settings: SettingsDep) -> Upload:
     cap = settings.max_upload_bytes
     limit = cap + MULTIPART_SLACK
     declared = request.headers.get("content-length", "")
-    if declared.isdecimal() and int(declared) > limit:
+    if declared.isdigit() and int(declared) > limit:
         raise _too_large(cap)
     if not request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
         raise UnsupportedMedia(

@@ -1,6 +1,7 @@
 """The required attributes of every second-level item (厦府办〔2020〕67号) and which are missing."""
 
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 # name is required on every write, the others may be missing while drafting.
@@ -36,3 +37,20 @@ def absent(value: Any) -> bool:
 def missing_attributes(values: Mapping[str, Any]) -> list[str]:
     """The required attributes absent (null, blank, empty or cut short) from an item."""
     return [name for name in DRAFTABLE_ATTRIBUTES if absent(values.get(name))]
+
+
+EARLIEST_EVENT = date(2000, 1, 1)
+"""No compile, publish, opinion or waiver of this work can be dated before 2000 (the 条例
+dates from 2007, the catalogues from 2020): an earlier date is a typing slip (0001-01-01)."""
+
+
+def event_date_problem(field: str, day: date, today: date) -> tuple[str, str] | None:
+    """(type, bilingual message) when an event date cannot be true, else None."""
+    if day > today:
+        return "date_in_future", f"{field} 不能晚于今天 / {field} cannot be in the future"
+    if day < EARLIEST_EVENT:
+        return (
+            "date_too_early",
+            f"{field} 不能早于 {EARLIEST_EVENT} / {field} cannot be before {EARLIEST_EVENT}",
+        )
+    return None

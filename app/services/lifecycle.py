@@ -14,18 +14,16 @@ from app.models.catalogue import Catalogue, CatalogueVersion
 from app.models.common import Status
 from app.models.item import Item
 from app.principal import Principal
+from app.rules.attributes import event_date_problem
 from app.services import items as item_service
 from app.services import publication, stats
 from app.services.catalogues import changing
 
 
 def _not_in_future(field: str, day: date) -> None:
-    if day > date.today():
-        raise invalid(
-            ("body", field),
-            f"{field} 不能晚于今天 / {field} cannot be in the future",
-            "date_in_future",
-        )
+    """An event date must be possible: not in the future, not before 2000."""
+    if (problem := event_date_problem(field, day, date.today())) is not None:
+        raise invalid(("body", field), problem[1], problem[0])
 
 
 def _require_complete(session: Session, catalogue: Catalogue, verb: str) -> list[Item]:
@@ -75,6 +73,13 @@ def publish(
         if catalogue.first_compiled_on is None:
             raise Conflict(
                 "目录尚未编制完成，不能发布 / a catalogue must be compiled before its first publish"
+            )
+        if catalogue.published_on and on < catalogue.published_on:
+            raise invalid(
+                ("body", "published_on"),
+                f"发布日期不能早于上一版的发布日期 {catalogue.published_on} / published_on cannot "
+                f"precede the previous version's ({catalogue.published_on})",
+                "date_order",
             )
         if catalogue.compiled_on and on < catalogue.compiled_on:
             raise invalid(

@@ -12,6 +12,7 @@ from app.models.domain import Domain
 from app.models.milestone import Opinion, OpinionCreate, OpinionUpdate
 from app.models.unit import Unit
 from app.principal import Principal
+from app.rules.attributes import event_date_problem
 from app.services import history
 
 ISSUER_KINDS = (UnitKind.city, UnitKind.district, UnitKind.department)
@@ -48,12 +49,9 @@ def _scope(principal: Principal) -> ColumnElement[bool] | None:
 
 
 def _not_in_future(day: date) -> None:
-    if day > date.today():
-        raise invalid(
-            ("body", "issued_on"),
-            "印发日期不能晚于今天 / issued_on cannot be in the future",
-            "date_in_future",
-        )
+    """An opinion's date must be possible: not in the future, not before 2000."""
+    if (problem := event_date_problem("issued_on", day, date.today())) is not None:
+        raise invalid(("body", "issued_on"), problem[1], problem[0])
 
 
 def _snapshot(opinion: Opinion) -> dict[str, Any]:
