@@ -463,3 +463,12 @@ def test_odd_queries_are_left_to_the_route(
     assert client.get(f"{ONE}?version=01").json()["version"] == 1
     assert client.get(f"{ONE}?version=abc").status_code == 422
     assert client.get(f"{ONE}?unrelated=1").json()["version"] == 1
+
+
+def test_the_unit_listing_names_its_only_format_instead_of_ignoring_one(
+    client: TestClient,
+) -> None:
+    response = client.get(f"{PUBLIC}/units/{HULI}/catalogues", params={"format": "html"})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["query", "format"]
+    assert "json" in response.json()["detail"][0]["msg"]

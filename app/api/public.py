@@ -6,7 +6,7 @@ or a worker thread: see app/services/publication.py for what is cached and for h
 
 import re
 from email.utils import parsedate_to_datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Path, Query, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -132,6 +132,10 @@ def _unpublished(unit_code: str, domain_code: str, version: int | None) -> NotFo
 async def read_published_catalogues(
     unit_code: PublicUnitCode,
     sessions: SessionFactoryDep,
+    format: Annotated[
+        Literal["json"],
+        Query(description="json only: the per-domain renderings are on each catalogue's route"),
+    ] = "json",
     if_none_match: IfNoneMatch = None,
     if_modified_since: IfModifiedSince = None,
 ) -> Response:
