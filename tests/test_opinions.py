@@ -161,3 +161,22 @@ def test_a_correction_cannot_move_into_the_future(
         headers=editor | {"If-Match": opinion["etag"]},
     )
     assert response.status_code == 422
+
+
+def test_a_street_editor_sees_the_opinions_that_apply_to_it(
+    client: TestClient, session: Session
+) -> None:
+    auditor = token(session, "auditor")
+    city = add_opinion(client, auditor, issuer_unit_code=CITY, domain_code="07")
+    district = add_opinion(client, auditor, issuer_unit_code=HULI, domain_code="07")
+    add_opinion(client, auditor, issuer_unit_code=SIMING, domain_code="07")
+    street = token(session, "editor", HULI_STREET)
+    seen = client.get(URL, params={"domain_code": "07"}, headers=street).json()
+    assert {o["id"] for o in seen} == {city["id"], district["id"]}
+    assert client.get(f"{URL}/{district['id']}", headers=street).status_code == 200
+    edit = client.patch(
+        f"{URL}/{district['id']}",
+        json={"title": "改"},
+        headers=street | {"If-Match": district["etag"]},
+    )
+    assert edit.status_code == 403

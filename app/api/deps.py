@@ -149,7 +149,7 @@ def readable_opinion(opinion_id: RowId, principal: AnyPrincipal, session: Sessio
     if row is None:
         raise NotFound(f"落实意见 {opinion_id} 不存在 / opinion {opinion_id} not found")
     opinion, issuer = row
-    if not opinions.may_record(principal, issuer):
+    if not opinions.may_read(session, principal, issuer):
         raise Forbidden(OUT_OF_SCOPE)
     return opinion
 
@@ -158,8 +158,14 @@ ReadableOpinion = Annotated[Opinion, Depends(readable_opinion)]
 
 
 def fresh_opinion(
-    opinion: ReadableOpinion, if_match: Annotated[str | None, Header()] = None
+    opinion: ReadableOpinion,
+    principal: AnyPrincipal,
+    session: SessionDep,
+    if_match: Annotated[str | None, Header()] = None,
 ) -> Opinion:
+    issuer = session.get(Unit, opinion.issuer_unit_code)
+    if issuer is None or not opinions.may_record(principal, issuer):
+        raise Forbidden(OUT_OF_SCOPE)  # a street reads its district's opinion, never edits it
     require_match(if_match, opinions.etag(opinion), "落实意见已被他人修改 / the opinion")
     return opinion
 

@@ -48,6 +48,21 @@ def _scope(principal: Principal) -> ColumnElement[bool] | None:
     return or_(col(Unit.code) == principal.unit_code, below)
 
 
+def _ancestors(session: Session, principal: Principal) -> list[str]:
+    """The units above an editor's unit (its district, the city): their opinions apply to it."""
+    codes: list[str] = []
+    unit = session.get(Unit, principal.unit_code) if principal.unit_code else None
+    while unit is not None and unit.parent_code is not None and len(codes) < 8:
+        codes.append(unit.parent_code)
+        unit = session.get(Unit, unit.parent_code)
+    return codes
+
+
+def may_read(session: Session, principal: Principal, issuer: Unit) -> bool:
+    """Whoever may record an opinion reads it, and so do the units it applies to below."""
+    return may_record(principal, issuer) or issuer.code in _ancestors(session, principal)
+
+
 def _not_in_future(day: date) -> None:
     """An opinion's date must be possible: not in the future, not before 2000."""
     if (problem := event_date_problem("issued_on", day, date.today())) is not None:
@@ -138,7 +153,8 @@ def find(
     """Opinions by issue date; an editor sees those of the units it may record for."""
     query = select(Opinion).join(Unit, col(Unit.code) == col(Opinion.issuer_unit_code))
     if (scope := _scope(principal)) is not None:
-        query = query.where(scope)
+        # Opinions apply downwards: a street also sees its district's and the city's.
+        query = query.where(or_(scope, col(Unit.code).in_(_ancestors(session, principal))))
     if domain_code is not None:
         query = query.where(Opinion.domain_code == domain_code)
     if issuer_unit_code is not None:
