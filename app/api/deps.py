@@ -177,7 +177,11 @@ def district_filter(
     session: SessionDep,
     district: Annotated[
         str | None,
-        Query(max_length=32, description="a district: the district and its streets and towns"),
+        Query(
+            max_length=32,
+            pattern=r"^[0-9A-Za-z_-]{1,32}$",
+            description="a district: the district and its streets and towns",
+        ),
     ] = None,
 ) -> str | None:
     if district is not None:

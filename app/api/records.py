@@ -146,7 +146,12 @@ def timeliness_scope(
     session: SessionDep,
     as_of: Annotated[date | None, Query(description="default: today")] = None,
     district: Annotated[
-        str | None, Query(max_length=32, description="a district: it and its streets and towns")
+        str | None,
+        Query(
+            max_length=32,
+            pattern=r"^[0-9A-Za-z_-]{1,32}$",
+            description="a district: it and its streets and towns",
+        ),
     ] = None,
     domain: Annotated[str | None, Query(max_length=3, description="one domain only")] = None,
 ) -> timeliness.Scope:

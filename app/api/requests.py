@@ -203,7 +203,12 @@ def audit_scope(
     principal: AnyPrincipal,
     as_of: AsOf = None,
     district: Annotated[
-        str | None, Query(max_length=32, description="a district: it and its streets and towns")
+        str | None,
+        Query(
+            max_length=32,
+            pattern=r"^[0-9A-Za-z_-]{1,32}$",
+            description="a district: it and its streets and towns",
+        ),
     ] = None,
 ) -> requests.AuditScope:
     """Auditors and admins any district or all; a district's editors their own district."""
