@@ -128,6 +128,8 @@ def test_published_at_is_written_the_same_way_everywhere(
         ("/api/v1/public/changes", "since", "c2VxOsKy"),  # seq:² (a digit to str.isdigit)
         (f"/api/v1/units/{HULI}/catalogues/01/history", "cursor", "9223372036854775808"),
         (f"/api/v1/units/{HULI}/catalogues/01/history", "cursor", "²"),
+        ("/api/v1/public/changes", "since", "c2VxOjE7cmVjOjI7cmVjOjM"),  # three numbers
+        (f"/api/v1/units/{HULI}/records", "cursor", "cmVjOjEsMg"),  # rec:1,2
     ],
 )
 def test_a_cursor_that_cannot_be_ours_is_422(

@@ -13,10 +13,8 @@ again after its commit); every other process forgets it when the publish commits
 from __future__ import annotations
 
 import asyncio
-import base64
 import hashlib
 import itertools
-import re
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Coroutine, Hashable
@@ -38,7 +36,6 @@ from sqlmodel import Session, col, select
 
 from app.config import get_settings
 from app.db import SessionFactory
-from app.errors import invalid
 from app.models.catalogue import Catalogue, CatalogueVersion
 from app.models.common import iso_utc
 from app.models.domain import Domain
@@ -245,37 +242,6 @@ def changes(session: Session, *, after: int, limit: int) -> list[VersionRef]:
 
 
 _CURSOR_PREFIX = "seq:"
-
-
-def cursor(feed_seq: int) -> str:
-    return base64.urlsafe_b64encode(f"{_CURSOR_PREFIX}{feed_seq}".encode()).decode().rstrip("=")
-
-
-def parse_cursor(value: str | None) -> int:
-    """The feed number a cursor stands for; no cursor means the start of the feed."""
-    if value is None or value == "":
-        return 0
-    try:
-        decoded = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
-    except (ValueError, UnicodeDecodeError):
-        decoded = ""
-    number = decoded.removeprefix(_CURSOR_PREFIX)
-    # Feed numbers are INTEGER columns: a longer or larger number cannot be one of ours and
-    # must not reach the driver (SQLite raises OverflowError past 2**63).
-    if (
-        not decoded.startswith(_CURSOR_PREFIX)
-        or not re.fullmatch(r"[0-9]{1,10}", number)
-        or int(number) > 2**31 - 1
-    ):
-        raise invalid(
-            ("query", "since"),
-            "游标无效，请使用上一页返回的 next / invalid cursor: pass back a previous `next`",
-            "cursor_invalid",
-        )
-    return int(number)
-
-
-# ---- rendering (pure) -----------------------------------------------------------------
 
 
 def view(ref: VersionRef, items: list[dict[str, Any]]) -> CatalogueView:

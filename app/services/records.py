@@ -579,25 +579,37 @@ def cursor(record_id: int) -> str:
     return base64.urlsafe_b64encode(f"{_CURSOR_PREFIX}{record_id}".encode()).decode().rstrip("=")
 
 
-def parse_cursor(value: str | None) -> int:
-    if not value:
-        return 0
+_NUMBER = re.compile(r"[0-9]{1,10}")
+
+
+def _cursor_numbers(value: str, prefix: str, separator: str, parameter: str) -> list[int]:
+    """The numbers an opaque cursor carries (`prefix` n [`separator` m]), each a possible
+    INTEGER id; anything else is 422 cursor_invalid naming the query parameter."""
     try:
         decoded = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
     except (ValueError, UnicodeDecodeError):
         decoded = ""
-    number = decoded.removeprefix(_CURSOR_PREFIX)
+    parts = decoded.removeprefix(prefix).split(separator)
     if (
-        not decoded.startswith(_CURSOR_PREFIX)
-        or not re.fullmatch(r"[0-9]{1,10}", number)
-        or int(number) > 2**31 - 1
+        not decoded.startswith(prefix)
+        or not all(_NUMBER.fullmatch(part) for part in parts)
+        or max(int(part) for part in parts) > 2**31 - 1  # INTEGER columns
     ):
         raise invalid(
-            ("query", "cursor"),
+            ("query", parameter),
             "游标无效，请使用上一页返回的 next / invalid cursor: pass back a previous `next`",
             "cursor_invalid",
         )
-    return int(number)
+    return [int(part) for part in parts]
+
+
+def parse_cursor(value: str | None) -> int:
+    if not value:
+        return 0
+    numbers = _cursor_numbers(value, _CURSOR_PREFIX, ",", "cursor")
+    if len(numbers) != 1:
+        raise invalid(("query", "cursor"), "游标无效 / invalid cursor", "cursor_invalid")
+    return numbers[0]
 
 
 def _record_columns() -> tuple[Any, ...]:
@@ -742,21 +754,7 @@ def parse_feed_cursor(value: str | None) -> tuple[int, int]:
     record seen yet, so a site that synced catalogues before records gets every record."""
     if not value:
         return 0, 0
-    try:
-        decoded = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
-    except (ValueError, UnicodeDecodeError):
-        decoded = ""
-    publish, _, record = decoded.removeprefix(_FEED_PREFIX).partition(_FEED_RECORDS)
-    record = record or "0"
-    if (
-        not decoded.startswith(_FEED_PREFIX)
-        or not re.fullmatch(r"[0-9]{1,10}", publish)
-        or not re.fullmatch(r"[0-9]{1,10}", record)
-        or max(int(publish), int(record)) > 2**31 - 1  # INTEGER columns
-    ):
-        raise invalid(
-            ("query", "since"),
-            "游标无效，请使用上一页返回的 next / invalid cursor: pass back a previous `next`",
-            "cursor_invalid",
-        )
-    return int(publish), int(record)
+    numbers = _cursor_numbers(value, _FEED_PREFIX, _FEED_RECORDS, "since")
+    if len(numbers) > 2:
+        raise invalid(("query", "since"), "游标无效 / invalid cursor", "cursor_invalid")
+    return numbers[0], numbers[1] if len(numbers) == 2 else 0
