@@ -8,9 +8,33 @@ from urllib.parse import urlencode
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from app.render.table import TEXT_COLUMNS
-from app.services.dashboard import CELL_MARKS, CELL_STATES, MILESTONE_STATES
 
 STATIC = Path(__file__).parent / "static"
+
+CELL_STATES: dict[str, str] = {
+    "missing": "未建",
+    "draft": "草稿",
+    "compiled": "已编制",
+    "published": "已发布",
+    "not_applicable": "不适用",
+}
+"""The grid's colours, in the order of the legend."""
+CELL_MARKS: dict[str, str] = {
+    "missing": "缺",
+    "draft": "草",
+    "compiled": "编",
+    "published": "发",
+    "not_applicable": "无",
+}
+"""One character per state inside a grid cell, so the grid reads without colour too."""
+
+MILESTONE_STATES: dict[str, str] = {
+    "on_time": "按时",
+    "late": "逾期完成",
+    "pending": "未到期",
+    "overdue": "已逾期",
+}
+"""A milestone's states (app/models/milestone.py MilestoneState), in the order of the bars."""
 
 _templates = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates" / "dashboard"),

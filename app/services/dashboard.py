@@ -15,33 +15,10 @@ from sqlmodel import Session
 
 from app.models.audit import CompletenessReport, CompletenessRow, DistrictRollup, UnitScore
 from app.models.common import UnitKind
-from app.models.milestone import Milestone, MilestoneEvent
+from app.models.milestone import Milestone, MilestoneEvent, MilestoneState
 from app.models.unit import Unit
 from app.services import audit, milestones
 
-CELL_STATES: dict[str, str] = {
-    "missing": "未建",
-    "draft": "草稿",
-    "compiled": "已编制",
-    "published": "已发布",
-    "not_applicable": "不适用",
-}
-"""The grid's colours, in the order of the legend."""
-CELL_MARKS: dict[str, str] = {
-    "missing": "缺",
-    "draft": "草",
-    "compiled": "编",
-    "published": "发",
-    "not_applicable": "无",
-}
-"""One character per state inside a grid cell, so the grid reads without colour too."""
-
-MILESTONE_STATES: dict[str, str] = {
-    "on_time": "按时",
-    "late": "逾期完成",
-    "pending": "未到期",
-    "overdue": "已逾期",
-}
 OPEN_STATES = ("pending", "overdue")
 PAGE_UNITS = 1000
 """Units a page reads in one report: the audit's largest page (a city has some fifty)."""
@@ -90,7 +67,7 @@ class MilestoneBar:
     def segments(self) -> list[tuple[str, float, float, int]]:
         """(state, x, width, count) on a 0..100 axis."""
         total, x, result = self.total, 0.0, []
-        for state in MILESTONE_STATES:
+        for state in map(str, MilestoneState):
             count = self.counts.get(state, 0)
             if count and total:
                 width = 100.0 * count / total
