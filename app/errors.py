@@ -2,6 +2,7 @@
 
 import logging
 import re
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import Request
@@ -95,7 +96,32 @@ STALE_MESSAGE = (
 
 def invalid(loc: tuple[str | int, ...], msg: str, kind: str) -> RequestValidationError:
     """A 422 in FastAPI's own shape, for rules that need the database."""
-    return RequestValidationError([{"loc": loc, "msg": msg, "type": kind}])
+    return invalid_all([{"loc": loc, "msg": msg, "type": kind}])
+
+
+def invalid_all(errors: Sequence[Mapping[str, Any]]) -> RequestValidationError:
+    """One 422 naming every broken rule: each error a {"loc", "msg", "type"} as `invalid`
+    takes them. The only way a service says 422 (an import's report: `Rejected`)."""
+    return RequestValidationError(list(errors))
+
+
+class Rejected(AppError):
+    """422 whose body is a report (an import with errors), plus the errors in FastAPI's
+    shape under `detail`; `body` builds it from the message, so the report stays typed."""
+
+    status_code = 422
+
+    def __init__(self, message: str, body: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.body = body
+
+    def content(self) -> dict[str, Any]:
+        return self.body
+
+
+def too_large(limit: int, zh: str = "请求体", en: str = "request body") -> TooLarge:
+    """The one 413 message: what was too large (a request body, a file) and its cap."""
+    return TooLarge(f"{zh}过大（上限 {limit} 字节）/ {en} too large (limit {limit} bytes)")
 
 
 def retry_after() -> dict[str, str]:

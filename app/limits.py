@@ -4,7 +4,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-TOO_LARGE = "请求体过大（上限 {limit} 字节）/ request body too large (limit {limit} bytes)"
+from app.errors import too_large
 
 
 class BodyLimit:
@@ -21,10 +21,11 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         limit = self.uploads if scope["path"].endswith("/import") else self.default
-        message = TOO_LARGE.format(limit=limit)
+        refused = too_large(limit)
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
-            await JSONResponse({"detail": message}, status_code=413)(scope, receive, send)
+            response = JSONResponse(refused.content(), status_code=refused.status_code)
+            await response(scope, receive, send)
             return
         received = 0
 
@@ -35,7 +36,7 @@ class BodyLimit:
                 received += len(incoming.get("body", b""))
                 if received > limit:
                     # FastAPI re-raises HTTPException from body reading; others become 400.
-                    raise HTTPException(status_code=413, detail=message)
+                    raise HTTPException(refused.status_code, refused.message)
             return incoming
 
         await self.app(scope, limited, send)

@@ -9,7 +9,7 @@ from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
 from app.config import Settings, get_settings
-from app.errors import TooLarge, UnsupportedMedia, invalid
+from app.errors import UnsupportedMedia, invalid, too_large
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 MULTIPART_SLACK = 64 * 1024
@@ -45,16 +45,12 @@ class Upload:
     data: bytes
 
 
-def _too_large(cap: int) -> TooLarge:
-    return TooLarge(f"文件过大（上限 {cap} 字节）/ file too large (limit {cap} bytes)")
-
-
 async def _capped(stream: AsyncIterator[bytes], limit: int, cap: int) -> AsyncGenerator[bytes]:
     total = 0
     async for chunk in stream:
         total += len(chunk)
         if total > limit:
-            raise _too_large(cap)
+            raise too_large(cap, "文件", "file")
         yield chunk
 
 
@@ -67,7 +63,7 @@ async def read_upload(request: Request, settings: SettingsDep) -> Upload:
     limit = cap + MULTIPART_SLACK
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
-        raise _too_large(cap)
+        raise too_large(cap, "文件", "file")
     if not request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
         raise UnsupportedMedia(
             "请以 multipart/form-data 上传，文件字段名为 file / send multipart/form-data with "
@@ -94,7 +90,7 @@ async def read_upload(request: Request, settings: SettingsDep) -> Upload:
     finally:
         await form.close()
     if len(data) > cap:
-        raise _too_large(cap)
+        raise too_large(cap, "文件", "file")
     return Upload(filename=_filename(upload.filename or ""), data=data)
 
 

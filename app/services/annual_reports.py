@@ -11,11 +11,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from app.errors import Conflict, NotFound, Stale, invalid
+from app.errors import Conflict, NotFound, Stale, invalid, invalid_all
 from app.models.annual_report import (
     DUE_DEFAULTS,
     AnnualReport,
@@ -228,7 +227,7 @@ def publish(
     broken = errors(report)
     if broken:
         # every broken rule, in FastAPI's shape: loc names the cell, type the rule
-        raise RequestValidationError(
+        raise invalid_all(
             [
                 {"loc": ("body", *issue["loc"]), "msg": issue["msg"], "type": issue["rule"]}
                 for issue in broken

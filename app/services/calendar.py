@@ -4,10 +4,10 @@ from datetime import date, timedelta
 from importlib.metadata import version
 from typing import Any
 
-from fastapi.exceptions import RequestValidationError
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
+from app.errors import invalid_all
 from app.models.calendar import CalendarArrangement, CalendarDay, CalendarPublic, CalendarYear
 from app.models.common import utcnow
 from app.principal import Principal
@@ -146,7 +146,7 @@ def _check_year(year: int, data: CalendarArrangement) -> list[str]:
                     }
                 )
     if errors:
-        raise RequestValidationError(errors)
+        raise invalid_all(errors)
     warnings = [
         f"{day} 是周末，本来就休息，已忽略 / {day} is a weekend day, already off; ignored"
         for day in sorted(set(data.holidays))

@@ -2,14 +2,14 @@
 or from the national standard guide's items for the unit's level."""
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from pydantic import ValidationError
 from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
 from app import faults
-from app.errors import AppError, Conflict, TooLarge, UnsupportedMedia, bilingual, invalid
+from app.errors import Conflict, Rejected, TooLarge, UnsupportedMedia, bilingual, invalid
 from app.models.catalogue import Catalogue
 from app.models.guide import GuideItem
 from app.models.imports import (
@@ -20,6 +20,7 @@ from app.models.imports import (
     ImportReport,
 )
 from app.models.item import Item, ItemCreate
+from app.models.request import RequestImportRejected, RequestImportReport
 from app.models.unit import GUIDE_LEVEL, Unit
 from app.principal import Principal
 from app.rules.attributes import missing_attributes
@@ -33,29 +34,25 @@ NOTE_LIMIT = 1000
 """Change.note's length."""
 
 
-class ImportFailed(AppError):
-    """422 with the import report: the file has errors and nothing was changed."""
+Report = TypeVar("Report", ImportReport, RequestImportReport)
 
-    status_code = 422
 
-    def __init__(self, report: ImportReport) -> None:
+class ImportFailed(Rejected, Generic[Report]):
+    """422 with the import report (a catalogue's or the request register's): the file has
+    errors and nothing was changed; `detail` lists them as loc = ["file", row, field]."""
+
+    def __init__(self, report: Report) -> None:
+        detail = [
+            {"loc": ["file", error.row, error.field], "msg": error.msg, "type": "import_error"}
+            for error in report.errors
+        ]
+        rejected = ImportRejected if isinstance(report, ImportReport) else RequestImportRejected
         super().__init__(
             f"导入文件有 {len(report.errors)} 处错误，未做任何修改 / the file has "
-            f"{len(report.errors)} errors; nothing was changed"
+            f"{len(report.errors)} errors; nothing was changed",
+            rejected(**report.model_dump(), detail=detail).model_dump(mode="json"),
         )
-        self.report = report
-
-    def content(self) -> dict[str, Any]:
-        detail = [
-            {
-                "loc": ["file", error.row, error.field],
-                "msg": error.msg,
-                "type": "import_error",
-            }
-            for error in self.report.errors
-        ]
-        body = ImportRejected(**self.report.model_dump(), detail=detail)
-        return body.model_dump(mode="json")
+        self.report: Report = report
 
 
 @dataclass

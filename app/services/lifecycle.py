@@ -5,11 +5,10 @@ save → history); publish also freezes the items as the next version and announ
 
 from datetime import date
 
-from fastapi.exceptions import RequestValidationError
 from sqlmodel import Session
 
 from app import faults
-from app.errors import Conflict, invalid
+from app.errors import Conflict, invalid, invalid_all
 from app.models.catalogue import Catalogue, CatalogueVersion
 from app.models.common import Status
 from app.models.item import Item
@@ -34,7 +33,7 @@ def _require_complete(session: Session, catalogue: Catalogue, verb: str) -> list
         raise invalid(("body",), "目录没有任何事项 / the catalogue has no items", "catalogue_empty")
     lacking = [item for item in rows if item.lacking]
     if lacking:
-        raise RequestValidationError(
+        raise invalid_all(
             [
                 {
                     "loc": ("items", item.id, attribute),

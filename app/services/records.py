@@ -17,11 +17,10 @@ from typing import Any
 
 import orjson
 import sqlalchemy as sa
-from fastapi.exceptions import RequestValidationError
 from sqlalchemy import func, text
 from sqlmodel import Session, col, select
 
-from app.errors import invalid
+from app.errors import invalid, invalid_all
 from app.models.catalogue import Catalogue, CatalogueVersion
 from app.models.common import utcnow
 from app.models.item import Item
@@ -409,7 +408,7 @@ def upsert(
     items = items_by_id(session, [row.item_id for row in rows])
     errors = check(unit, rows, items, today=today or date.today())
     if errors:
-        raise RequestValidationError(errors)
+        raise invalid_all(errors)
     calendar = calendar or work_calendar(session)
     books = limit_books(session, {items[row.item_id].catalogue_id for row in rows})
     # Taken before reading which URLs exist: record writers are serialised from here, so two

@@ -9,18 +9,15 @@ reference). Names and contacts are never read: such columns are reported as igno
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
 
 from sqlmodel import Session, col, select
 
-from app.errors import AppError
 from app.models.request import (
     CHANNELS,
     DisclosureRequest,
     EventCreate,
     RequestCreate,
     RequestImportNote,
-    RequestImportRejected,
     RequestImportReport,
     RequestImportRow,
 )
@@ -109,28 +106,6 @@ OUTCOME_WORDS: tuple[tuple[str, str], ...] = (
 _DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T].*)?$")
 _SPACE = re.compile(r"\s+")
 _PRIVATE = re.compile(r"姓名|名称|电话|手机|地址|邮箱|证件|身份证|联系")
-
-
-class RequestImportFailed(AppError):
-    """422 with the report: the file has errors and nothing was registered."""
-
-    status_code = 422
-
-    def __init__(self, report: RequestImportReport) -> None:
-        super().__init__(
-            f"导入文件有 {len(report.errors)} 处错误，未做任何修改 / the file has "
-            f"{len(report.errors)} errors; nothing was changed"
-        )
-        self.report = report
-
-    def content(self) -> dict[str, Any]:
-        detail = [
-            {"loc": ["file", e.row, e.field], "msg": e.msg, "type": "import_error"}
-            for e in self.report.errors
-        ]
-        return RequestImportRejected(**self.report.model_dump(), detail=detail).model_dump(
-            mode="json"
-        )
 
 
 def _clean(text: str) -> str:
@@ -401,7 +376,7 @@ def run(
     actor: Principal,
 ) -> RequestImportReport:
     """A dry run reports what would be registered; otherwise every row is registered in
-    this transaction, or RequestImportFailed (422) and nothing is."""
+    this transaction, or imports.ImportFailed (422) and nothing is."""
     try:
         reading = read(filename, data, max_bytes=max_bytes, max_rows=max_rows)
     except BadFile as exc:
@@ -414,7 +389,7 @@ def run(
         return report
     report.dry_run = False
     if report.errors:
-        raise RequestImportFailed(report)
+        raise imports.ImportFailed(report)
     for row in reading.rows:
         request = requests.create(
             session,

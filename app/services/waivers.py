@@ -1,9 +1,8 @@
 """指引事项豁免 / a catalogue's waivers: standard-guide items it leaves out, with the reason."""
 
-from fastapi.exceptions import RequestValidationError
 from sqlmodel import Session, col, select
 
-from app.errors import NotFound
+from app.errors import NotFound, invalid_all
 from app.models.catalogue import Catalogue
 from app.models.guide import GuideItem, GuideWaiver, WaiverPublic
 from app.principal import Principal
@@ -51,7 +50,7 @@ def put(
 ) -> GuideWaiver:
     """Waive a guide item of the catalogue's own domain, or change the reason."""
     if guide.domain_code != catalogue.domain_code:
-        raise RequestValidationError(
+        raise invalid_all(
             [
                 {
                     "loc": ("path", "guide_item_id"),
