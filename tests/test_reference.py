@@ -4,7 +4,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from seed import load
-from tests.factories import CITY, HULI, token
+from tests.factories import CITY, HULI, HULI_STREET, SIMING, token
 
 PILOT = [
     "城乡规划",
@@ -115,3 +115,39 @@ def test_auditor_adds_a_26_plus_n_domain(client: TestClient, session: Session) -
     assert response.status_code == 201
     assert client.post("/api/v1/domains", json=body, headers=auditor).status_code == 409
     assert client.get("/api/v1/domains").json()[-1]["name"] == "社会信用体系建设"
+
+
+AUDITS = [
+    "/api/v1/audit/completeness",
+    "/api/v1/audit/timeliness",
+    "/api/v1/audit/requests",
+    "/api/v1/audit/annual-reports?year=2025",
+    "/api/v1/milestones/compiled/status",
+]
+
+
+def test_the_same_bad_district_or_domain_is_the_same_422_everywhere(
+    client: TestClient, session: Session
+) -> None:
+    auditor = token(session, "auditor")
+    for url in AUDITS:
+        response = client.get(url, params={"district": HULI_STREET}, headers=auditor)
+        assert response.status_code == 422, url
+        assert response.json()["detail"][0]["type"] == "unknown_district", url
+        if "requests" in url or "annual" in url:
+            continue  # these take no domain
+        response = client.get(url, params={"domain": "99"}, headers=auditor)
+        assert response.status_code == 422, url
+        assert response.json()["detail"][0]["type"] == "unknown_domain", url
+
+
+def test_a_district_editor_audits_only_its_district_on_both_registers(
+    client: TestClient, session: Session
+) -> None:
+    street, district = token(session, "editor", HULI_STREET), token(session, "editor", HULI)
+    for url in ("/api/v1/audit/timeliness", "/api/v1/audit/requests"):
+        refused = client.get(url, headers=street)
+        assert refused.status_code == 403, url
+        assert "区编辑" in refused.json()["detail"], url
+        assert client.get(url, params={"district": SIMING}, headers=district).status_code == 403
+        assert client.get(url, headers=district).status_code == 200, url

@@ -10,6 +10,7 @@ from app.auth import AnyPrincipal, Writer
 from app.db import SessionDep
 from app.errors import Forbidden, IfMatchRequired, NotFound, Stale, etag_matches
 from app.models.catalogue import Catalogue
+from app.models.common import Role, UnitKind
 from app.models.domain import Domain
 from app.models.item import Item
 from app.models.milestone import Milestone, Opinion
@@ -200,6 +201,35 @@ def domain_filter(
 
 DistrictFilter = Annotated[str | None, Depends(district_filter)]
 DomainFilter = Annotated[str | None, Depends(domain_filter)]
+
+
+def district_scope(
+    principal: AnyPrincipal,
+    session: SessionDep,
+    district: Annotated[
+        str | None,
+        Query(
+            max_length=32,
+            pattern=r"^[0-9A-Za-z_-]{1,32}$",
+            description="a district: it and its streets and towns",
+        ),
+    ] = None,
+) -> str | None:
+    """The district an audit covers: auditors and admins any district (or all, None); a
+    district's editors their own district, the default for them (403 for another, and for
+    any other editor). An unknown district is the same 422 as everywhere (reference.py)."""
+    if principal.role == Role.editor:
+        if principal.unit_kind != UnitKind.district:
+            raise Forbidden("需要审核人员或区编辑 / this needs an auditor or a district editor")
+        if district not in (None, principal.unit_code):
+            raise Forbidden(OUT_OF_SCOPE)
+        district = principal.unit_code
+    if district is not None:
+        reference.district(session, district)
+    return district
+
+
+DistrictScope = Annotated[str | None, Depends(district_scope)]
 
 
 @dataclass

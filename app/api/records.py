@@ -9,15 +9,13 @@ from fastapi import APIRouter, Depends, Header, Query, Response
 
 from app.api import public
 from app.api.audit import FILES, XLSX
-from app.api.deps import MAX_ID, ReadableUnit, RowId, WritableUnit
+from app.api.deps import MAX_ID, DistrictScope, ReadableUnit, RowId, WritableUnit
 from app.api.imports import IMPORT_ERRORS
 from app.api.responses import AUTHED, NOT_FOUND, STALE
 from app.api.uploads import UPLOAD_BODY, SettingsDep, UploadDep
-from app.auth import AnyPrincipal, Writer
+from app.auth import Writer
 from app.db import SessionDep, SessionFactoryDep
-from app.errors import Forbidden, NotFound, Stale, etag_matches, invalid
-from app.models.common import Role, UnitKind
-from app.models.domain import Domain
+from app.errors import Forbidden, NotFound, Stale, etag_matches
 from app.models.imports import ImportReport
 from app.models.record import (
     RecordBatch,
@@ -26,10 +24,9 @@ from app.models.record import (
     RecordsWritten,
     TimelinessReport,
 )
-from app.models.unit import Unit
 from app.render import audit as render
 from app.render import records as record_rows
-from app.services import record_column, record_import, records, timeliness
+from app.services import record_column, record_import, records, reference, timeliness
 
 router = APIRouter(tags=["records"])
 UNIT_RECORDS = "/units/{unit_code}/records"
@@ -142,38 +139,14 @@ def import_records(
 
 
 def timeliness_scope(
-    principal: AnyPrincipal,
     session: SessionDep,
+    district: DistrictScope,
     as_of: Annotated[date | None, Query(description="default: today")] = None,
-    district: Annotated[
-        str | None,
-        Query(
-            max_length=32,
-            pattern=r"^[0-9A-Za-z_-]{1,32}$",
-            description="a district: it and its streets and towns",
-        ),
-    ] = None,
     domain: Annotated[str | None, Query(max_length=3, description="one domain only")] = None,
 ) -> timeliness.Scope:
     """Auditors see every unit; a district editor its district (the default for it)."""
-    if principal.role not in (Role.auditor, Role.admin):
-        if principal.role != Role.editor or principal.unit_kind != UnitKind.district:
-            raise Forbidden("需要审核人员或区编辑 / this needs an auditor or a district editor")
-        if district not in (None, principal.unit_code):
-            raise Forbidden("超出令牌的单位范围 / outside the unit scope of this token")
-        district = principal.unit_code
-    if district is not None:
-        unit = session.get(Unit, district)
-        if unit is None or unit.kind != UnitKind.district:
-            raise invalid(
-                ("query", "district"),
-                f"{district} 不是已知的区 / {district} is not a known district",
-                "unknown_district",
-            )
-    if domain is not None and session.get(Domain, domain) is None:
-        raise invalid(
-            ("query", "domain"), f"领域 {domain} 不存在 / unknown domain {domain}", "unknown_domain"
-        )
+    if domain is not None:
+        reference.domain(session, domain)
     return timeliness.Scope(as_of=as_of or date.today(), district=district, domain=domain)
 
 

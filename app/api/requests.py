@@ -10,14 +10,21 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from sqlmodel import col, select
 
-from app.api.deps import MAX_ID, OUT_OF_SCOPE, ReadableUnit, RowId, WritableUnit, link_next
+from app.api.deps import (
+    MAX_ID,
+    OUT_OF_SCOPE,
+    DistrictScope,
+    ReadableUnit,
+    RowId,
+    WritableUnit,
+    link_next,
+)
 from app.api.imports import IMPORT_ERRORS
 from app.api.responses import AUTHED, CONFLICT, STALE
 from app.api.uploads import UPLOAD_BODY, SettingsDep, UploadDep
 from app.auth import AnyPrincipal, Writer
 from app.db import SessionDep
-from app.errors import Forbidden, IfMatchRequired, NotFound, Stale, etag_matches, invalid
-from app.models.common import Role, UnitKind
+from app.errors import Forbidden, IfMatchRequired, NotFound, Stale, etag_matches
 from app.models.request import (
     DisclosureRequest,
     EventCreate,
@@ -198,34 +205,8 @@ def add_request_event(
 # --------------------------------------------------------------------------- audit
 
 
-def audit_scope(
-    session: SessionDep,
-    principal: AnyPrincipal,
-    as_of: AsOf = None,
-    district: Annotated[
-        str | None,
-        Query(
-            max_length=32,
-            pattern=r"^[0-9A-Za-z_-]{1,32}$",
-            description="a district: it and its streets and towns",
-        ),
-    ] = None,
-) -> requests.AuditScope:
+def audit_scope(district: DistrictScope, as_of: AsOf = None) -> requests.AuditScope:
     """Auditors and admins any district or all; a district's editors their own district."""
-    if principal.role == Role.editor:
-        if principal.unit_kind != UnitKind.district:
-            raise Forbidden("需要审核人员或区级编辑 / this needs an auditor or a district editor")
-        district = district or principal.unit_code
-        if district != principal.unit_code:
-            raise Forbidden(OUT_OF_SCOPE)
-    if district is not None:
-        unit = session.get(Unit, district)
-        if unit is None or unit.kind != UnitKind.district:
-            raise invalid(
-                ("query", "district"),
-                f"{district} 不是已知的区 / {district} is not a known district",
-                "unknown_district",
-            )
     return requests.AuditScope(as_of=as_of or date.today(), district=district)
 
 
