@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from app.api.deps import MAX_ID
+from app.api.deps import MAX_ID, DistrictFilter, DomainFilter
 from app.api.responses import AUTHED
 from app.auth import Auditor
 from app.db import SessionDep
@@ -29,20 +29,15 @@ FILES: dict[int | str, dict[str, Any]] = {
 
 def audit_scope(
     session: SessionDep,
+    district: DistrictFilter,
+    domain: DomainFilter,
     as_of: Annotated[date | None, Query(description="default: today")] = None,
-    district: Annotated[
-        str | None,
-        Query(
-            max_length=32,
-            pattern=r"^[0-9A-Za-z_-]{1,32}$",
-            description="a district: it and its streets and towns",
-        ),
-    ] = None,
-    domain: Annotated[str | None, Query(max_length=3, description="one domain only")] = None,
 ) -> audit.Scope:
-    unit = reference.district(session, district) if district is not None else None
-    chosen = reference.domain(session, domain) if domain is not None else None
-    return audit.Scope(as_of=as_of or date.today(), district=unit, domain=chosen)
+    return audit.Scope(
+        as_of=as_of or date.today(),
+        district=reference.district(session, district) if district is not None else None,
+        domain=reference.domain(session, domain) if domain is not None else None,
+    )
 
 
 ScopeDep = Annotated[audit.Scope, Depends(audit_scope)]

@@ -174,26 +174,26 @@ def fresh_opinion(
 FreshOpinion = Annotated[Opinion, Depends(fresh_opinion)]
 
 
-def district_filter(
-    session: SessionDep,
-    district: Annotated[
-        str | None,
-        Query(
-            max_length=32,
-            pattern=r"^[0-9A-Za-z_-]{1,32}$",
-            description="a district: the district and its streets and towns",
-        ),
-    ] = None,
-) -> str | None:
+DistrictQuery = Annotated[
+    str | None,
+    Query(
+        max_length=32,
+        pattern=r"^[0-9A-Za-z_-]{1,32}$",
+        description="a district: it and its streets and towns",
+    ),
+]
+DomainQuery = Annotated[str | None, Query(max_length=3, description="one domain only")]
+
+
+def district_filter(session: SessionDep, district: DistrictQuery = None) -> str | None:
+    """A district every caller may name; unknown: 422 (reference.district)."""
     if district is not None:
         reference.district(session, district)
     return district
 
 
-def domain_filter(
-    session: SessionDep,
-    domain: Annotated[str | None, Query(max_length=3, description="a domain code")] = None,
-) -> str | None:
+def domain_filter(session: SessionDep, domain: DomainQuery = None) -> str | None:
+    """A domain every caller may name; unknown: 422 (reference.domain)."""
     if domain is not None:
         reference.domain(session, domain)
     return domain
@@ -206,14 +206,7 @@ DomainFilter = Annotated[str | None, Depends(domain_filter)]
 def district_scope(
     principal: AnyPrincipal,
     session: SessionDep,
-    district: Annotated[
-        str | None,
-        Query(
-            max_length=32,
-            pattern=r"^[0-9A-Za-z_-]{1,32}$",
-            description="a district: it and its streets and towns",
-        ),
-    ] = None,
+    district: DistrictQuery = None,
 ) -> str | None:
     """The district an audit covers: auditors and admins any district (or all, None); a
     district's editors their own district, the default for them (403 for another, and for

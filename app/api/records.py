@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Header, Query, Response
 
 from app.api import public
 from app.api.audit import FILES, XLSX
-from app.api.deps import MAX_ID, DistrictScope, ReadableUnit, RowId, WritableUnit
+from app.api.deps import MAX_ID, DistrictScope, DomainFilter, ReadableUnit, RowId, WritableUnit
 from app.api.imports import IMPORT_ERRORS
 from app.api.responses import AUTHED, NOT_FOUND, STALE
 from app.api.uploads import UPLOAD_BODY, SettingsDep, UploadDep
@@ -26,7 +26,7 @@ from app.models.record import (
 )
 from app.render import audit as render
 from app.render import records as record_rows
-from app.services import record_column, record_import, records, reference, timeliness
+from app.services import record_column, record_import, records, timeliness
 
 router = APIRouter(tags=["records"])
 UNIT_RECORDS = "/units/{unit_code}/records"
@@ -139,14 +139,11 @@ def import_records(
 
 
 def timeliness_scope(
-    session: SessionDep,
     district: DistrictScope,
+    domain: DomainFilter,
     as_of: Annotated[date | None, Query(description="default: today")] = None,
-    domain: Annotated[str | None, Query(max_length=3, description="one domain only")] = None,
 ) -> timeliness.Scope:
     """Auditors see every unit; a district editor its district (the default for it)."""
-    if domain is not None:
-        reference.domain(session, domain)
     return timeliness.Scope(as_of=as_of or date.today(), district=district, domain=domain)
 
 

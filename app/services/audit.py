@@ -50,8 +50,6 @@ waivers_t = TABLES["guide_waivers"]
 versions_t = TABLES["catalogue_versions"]
 
 AUDITED_KINDS = (UnitKind.district, UnitKind.street, UnitKind.town)
-LEVEL_OF = GUIDE_LEVEL
-"""Looked up by a kind's text as well (UnitKind is a StrEnum)."""
 
 # The score: 100 points over five components (docs/audit.md).
 WEIGHTS: dict[str, float] = {
@@ -932,7 +930,7 @@ def statistics(session: Session, scope: Scope, *, limit: int, offset: int) -> St
     sums: dict[tuple[str | None, str], list[int]] = {}
     """units, units with catalogues, domains, first-level items, second-level items"""
     for code, name, kind, district_code, domains, first, second in rows:
-        level = LEVEL_OF[kind]
+        level = GUIDE_LEVEL[kind]
         if kind == district_kind:
             names[code] = name
         for key in ((district_code, level), (None, level)):
@@ -965,7 +963,7 @@ def statistics(session: Session, scope: Scope, *, limit: int, offset: int) -> St
             unit_code=code,
             unit_name=name,
             unit_kind=kind,
-            level=LEVEL_OF[kind],
+            level=GUIDE_LEVEL[kind],
             district_code=district_code,
             domains=int(domains),
             first_level_items=int(first),
