@@ -1,5 +1,7 @@
 """The engine, the per-request session and the one place a request's transaction commits."""
 
+import sqlite3
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
@@ -9,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, create_engine
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -64,6 +67,10 @@ class ReadOnlyRequests:
             await self.app(scope, receive, send)
 
 
+_HOLDS_LOCK = "gkml_holds_write_lock"
+_LOCKED = "database is locked"
+
+
 def _sqlite_recipe(engine: Engine, *, busy_ms: int) -> None:
     """pysqlite's own transaction handling breaks SAVEPOINTs; let SQLAlchemy emit BEGIN.
 
@@ -84,9 +91,41 @@ def _sqlite_recipe(engine: Engine, *, busy_ms: int) -> None:
         cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
         cursor.close()
 
+    writers = threading.Lock()
+    """This process's writers queue here, in the order they come, before BEGIN IMMEDIATE:
+    SQLite's own busy handler polls with sleeps growing to 100 ms, so writers of one process
+    queued on it overtook each other and a clerk's save could wait seconds (docs/benchmarks.md,
+    "Request register"). busy_timeout still arbitrates between processes."""
+
     @event.listens_for(engine, "begin")
     def _begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if _WRITES.get() else "BEGIN")
+        if not _WRITES.get():
+            connection.exec_driver_sql("BEGIN")
+            return
+        if not writers.acquire(timeout=busy_ms / 1000):
+            raise OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError(_LOCKED))
+        connection.info[_HOLDS_LOCK] = True
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            _release(connection.info)
+            raise
+
+    def _release(info: dict[Any, Any]) -> None:
+        if info.pop(_HOLDS_LOCK, False):
+            writers.release()
+
+    @event.listens_for(engine, "commit")
+    def _commit(connection: Any) -> None:
+        _release(connection.info)
+
+    @event.listens_for(engine, "rollback")
+    def _rollback(connection: Any) -> None:
+        _release(connection.info)
+
+    @event.listens_for(engine, "checkin")
+    def _checkin(_dbapi_connection: Any, record: Any) -> None:
+        _release(record.info)  # a connection given back without commit or rollback
 
 
 @lru_cache

@@ -1,5 +1,6 @@
 """公开时限 engine: every phrasing seen in the guides, and due dates on the real calendar."""
 
+import random
 from datetime import date, timedelta
 
 import pytest
@@ -465,3 +466,28 @@ def test_months_are_counted_the_chinese_way(text: str, start: str, due: str) -> 
 @pytest.mark.parametrize("text", ["2020年", "3月内", "每年3月"])
 def test_a_year_or_a_month_name_is_not_a_number_of_months(text: str) -> None:
     assert parse(text).kind != "months"
+
+
+def test_working_days_between_counts_as_the_day_by_day_walk() -> None:
+    """The year-at-a-time count (an overdue application's days) equals walking every day,
+    on the package's years, a loaded year and loaded exceptions in a package year."""
+    rng = random.Random(11)
+    calendars = [
+        PACKAGE,
+        WorkCalendar(
+            overrides={date(2031, 3, 4): False, date(2031, 3, 8): True}, override_years={2031}
+        ),
+        WorkCalendar(overrides={date(2020, 10, 9): False, date(2020, 10, 10): True}),
+    ]
+    for calendar in calendars:
+        for _ in range(60):
+            after = date(2019, 1, 1) + timedelta(days=rng.randint(0, 1500))
+            through = after + timedelta(days=rng.randint(0, 900))
+            if isinstance(calendar, WorkCalendar) and calendar.override_years:
+                after = date(2031, 1, 1) + timedelta(days=rng.randint(0, 200))
+                through = after + timedelta(days=rng.randint(0, 160))
+            walked, day = 0, after
+            while day < through:
+                day += timedelta(days=1)
+                walked += calendar.is_workday(day)
+            assert calendar.working_days_between(after, through) == walked, (after, through)

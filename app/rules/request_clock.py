@@ -78,6 +78,10 @@ class Calendar(Protocol):
 
     def add_working_days(self, start: date, n: int) -> date: ...
 
+    def working_days_between(self, after: date, through: date) -> int:
+        """Working days d with after < d <= through."""
+        ...
+
 
 @dataclass(frozen=True)
 class Event:
@@ -166,7 +170,7 @@ class Clock:
             return None
         try:
             if as_of > self.due_on:
-                return -_working_days_between(calendar, self.due_on, as_of)
+                return -calendar.working_days_between(self.due_on, as_of)
             left = 0
             day = max(as_of, self.clock_start)
             while day < self.due_on:
@@ -183,17 +187,6 @@ class Clock:
             if last is not None and pause.started_on < day <= last:
                 return True
         return False
-
-
-def _working_days_between(calendar: Calendar, after: date, through: date) -> int:
-    """Working days d with after < d <= through."""
-    count = 0
-    day = after
-    while day < through:
-        day += timedelta(days=1)
-        if calendar.is_workday(day):
-            count += 1
-    return count
 
 
 def _unknown_note(year: int) -> str:
@@ -215,7 +208,7 @@ def due_date(calendar: Calendar, start: date, limit: int, pauses: Sequence[Pause
         if last is None:
             return None
         # The clock stood still from the start; what was left of it runs after the last day.
-        remaining = _working_days_between(calendar, pause.started_on, due)
+        remaining = calendar.working_days_between(pause.started_on, due)
         due = calendar.add_working_days(max(last, pause.started_on), remaining)
     return due
 

@@ -85,6 +85,23 @@ def _package_knows(year: int) -> bool:
     return True
 
 
+@lru_cache(maxsize=256)
+def _package_year(year: int) -> bytes:
+    """The package's answer for every day of a year it knows, one byte a day (1 = working
+    day), asked once: the package checks each date against its whole table, ~50 µs a call,
+    and an overdue application counts every working day since its due date."""
+    first = date(year, 1, 1)
+    days = (date(year + 1, 1, 1) - first).days
+    return bytes(chinese_calendar.is_workday(first + timedelta(days=n)) for n in range(days))
+
+
+def _weekdays(first: date, last: date) -> int:
+    """Monday-to-Friday days from first through last."""
+    weeks, extra = divmod((last - first).days + 1, 7)
+    start = first.weekday()
+    return weeks * 5 + sum(1 for n in range(extra) if (start + n) % 7 < 5)
+
+
 class WorkCalendar:
     """工作日历 / the official working-day calendar, auditor-loaded years first."""
 
@@ -106,8 +123,39 @@ class WorkCalendar:
             # A loaded arrangement lists only the exceptions; every other day follows the week.
             return day.weekday() < 5
         if _package_knows(day.year):
-            return bool(chinese_calendar.is_workday(day))
+            return bool(_package_year(day.year)[day.timetuple().tm_yday - 1])
         raise UnknownCalendarYear(day.year)
+
+    def working_days_between(self, after: date, through: date) -> int:
+        """Working days d with after < d <= through, a year at a time (not day by day)."""
+        count = 0
+        first = after + timedelta(days=1)
+        while first <= through:
+            last = min(through, date(first.year, 12, 31))
+            count += self._working_days_in(first, last)
+            first = last + timedelta(days=1)
+        return count
+
+    def _usual(self, day: date) -> bool:
+        """A day's answer before this calendar's overrides: the week, in a loaded year."""
+        if day.year in self.override_years:
+            return day.weekday() < 5
+        return bool(_package_year(day.year)[day.timetuple().tm_yday - 1])
+
+    def _working_days_in(self, first: date, last: date) -> int:
+        """Working days from first through last, both in one year."""
+        year = first.year
+        if not self.knows(year):
+            raise UnknownCalendarYear(year)
+        if year in self.override_years:
+            count = _weekdays(first, last)
+        else:
+            start = first.timetuple().tm_yday - 1
+            count = sum(_package_year(year)[start : start + (last - first).days + 1])
+        for day, workday in self.overrides.items():
+            if first <= day <= last and workday != self._usual(day):
+                count += 1 if workday else -1
+        return count
 
     def add_working_days(self, start: date, n: int) -> date:
         """The n-th working day after `start` (counting begins the day after the event)."""
