@@ -13,7 +13,7 @@ from fastapi import Depends, Header, Request
 from sqlmodel import Session, col, select
 
 from app.config import get_settings
-from app.db import SessionDep
+from app.db import SessionDep, reading
 from app.errors import Forbidden, Unauthorized
 from app.models.common import Role, UnitKind, iso_utc, utcnow
 from app.models.dashboard import DashboardSession
@@ -184,7 +184,15 @@ def get_optional_principal(
         and (found := find_session(session, cookie)) is not None
     ):
         return found[1]
-    return authenticate(session, authorization)
+    if request.method in ("GET", "HEAD") or session.in_transaction():
+        return authenticate(session, authorization)
+    # A write: read the token in a read-only transaction and end it, so the write lock
+    # (BEGIN IMMEDIATE on SQLite) is taken at the request's first own query, not held
+    # while the request waits for its next turn in the thread pool.
+    with reading():
+        principal = authenticate(session, authorization)
+    session.commit()
+    return principal
 
 
 def get_principal(
@@ -196,7 +204,7 @@ def get_principal(
 
 
 def _require(*roles: Role) -> object:
-    def check(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+    async def check(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
         if principal.role not in roles:
             raise Forbidden(
                 f"需要角色 {'/'.join(roles)} / this needs the role {' or '.join(roles)}"

@@ -15,6 +15,7 @@ from app.models.domain import Domain
 from app.models.item import Item
 from app.models.milestone import Milestone, Opinion
 from app.models.unit import Unit
+from app.principal import Principal
 from app.services import catalogues, opinions, reference
 from app.services import items as item_service
 
@@ -37,16 +38,22 @@ UnitDep = Annotated[Unit, Depends(get_unit)]
 DomainDep = Annotated[Domain, Depends(get_domain)]
 
 
-def readable_unit(unit: UnitDep, principal: AnyPrincipal) -> Unit:
+async def readable_unit(unit: UnitDep, principal: AnyPrincipal) -> Unit:
     if not principal.can_read(unit):
         raise Forbidden(OUT_OF_SCOPE)
     return unit
 
 
-def writable_unit(unit: UnitDep, principal: Writer) -> Unit:
+def require_writable(unit: Unit, principal: Principal) -> Unit:
     if not principal.can_write(unit):
         raise Forbidden(OUT_OF_SCOPE)
     return unit
+
+
+async def writable_unit(unit: UnitDep, principal: Writer) -> Unit:
+    """No I/O: answered in the event loop (a sync dependency costs a thread-pool hop, and a
+    write request holds SQLite's write lock across its hops)."""
+    return require_writable(unit, principal)
 
 
 ReadableUnit = Annotated[Unit, Depends(readable_unit)]

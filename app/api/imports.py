@@ -5,7 +5,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Response
 
-from app.api.deps import WritableCatalogue, WritableUnit, get_unit, writable_unit
+from app.api.deps import WritableCatalogue, WritableUnit, get_unit, require_writable
 from app.api.responses import AUTHED, CONFLICT, STALE, Message
 from app.api.uploads import UPLOAD_BODY, SettingsDep, UploadDep
 from app.auth import Writer, authenticate, get_principal
@@ -45,7 +45,7 @@ def early_writer(
         principal = get_principal(authenticate(session, authorization))
         if principal.role not in (Role.editor, Role.admin):
             raise Forbidden("需要角色 editor/admin / this needs the role editor or admin")
-        writable_unit(get_unit(unit_code, session), principal)
+        require_writable(get_unit(unit_code, session), principal)
     return principal
 
 
