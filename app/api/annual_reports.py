@@ -13,6 +13,7 @@ from app.api.deps import (
     ReadableUnit,
     WritableUnit,
     get_unit,
+    require_match,
 )
 from app.api.pages import security_headers
 from app.api.public import NOT_MODIFIED, not_modified
@@ -324,10 +325,11 @@ def set_annual_report_due_date(
     """Change a unit kind's due date (If-Match: the ETag from this route or the listing's
     row); the change goes to the history."""
     month, day, row = annual_reports.due_dates(session)[kind]
-    if if_match is None:
-        raise IfMatchRequired("写入需要 If-Match / If-Match is required")
-    if not etag_matches(if_match, annual_reports.due_etag(kind, month, day, row)):
-        raise Stale("截止日期已被他人修改 / the due date was changed by someone else")
+    require_match(
+        if_match,
+        annual_reports.due_etag(kind, month, day, row),
+        "截止日期已被他人修改 / the due date",
+    )
     saved = annual_reports.set_due_date(session, kind, data, actor=auditor)
     response.headers["ETag"] = annual_reports.due_etag(kind, saved.month, saved.day, saved)
     return DueDatePublic(unit_kind=kind, due=data.due, is_default=False)

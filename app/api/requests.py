@@ -18,13 +18,14 @@ from app.api.deps import (
     RowId,
     WritableUnit,
     link_next,
+    require_match,
 )
 from app.api.imports import IMPORT_ERRORS
 from app.api.responses import AUTHED, CONFLICT, STALE
 from app.api.uploads import UPLOAD_BODY, SettingsDep, UploadDep
 from app.auth import AnyPrincipal, Writer
 from app.db import SessionDep
-from app.errors import Forbidden, IfMatchRequired, NotFound, Stale, etag_matches
+from app.errors import Forbidden, NotFound
 from app.models.request import (
     DisclosureRequest,
     EventCreate,
@@ -80,10 +81,7 @@ def fresh_request(
     unit = session.get(Unit, request.unit_code)
     if unit is None or not writer.can_write(unit):
         raise Forbidden(OUT_OF_SCOPE)
-    if if_match is None:
-        raise IfMatchRequired("写入需要 If-Match / If-Match is required")
-    if not etag_matches(if_match, requests.etag(request)):
-        raise Stale("申请已被他人修改 / the request was changed by someone else")
+    require_match(if_match, requests.etag(request), "申请已被他人修改 / the request")
     return request
 
 
