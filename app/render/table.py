@@ -299,14 +299,13 @@ def _ticks(chosen: Sequence[str], columns: Sequence[str], what: str) -> tuple[st
 
 
 def _groups(items: Sequence[CatalogueItem]) -> list[tuple[str, list[CatalogueItem]]]:
-    """Consecutive runs of the same first-level item, the unit both table and tree use."""
-    groups: list[tuple[str, list[CatalogueItem]]] = []
+    """Each first-level item once, in the order of its first appearance, with all its
+    second-level items in position order: the unit both table and tree use. An item moved
+    away from its group still shows under it, never as a second group of the same name."""
+    groups: dict[str, list[CatalogueItem]] = {}
     for item in items:
-        if groups and groups[-1][0] == item["first_level"]:
-            groups[-1][1].append(item)
-        else:
-            groups.append((item["first_level"], [item]))
-    return groups
+        groups.setdefault(item["first_level"], []).append(item)
+    return list(groups.items())
 
 
 def _text_cells(item: CatalogueItem) -> tuple[str, ...]:
