@@ -51,11 +51,11 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
+from typing import TYPE_CHECKING, Any, NotRequired, TypedDict, cast
 from urllib.parse import urlsplit
 from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
 
@@ -69,6 +69,7 @@ from openpyxl.writer.excel import ExcelWriter
 
 from app.models.common import CHANNELS, LEVELS, OTHER_CHANNEL, SPECIFIC_AUDIENCE
 from app.render.spreadsheet_safety import neutralise
+from app.rules.attributes import item_values
 
 if TYPE_CHECKING:
     from _typeshed import SizedBuffer, StrPath
@@ -90,6 +91,12 @@ class CatalogueItem(TypedDict):
     position: int
     id: NotRequired[int | None]
     """the item's id (stable across versions) where a published version carries it"""
+
+
+def catalogue_item(values: Mapping[str, Any], **extra: Any) -> CatalogueItem:
+    """A CatalogueItem from any mapping holding the ITEM attributes and `position` (a row's
+    values, a published version's frozen snapshot), `extra` (the id) first."""
+    return cast(CatalogueItem, extra | item_values(values) | {"position": values["position"]})
 
 
 class CatalogueView(TypedDict):

@@ -11,16 +11,10 @@ from app.models.catalogue import Catalogue
 from app.models.common import utcnow
 from app.models.item import Item, ItemCreate, ItemUpdate
 from app.principal import Principal
-from app.rules.attributes import DRAFTABLE_ATTRIBUTES
+from app.rules.attributes import ITEM_ATTRIBUTES
 from app.services import locks
 
-SNAPSHOT_FIELDS = (
-    "first_level",
-    "name",
-    *DRAFTABLE_ATTRIBUTES,
-    "levels",
-    "position",
-)
+SNAPSHOT_FIELDS = (*ITEM_ATTRIBUTES, "position")
 MAX_ITEMS_PER_CATALOGUE = 5_000
 
 
