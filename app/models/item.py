@@ -149,8 +149,24 @@ class ItemInput(SQLModel):
         return normalize_levels(v for v in value or [] if v.strip())
 
 
+ITEM_EXAMPLE: dict[str, Any] = {
+    "first_level": "批准服务信息",
+    "name": "办事指南",
+    "content": "申报材料清单、批准流程、办理时限",
+    "basis": "《中华人民共和国政府信息公开条例》",
+    "time_limit": "信息形成或变更之日起20个工作日内",
+    "responsible_body": "区发展改革局",
+    "method": "主动",
+    "channels": ["政府网站", "政务服务中心"],
+    "audience": "全社会",
+    "levels": ["县级"],
+}
+
+
 class ItemCreate(ItemInput):
     """The ITEM a client posts: name and first_level required, the rest may still be missing."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [ITEM_EXAMPLE]})
 
     first_level: NonBlank = attribute("first_level", limit=True)
     name: NonBlank = attribute("name", limit=True)
@@ -164,6 +180,10 @@ class ItemCreate(ItemInput):
 
 class ItemUpdate(ItemInput):
     """PATCH body: only the fields sent change; name and first_level may not be cleared."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"basis": "《厦门市城乡规划条例》", "position": 2}]}
+    )
 
 
 class Item(ItemFields, table=True):
