@@ -96,7 +96,9 @@ class CatalogueItem(TypedDict):
 def catalogue_item(values: Mapping[str, Any], **extra: Any) -> CatalogueItem:
     """A CatalogueItem from any mapping holding the ITEM attributes and `position` (a row's
     values, a published version's frozen snapshot), `extra` (the id) first."""
-    return cast(CatalogueItem, extra | item_values(values) | {"position": values["position"]})
+    item = extra | item_values(values)
+    item["position"] = values["position"]
+    return cast(CatalogueItem, item)
 
 
 class CatalogueView(TypedDict):

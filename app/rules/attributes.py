@@ -110,10 +110,11 @@ def absent(value: Any) -> bool:
 
 def item_values(source: Mapping[str, Any]) -> dict[str, Any]:
     """The ITEM attributes of `source` in the table's order, lists copied (absent: [])."""
-    return {
-        name: list(source.get(name) or []) if spec.kind == "list" else source.get(name)
-        for name, spec in ATTRIBUTES.items()
-    }
+    get = source.get
+    values = {name: get(name) for name in ITEM_ATTRIBUTES}
+    for name in LIST_ATTRIBUTES:
+        values[name] = list(values[name] or [])
+    return values
 
 
 def missing_attributes(values: Mapping[str, Any]) -> list[str]:
