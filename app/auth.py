@@ -9,7 +9,8 @@ from datetime import datetime, timedelta
 from typing import Annotated
 from urllib.parse import unquote
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session, col, select
 
 from app.config import get_settings
@@ -171,12 +172,33 @@ def find_session(session: Session, session_id: str) -> tuple[DashboardSession, P
     return found, principal
 
 
+BEARER = HTTPBearer(
+    auto_error=False,
+    scheme_name="bearer",
+    bearerFormat="gk_…",
+    description=(
+        "A token made with `python -m app tokens create --role ROLE [--unit CODE]` or by an "
+        "admin (`POST /api/v1/tokens`), sent as `Authorization: Bearer gk_…`. It is bound "
+        "to one role (editor, auditor, admin) and, for an editor, one unit. Published "
+        "content needs none. Without a valid token: 401; outside its scope: 403."
+    ),
+)
+"""Declares the bearer scheme in the OpenAPI (so /docs offers "Authorize"); the header
+itself is read by `authenticate`, which keeps the 401 messages below."""
+BearerDeclared = Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]
+
+
+def authorization_header(request: Request) -> str | None:
+    return request.headers.get("authorization")
+
+
 def get_optional_principal(
-    request: Request, session: SessionDep, authorization: Annotated[str | None, Header()] = None
+    request: Request, session: SessionDep, _credentials: BearerDeclared = None
 ) -> Principal | None:
     """The bearer token's principal; on a GET without one, the signed-in pages' session
     (so a page's links to the JSON and CSV behind its figures open in the same browser;
     SameSite=Strict keeps other sites from using it, and no write accepts it)."""
+    authorization = authorization_header(request)
     if (
         authorization is None
         and request.method in ("GET", "HEAD")

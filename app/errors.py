@@ -221,9 +221,18 @@ def bilingual(error: dict[str, Any]) -> str:
     return f"{field}：{zh} / {field}: {msg}"
 
 
+_CONTEXT = ("item_id", "position")
+"""Fields a rule may add to an error beside loc/msg/type: which item (id and position)."""
+
+
 def validation_detail(errors: Any) -> list[dict[str, Any]]:
-    """Keep loc/msg/type only: `input` and `ctx` may echo huge or binary bodies back."""
-    return [{"loc": list(e["loc"]), "msg": bilingual(e), "type": e["type"]} for e in errors]
+    """Keep loc/msg/type (and an item's id and position where a rule names one) only:
+    `input` and `ctx` may echo huge or binary bodies back."""
+    return [
+        {"loc": list(e["loc"]), "msg": bilingual(e), "type": e["type"]}
+        | {key: e[key] for key in _CONTEXT if key in e}
+        for e in errors
+    ]
 
 
 def render_validation_error(_request: Request, exc: Exception) -> JSONResponse:

@@ -69,9 +69,35 @@ def test_compile_refuses_listing_every_lacking_item(
         (bad["id"], "basis"),
         (bad["id"], "audience"),
     ]
+    assert [(d["item_id"], d["position"]) for d in detail] == [(bad["id"], 2), (bad["id"], 2)]
+    assert detail[0]["msg"].startswith(
+        f"第 2 项“{bad['name']}”（事项ID {bad['id']}）缺少公开依据 /"
+    )
+    assert "缺少公开对象" in detail[1]["msg"]
+    assert "audience" in detail[1]["msg"].split(" / ")[1]
     catalogue = client.get(f"{BASE}/01", headers=editor).json()
     assert catalogue["status"] == "draft"
     assert catalogue["compiled_on"] is None
+
+
+def test_publishing_an_uncompiled_incomplete_catalogue_lists_what_is_missing(
+    client: TestClient, editor: dict[str, str]
+) -> None:
+    bad = add_item(client, editor, method=None)
+    body = {"published_on": "2020-11-05", "url": "http://www.huli.gov.cn/"}
+    response = client.post(f"{BASE}/01/publish", json=body, headers=editor)
+    assert response.status_code == 422
+    detail = response.json()["detail"]
+    assert [(d["loc"], d["item_id"], d["position"]) for d in detail] == [
+        (["items", bad["id"], "method"], bad["id"], 1)
+    ]
+    assert "缺少公开方式" in detail[0]["msg"]
+    etag = client.get(f"/api/v1/items/{bad['id']}", headers=editor).headers["ETag"]
+    client.patch(
+        f"/api/v1/items/{bad['id']}", json={"method": "主动"}, headers=editor | {"If-Match": etag}
+    )
+    complete = client.post(f"{BASE}/01/publish", json=body, headers=editor)
+    assert complete.status_code == 409  # complete, but never compiled
 
 
 def test_compile_then_publish_records_dates_url_and_version(

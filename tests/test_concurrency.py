@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from app.db import get_session
 from app.main import app
 from app.models.catalogue import CatalogueVersion
-from tests.factories import HULI, add_item, token
+from tests.factories import HULI, add_item, item_body, token
 
 
 @pytest.fixture
@@ -192,3 +192,38 @@ def test_sixteen_editors_and_a_publisher(live: Engine) -> None:
             assert frozen == {k: v["content"] for k, v in state.items()}  # type: ignore[index]
             checked += 1
     assert checked == len(versions) == results[16]
+
+
+def test_racing_inserts_and_deletes_keep_positions_1_to_n(live: Engine) -> None:
+    """Positions are renumbered under the catalogue's lock: writers racing to insert at the
+    top and to delete leave 1..n, no duplicates, no gaps."""
+    with Session(live) as session:
+        headers = token(session, "editor", HULI)
+        session.commit()
+    with TestClient(app) as client:
+        first = [add_item(client, headers, name=f"old {n}") for n in range(4)]
+
+    def write(index: int) -> int:
+        with TestClient(app) as client:
+            if index < 4:
+                doomed = first[index]
+                etag = client.get(f"/api/v1/items/{doomed['id']}", headers=headers).headers["ETag"]
+                deleted = client.delete(
+                    f"/api/v1/items/{doomed['id']}", headers=headers | {"If-Match": etag}
+                )
+                gone: int = deleted.status_code
+                return gone
+            response = client.post(
+                f"/api/v1/units/{HULI}/catalogues/01/items",
+                json=item_body(name=f"new {index}", position=1),
+                headers=headers,
+            )
+            status: int = response.status_code
+            return status
+
+    statuses = run_together(10, write)
+    assert statuses.count(201) == 6
+    with TestClient(app) as client:
+        items = client.get(f"/api/v1/units/{HULI}/catalogues/01", headers=headers).json()["items"]
+    assert [i["position"] for i in items] == list(range(1, len(items) + 1))
+    assert len(items) == 4 + 6 - statuses.count(204)

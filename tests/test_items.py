@@ -6,7 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from tests.factories import HULI, HULI_STREET, SIMING, add_item, item_body, token
+from tests.factories import HULI, HULI_STREET, SIMING, add_item, item_body, publish, token
 
 URL = f"/api/v1/units/{HULI}/catalogues/01/items"
 
@@ -157,16 +157,84 @@ def test_a_deleted_items_id_and_etag_never_come_back(
     assert client.get(f"/api/v1/items/{c['id']}", headers=editor).json()["name"] == "C"
 
 
+def _order(client: TestClient, editor: dict[str, str]) -> list[tuple[str, int]]:
+    items = client.get(f"/api/v1/units/{HULI}/catalogues/01", headers=editor).json()["items"]
+    return [(i["name"], i["position"]) for i in items]
+
+
+def _move(client: TestClient, editor: dict[str, str], item_id: int, position: int) -> Any:
+    etag = client.get(f"/api/v1/items/{item_id}", headers=editor).headers["ETag"]
+    return client.patch(
+        f"/api/v1/items/{item_id}", json={"position": position}, headers=editor | {"If-Match": etag}
+    )
+
+
 def test_order_is_kept_by_position(client: TestClient, editor: dict[str, str]) -> None:
     first = add_item(client, editor, first_level="A", name="a1")
     add_item(client, editor, first_level="B", name="b1")
-    add_item(client, editor, first_level="A", name="a0", position=first["position"])
-    names = [
-        i["name"]
-        for i in client.get(f"/api/v1/units/{HULI}/catalogues/01", headers=editor).json()["items"]
-    ]
-    assert names == ["a1", "a0", "b1"]
+    inserted = add_item(client, editor, first_level="A", name="a0", position=first["position"])
     assert first["position"] == 1
+    assert inserted["position"] == 1
+    assert _order(client, editor) == [("a0", 1), ("a1", 2), ("b1", 3)]
+    # an item moved by the insert has a new ETag: its representation changed
+    moved = client.get(f"/api/v1/items/{first['id']}", headers=editor)
+    assert moved.headers["ETag"] != first["etag"]
+
+
+def test_positions_stay_1_to_n_after_moves_out_of_range_and_back(
+    client: TestClient, editor: dict[str, str]
+) -> None:
+    """PATCH position 99 then 2 used to leave two items at 2 and none at 1."""
+    items = [add_item(client, editor, first_level="A", name=f"n{n}") for n in range(1, 4)]
+    too_far = _move(client, editor, items[0]["id"], 99)
+    assert too_far.status_code == 422
+    assert too_far.json()["detail"][0]["loc"] == ["body", "position"]
+    assert too_far.json()["detail"][0]["type"] == "position_range"
+    assert "1 到 3" in too_far.json()["detail"][0]["msg"]
+    assert _order(client, editor) == [("n1", 1), ("n2", 2), ("n3", 3)]
+    assert _move(client, editor, items[0]["id"], 3).json()["position"] == 3
+    assert _order(client, editor) == [("n2", 1), ("n3", 2), ("n1", 3)]
+    assert _move(client, editor, items[0]["id"], 2).status_code == 200
+    assert _order(client, editor) == [("n2", 1), ("n1", 2), ("n3", 3)]
+    assert _move(client, editor, items[2]["id"], 1).status_code == 200
+    assert _order(client, editor) == [("n3", 1), ("n2", 2), ("n1", 3)]
+    assert _move(client, editor, items[2]["id"], 0).status_code == 422
+
+
+def test_insert_and_delete_keep_positions_without_gaps(
+    client: TestClient, editor: dict[str, str]
+) -> None:
+    a = add_item(client, editor, name="a")
+    b = add_item(client, editor, name="b")
+    add_item(client, editor, name="c")
+    add_item(client, editor, name="x", position=2)
+    assert _order(client, editor) == [("a", 1), ("x", 2), ("b", 3), ("c", 4)]
+    add_item(client, editor, name="end", position=5)  # n + 1 appends
+    too_far = client.post(URL, json=item_body(position=7), headers=editor)
+    assert too_far.status_code == 422
+    assert too_far.json()["detail"][0]["loc"] == ["body", "position"]
+    etag = client.get(f"/api/v1/items/{b['id']}", headers=editor).headers["ETag"]
+    deleted = client.delete(f"/api/v1/items/{b['id']}", headers=editor | {"If-Match": etag})
+    assert deleted.status_code == 204
+    assert _order(client, editor) == [("a", 1), ("x", 2), ("c", 3), ("end", 4)]
+    etag = client.get(f"/api/v1/items/{a['id']}", headers=editor).headers["ETag"]
+    client.delete(f"/api/v1/items/{a['id']}", headers=editor | {"If-Match": etag})
+    assert _order(client, editor) == [("x", 1), ("c", 2), ("end", 3)]
+
+
+def test_the_published_tree_shows_each_first_level_item_once(
+    client: TestClient, editor: dict[str, str]
+) -> None:
+    a1 = add_item(client, editor, first_level="A", name="a1")
+    add_item(client, editor, first_level="A", name="a2")
+    add_item(client, editor, first_level="B", name="b1")
+    assert _move(client, editor, a1["id"], 3).status_code == 200  # A, B, A by position
+    publish(client, editor)
+    tree = client.get(f"/api/v1/public/units/{HULI}/catalogues/01").json()
+    groups = [(g["name"], [i["name"] for i in g["items"]]) for g in tree["first_level_items"]]
+    assert groups == [("A", ["a2", "a1"]), ("B", ["b1"])]
+    csv_rows = client.get(f"/api/v1/public/units/{HULI}/catalogues/01?format=csv").text
+    assert csv_rows.count("\r\nA,") + csv_rows.count(",A,") == 1
 
 
 def test_district_editor_writes_its_streets_but_not_another_district(

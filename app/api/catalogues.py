@@ -92,6 +92,8 @@ def set_applicability(
     response: Response,
     session: SessionDep,
 ) -> CataloguePublic:
+    """Declare the domain applicable to this unit or not (a reason is required when not).
+    If-Match required."""
     catalogues.set_applicability(
         session, catalogue, applicable=data.applicable, reason=data.reason, actor=writer
     )
@@ -112,6 +114,9 @@ def create_item(
     response: Response,
     session: SessionDep,
 ) -> Item:
+    """Add an ITEM (二级事项) to the working copy: 201 with its ETag and Location.
+    Without `position` it is appended; with one (1..n+1) it is inserted there and the later
+    items move down. Reopens a compiled or published catalogue as a draft."""
     item = items.create(session, catalogue, data, actor=writer)
     response.headers["ETag"] = items.etag(item)
     response.headers["Location"] = f"/api/v1/items/{item.id}"

@@ -10,5 +10,6 @@ router = APIRouter(tags=["health"])
 
 @router.get("/health")
 def health(session: SessionDep) -> dict[str, str]:
+    """Liveness: 200 `{"status": "ok"}` when the database answers. No token."""
     session.exec(text("SELECT 1"))  # type: ignore[call-overload]
     return {"status": "ok"}

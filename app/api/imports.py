@@ -3,12 +3,12 @@ the national standard guide."""
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from app.api.deps import WritableCatalogue, WritableUnit, get_unit, require_writable
 from app.api.responses import AUTHED, CONFLICT, STALE, Message
 from app.api.uploads import UPLOAD_BODY, SettingsDep, UploadDep
-from app.auth import Writer, authenticate, get_principal
+from app.auth import BearerDeclared, Writer, authenticate, authorization_header, get_principal
 from app.config import Settings
 from app.db import SessionDep, SessionFactoryDep, reading
 from app.errors import Forbidden
@@ -36,13 +36,14 @@ IMPORT_ERRORS: dict[int | str, dict[str, Any]] = {
 def early_writer(
     unit_code: str,
     sessions: SessionFactoryDep,
-    authorization: Annotated[str | None, Header()] = None,
+    request: Request,
+    _credentials: BearerDeclared = None,
 ) -> Principal:
     """The token and its unit scope, checked in a short read of its own before the upload
     is read: no file is parsed for a caller who may not import here, and the request's
     own transaction (the one that writes) starts only once the file is read."""
     with reading(), sessions() as session:
-        principal = get_principal(authenticate(session, authorization))
+        principal = get_principal(authenticate(session, authorization_header(request)))
         if principal.role not in (Role.editor, Role.admin):
             raise Forbidden("需要角色 editor/admin / this needs the role editor or admin")
         require_writable(get_unit(unit_code, session), principal)

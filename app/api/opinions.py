@@ -52,6 +52,7 @@ def list_opinions(
 
 @router.get("/opinions/{opinion_id}", response_model=OpinionPublic, responses=AUTHED)
 def read_opinion(opinion: ReadableOpinion, response: Response) -> Opinion:
+    """One implementation opinion (落实意见) with its ETag, for a later PATCH."""
     response.headers["ETag"] = opinions.etag(opinion)
     return opinion
 

@@ -21,6 +21,7 @@ router = APIRouter(tags=["reference"])
 
 @router.get("/domains", response_model=list[DomainPublic])
 def list_domains(session: SessionDep) -> list[Domain]:
+    """Every domain (领域), by code: the 26 pilot domains 01..26, then any added later. No token."""
     return list(session.exec(select(Domain).order_by(col(Domain.code))))
 
 
@@ -91,6 +92,7 @@ def list_units(
 
 @router.get("/units/{unit_code}", response_model=UnitPublic, responses=NOT_FOUND)
 def read_unit(unit: UnitDep) -> Unit:
+    """One unit (单位) by its code: name, kind and parent. No token; 404 for an unknown code."""
     return unit
 
 
@@ -111,6 +113,7 @@ PARENT_KINDS: dict[UnitKind, tuple[UnitKind | None, ...]] = {
     responses=UNAUTHORIZED | FORBIDDEN | CONFLICT,
 )
 def create_unit(data: UnitCreate, admin: Admin, session: SessionDep) -> Unit:
+    """Add a unit (admin): its parent must exist; 409 when the code is taken."""
     if session.get(Unit, data.code) is not None:
         raise Conflict(f"单位代码 {data.code} 已存在 / unit code {data.code} exists")
     parent = session.get(Unit, data.parent_code) if data.parent_code is not None else None

@@ -31,7 +31,9 @@ UPLOAD_BODY: dict[str, Any] = {
                             "GBK/GB18030, in the standard table layout",
                         }
                     },
-                }
+                },
+                # what curl sends: curl -F file=@目录.xlsx …
+                "example": {"file": "(binary contents of 目录.xlsx)"},
             }
         },
     }

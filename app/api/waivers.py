@@ -29,6 +29,7 @@ GuideItemDep = Annotated[GuideItem, Depends(get_guide_item)]
 
 @router.get(WAIVERS, response_model=list[WaiverPublic], responses=AUTHED)
 def list_waivers(catalogue: ReadableCatalogue, session: SessionDep) -> list[WaiverPublic]:
+    """The standard-guide items this catalogue leaves out on purpose, each with its reason."""
     return waivers.listed(session, catalogue)
 
 
@@ -49,5 +50,6 @@ def put_waiver(
 def delete_waiver(
     catalogue: WritableCatalogue, guide: GuideItemDep, writer: Writer, session: SessionDep
 ) -> Response:
+    """Take a waiver back: the guide item counts as uncovered again. 204."""
     waivers.delete(session, catalogue, guide, actor=writer)
     return Response(status_code=204)

@@ -115,7 +115,12 @@ DUE_DEFAULTS: dict[UnitKind, tuple[int, int]] = {
 class AnnualReportPut(SQLModel):
     """The whole report: a row or cell left out counts as 0."""
 
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+    model_config = ConfigDict(  # type: ignore[assignment]
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"template": "2021", "active": {}, "requests": {}, "reviews": {}}]
+        },
+    )
 
     template: TemplateCode = Field(
         description="2019 = 国办公开办函〔2019〕60号 (2019, 2020); 2021 = 〔2021〕30号 (2021 on)"
@@ -139,10 +144,19 @@ class AnnualReportPut(SQLModel):
 
 
 class PublishReport(SQLModel):
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+    """发布: the day the annual report went public and where."""
 
-    published_on: date
-    url: HttpUrl
+    model_config = ConfigDict(  # type: ignore[assignment]
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"published_on": "2022-01-25", "url": "http://www.huli.gov.cn/xxgk/ndbg/2021/"}
+            ]
+        },
+    )
+
+    published_on: date = Field(description="发布日期: not in the future")
+    url: HttpUrl = Field(description="where the report is published (http or https)")
 
 
 class Issue(SQLModel):
@@ -224,7 +238,9 @@ class DueDatePublic(SQLModel):
 
 
 class DueDateUpdate(SQLModel):
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+    model_config = ConfigDict(  # type: ignore[assignment]
+        extra="forbid", json_schema_extra={"examples": [{"due": "01-31"}]}
+    )
 
     due: Annotated[str, StringConstraints(pattern=r"^\d{2}-\d{2}$")] = Field(
         description="MM-DD of the year after the report's year (02-29 is refused)"

@@ -33,9 +33,20 @@ class CalendarDay(SQLModel, table=True):
 class CalendarArrangement(SQLModel):
     """PUT body: a year's official arrangement (国务院办公厅关于…部分节假日安排的通知)."""
 
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+    model_config = ConfigDict(  # type: ignore[assignment]
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "source": "国办发明电〔2020〕27号",
+                    "holidays": ["2021-01-01", "2021-02-11", "2021-02-12", "2021-02-15"],
+                    "workdays": ["2021-02-07", "2021-02-20"],
+                }
+            ]
+        },
+    )
 
-    source: NonBlank = Field(max_length=500)
+    source: NonBlank = Field(max_length=500, description="the notice it comes from")
     holidays: list[date] = Field(max_length=366, description="days off (法定节假日及调休放假)")
     workdays: list[date] = Field(
         default_factory=list,

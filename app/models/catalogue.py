@@ -107,10 +107,17 @@ class CataloguePublic(SQLModel):
 
 
 class Applicability(SQLModel):
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+    """Whether the domain applies to the unit; a reason is required when it does not."""
 
-    applicable: bool
-    reason: str | None = Field(default=None, max_length=1000)
+    model_config = ConfigDict(  # type: ignore[assignment]
+        extra="forbid",
+        json_schema_extra={"examples": [{"applicable": False, "reason": "辖区无农村集体土地"}]},
+    )
+
+    applicable: bool = Field(description="false: the unit has nothing to disclose in it")
+    reason: str | None = Field(
+        default=None, max_length=1000, description="why not (required when applicable is false)"
+    )
 
     @model_validator(mode="after")
     def _reason_when_not_applicable(self) -> "Applicability":
@@ -123,25 +130,46 @@ class Applicability(SQLModel):
 
 
 class CompileRequest(SQLModel):
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+    """编制完成: every item complete; the date the catalogue was compiled."""
 
-    compiled_on: date
+    model_config = ConfigDict(  # type: ignore[assignment]
+        extra="forbid", json_schema_extra={"examples": [{"compiled_on": "2020-10-20"}]}
+    )
+
+    compiled_on: date = Field(description="编制完成日期: not in the future, not before 2000")
 
 
 class PublishRequest(SQLModel):
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+    """发布: the day the catalogue went public and where."""
 
-    published_on: date
-    url: HttpUrl
+    model_config = ConfigDict(  # type: ignore[assignment]
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"published_on": "2020-11-05", "url": "http://www.huli.gov.cn/zwgk/ghml/01/"}
+            ]
+        },
+    )
+
+    published_on: date = Field(
+        description="发布日期: not in the future, not before compiled_on or the previous version's"
+    )
+    url: HttpUrl = Field(description="where the office published it (http or https)")
 
 
 class CatalogueDates(SQLModel):
     """A correction of the recorded first compile / publish dates (the milestone events)."""
 
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+    model_config = ConfigDict(  # type: ignore[assignment]
+        extra="forbid", json_schema_extra={"examples": [{"first_published_on": "2020-11-06"}]}
+    )
 
-    first_compiled_on: date | None = None
-    first_published_on: date | None = None
+    first_compiled_on: date | None = Field(
+        default=None, description="the corrected first compile date (one already recorded)"
+    )
+    first_published_on: date | None = Field(
+        default=None, description="the corrected first publish date (one already recorded)"
+    )
 
     @model_validator(mode="after")
     def _something(self) -> "CatalogueDates":

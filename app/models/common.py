@@ -12,6 +12,8 @@ from typing import Annotated, Generic, TypeVar
 import sqlalchemy as sa
 from pydantic import AfterValidator, BaseModel, StringConstraints
 
+from app.rules.attributes import LABELS
+
 T = TypeVar("T")
 
 
@@ -84,18 +86,8 @@ OTHER_CHANNEL = "其他"
 SPECIFIC_AUDIENCE = "特定群体"
 
 
-ATTRIBUTE_LABELS: dict[str, str] = {
-    "first_level": "一级事项",
-    "name": "二级事项名称",
-    "content": "公开内容",
-    "basis": "公开依据",
-    "time_limit": "公开时限",
-    "responsible_body": "公开主体",
-    "method": "公开方式",
-    "channels": "公开渠道和载体",
-    "audience": "公开对象",
-    "levels": "公开层级",
-}
+ATTRIBUTE_LABELS: dict[str, str] = LABELS
+"""An ITEM attribute's Chinese name, declared with the attribute (app/rules/attributes.py)."""
 
 _COLON = re.compile(r"\s*[:：]\s*")
 

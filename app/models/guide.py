@@ -52,9 +52,11 @@ class GuideItemPublic(ItemAttributes):
 class WaiverRequest(SQLModel):
     """Why the catalogue leaves a standard-guide item out."""
 
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+    model_config = ConfigDict(  # type: ignore[assignment]
+        extra="forbid", json_schema_extra={"examples": [{"reason": "本街道不承担征收实施工作"}]}
+    )
 
-    reason: NonBlank = Field(max_length=1000)
+    reason: NonBlank = Field(max_length=1000, description="why the guide item does not apply")
 
 
 class WaiverPublic(SQLModel):

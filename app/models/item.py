@@ -18,16 +18,16 @@ from app.models.common import (
     visible_text,
 )
 from app.rules import quality
-from app.rules.attributes import DRAFTABLE_ATTRIBUTES, missing_attributes
+from app.rules.attributes import (
+    ATTRIBUTES,
+    DRAFTABLE_ATTRIBUTES,
+    LIST_ATTRIBUTES,
+    SCALAR_ATTRIBUTES,
+    TEXT_ATTRIBUTES,
+    TEXT_LIMITS,
+    missing_attributes,
+)
 
-TEXT_LIMITS = {
-    "first_level": 200,
-    "name": 200,
-    "content": 4000,
-    "basis": 2000,
-    "time_limit": 500,
-    "responsible_body": 200,
-}
 _ALLOWED_CONTROLS = {"\n", "\r", "\t"}
 
 
@@ -43,44 +43,67 @@ def check_text(field: str, value: str) -> str:
     return value
 
 
-class ItemFields(SQLModel):
-    """The attributes an item and a standard-guide item share."""
+def attribute(name: str, *, limit: bool = False, **kwargs: Any) -> Any:
+    """The Field of ITEM attribute `name`, described as app/rules/attributes.py declares it
+    (with its max_length where the shape enforces it by schema: `limit`)."""
+    spec = ATTRIBUTES[name]
+    if limit and spec.max_length:
+        kwargs["max_length"] = spec.max_length
+    return Field(description=spec.description, **kwargs)
 
-    first_level: str = Field(max_length=200)
-    name: str = Field(max_length=200)
-    content: str | None = Field(default=None, max_length=4000)
-    basis: str | None = Field(default=None, max_length=2000)
-    time_limit: str | None = Field(default=None, max_length=500)
-    responsible_body: str | None = Field(default=None, max_length=200)
-    method: str | None = Field(default=None, max_length=10)
-    channels: list[str] = Field(default_factory=list, sa_type=JSON, nullable=False)
-    audience: str | None = Field(default=None, max_length=200)
-    levels: list[str] = Field(default_factory=list, sa_type=JSON, nullable=False)
+
+# Every shape of an item takes its attributes from app/rules/attributes.py (ATTRIBUTES):
+# names, Chinese labels, descriptions, limits and which validator applies. A new attribute
+# is one entry there plus one line in each of the three typed shapes below (stored,
+# written, read); tests/test_item_fields.py fails until every shape carries it.
+
+
+class ItemFields(SQLModel):
+    """The stored attributes an item and a standard-guide item share."""
+
+    first_level: str = attribute("first_level", limit=True)
+    name: str = attribute("name", limit=True)
+    content: str | None = attribute("content", default=None, limit=True)
+    basis: str | None = attribute("basis", default=None, limit=True)
+    time_limit: str | None = attribute("time_limit", default=None, limit=True)
+    responsible_body: str | None = attribute("responsible_body", default=None, limit=True)
+    method: str | None = attribute("method", default=None, limit=True)
+    channels: list[str] = attribute("channels", default_factory=list, sa_type=JSON, nullable=False)
+    audience: str | None = attribute("audience", default=None, limit=True)
+    levels: list[str] = attribute("levels", default_factory=list, sa_type=JSON, nullable=False)
+
+
+POSITION_DESCRIPTION = (
+    "The item's place in its catalogue (1..n, no gaps). On create: 1..n+1, the later items "
+    "move down; absent appends. On PATCH: 1..n, the items between move up or down."
+)
 
 
 class ItemInput(SQLModel):
-    """Validation shared by ItemCreate and ItemUpdate: blank means absent, present means valid."""
+    """What a client writes (ItemCreate, ItemUpdate): blank means absent, present means
+    valid. Every attribute is optional here; ItemCreate requires name and first_level."""
 
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
 
-    @field_validator(
-        "first_level",
-        "name",
-        "content",
-        "basis",
-        "time_limit",
-        "responsible_body",
-        "method",
-        "audience",
-        mode="before",
-        check_fields=False,
-    )
+    first_level: NonBlank | None = attribute("first_level", default=None, limit=True)
+    name: NonBlank | None = attribute("name", default=None, limit=True)
+    content: str | None = attribute("content", default=None)
+    basis: str | None = attribute("basis", default=None)
+    time_limit: str | None = attribute("time_limit", default=None)
+    responsible_body: str | None = attribute("responsible_body", default=None)
+    method: str | None = attribute("method", default=None)
+    channels: list[str] | None = attribute("channels", default=None)
+    audience: str | None = attribute("audience", default=None)
+    levels: list[str] | None = attribute("levels", default=None)
+    position: int | None = Field(default=None, ge=1, le=1_000_000, description=POSITION_DESCRIPTION)
+
+    @field_validator(*SCALAR_ATTRIBUTES, mode="before", check_fields=False)
     @classmethod
     def _visible(cls, value: Any) -> Any:
         """Zero-width characters and BOMs are not text: "\u200b" is blank (then absent)."""
         return visible_text(value) if isinstance(value, str) else value
 
-    @field_validator("channels", "levels", mode="before", check_fields=False)
+    @field_validator(*LIST_ATTRIBUTES, mode="before", check_fields=False)
     @classmethod
     def _visible_each(cls, value: Any) -> Any:
         if not isinstance(value, list):
@@ -97,15 +120,7 @@ class ItemInput(SQLModel):
             )
         return value
 
-    @field_validator(
-        "first_level",
-        "name",
-        "content",
-        "basis",
-        "time_limit",
-        "responsible_body",
-        check_fields=False,
-    )
+    @field_validator(*TEXT_ATTRIBUTES, check_fields=False)
     @classmethod
     def _text(cls, value: str | None, info: Any) -> str | None:
         if value is None:
@@ -134,20 +149,27 @@ class ItemInput(SQLModel):
         return normalize_levels(v for v in value or [] if v.strip())
 
 
+ITEM_EXAMPLE: dict[str, Any] = {
+    "first_level": "批准服务信息",
+    "name": "办事指南",
+    "content": "申报材料清单、批准流程、办理时限",
+    "basis": "《中华人民共和国政府信息公开条例》",
+    "time_limit": "信息形成或变更之日起20个工作日内",
+    "responsible_body": "区发展改革局",
+    "method": "主动",
+    "channels": ["政府网站", "政务服务中心"],
+    "audience": "全社会",
+    "levels": ["县级"],
+}
+
+
 class ItemCreate(ItemInput):
     """The ITEM a client posts: name and first_level required, the rest may still be missing."""
 
-    first_level: NonBlank = Field(max_length=200)
-    name: NonBlank = Field(max_length=200)
-    content: str | None = None
-    basis: str | None = None
-    time_limit: str | None = None
-    responsible_body: str | None = None
-    method: str | None = None
-    channels: list[str] | None = None
-    audience: str | None = None
-    levels: list[str] | None = None
-    position: int | None = Field(default=None, ge=1, le=1_000_000)
+    model_config = ConfigDict(json_schema_extra={"examples": [ITEM_EXAMPLE]})
+
+    first_level: NonBlank = attribute("first_level", limit=True)
+    name: NonBlank = attribute("name", limit=True)
 
     @model_validator(mode="after")
     def _lists(self) -> "ItemCreate":
@@ -159,17 +181,9 @@ class ItemCreate(ItemInput):
 class ItemUpdate(ItemInput):
     """PATCH body: only the fields sent change; name and first_level may not be cleared."""
 
-    first_level: NonBlank | None = Field(default=None, max_length=200)
-    name: NonBlank | None = Field(default=None, max_length=200)
-    content: str | None = None
-    basis: str | None = None
-    time_limit: str | None = None
-    responsible_body: str | None = None
-    method: str | None = None
-    channels: list[str] | None = None
-    audience: str | None = None
-    levels: list[str] | None = None
-    position: int | None = Field(default=None, ge=1, le=1_000_000)
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"basis": "《厦门市城乡规划条例》", "position": 2}]}
+    )
 
 
 class Item(ItemFields, table=True):
@@ -212,17 +226,17 @@ def _derive_audit_columns(_mapper: Any, _connection: Any, item: Item) -> None:
 class ItemAttributes(SQLModel):
     """The ITEM as every response shows it: 一级事项, the eight attributes, levels, order."""
 
-    first_level: str
-    name: str
-    content: str | None
-    basis: str | None
-    time_limit: str | None
-    responsible_body: str | None
-    method: str | None
-    channels: list[str]
-    audience: str | None
-    levels: list[str]
-    position: int
+    first_level: str = attribute("first_level")
+    name: str = attribute("name")
+    content: str | None = attribute("content")
+    basis: str | None = attribute("basis")
+    time_limit: str | None = attribute("time_limit")
+    responsible_body: str | None = attribute("responsible_body")
+    method: str | None = attribute("method")
+    channels: list[str] = attribute("channels")
+    audience: str | None = attribute("audience")
+    levels: list[str] = attribute("levels")
+    position: int = Field(description="the item's place in its catalogue, 1..n")
 
 
 class ItemPublic(ItemAttributes):

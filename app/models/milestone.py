@@ -57,15 +57,32 @@ def _unit_kinds(values: list[UnitKind]) -> list[UnitKind]:
 class MilestoneCreate(SQLModel):
     """A new milestone: who is obliged (unit kinds × domains), by when, met by which event."""
 
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+    model_config = ConfigDict(  # type: ignore[assignment]
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "code": "2021-review",
+                    "title": "2021年目录复核发布",
+                    "due_on": "2021-06-30",
+                    "event": "published",
+                    "unit_kinds": ["district", "street", "town"],
+                    "domains": "pilot",
+                    "position": 10,
+                }
+            ]
+        },
+    )
 
-    code: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
-    title: NonBlank = Field(max_length=200)
-    due_on: date
-    event: MilestoneEvent
-    unit_kinds: list[UnitKind]
-    domains: DomainSet = "pilot"
-    position: int = Field(default=0, ge=0, le=1000)
+    code: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")] = Field(
+        description="lower-case letters, digits, - and _; unique"
+    )
+    title: NonBlank = Field(max_length=200, description="what is due, as the notice says it")
+    due_on: date = Field(description="the deadline")
+    event: MilestoneEvent = Field(description="the event that meets it")
+    unit_kinds: list[UnitKind] = Field(description="the kinds of unit it obliges")
+    domains: DomainSet = Field(default="pilot", description="pilot: domains 01..26; all: every")
+    position: int = Field(default=0, ge=0, le=1000, description="order in listings")
 
     @field_validator("unit_kinds")
     @classmethod
@@ -76,14 +93,16 @@ class MilestoneCreate(SQLModel):
 class MilestoneUpdate(SQLModel):
     """PATCH body: move a date, retitle, change who is obliged; only the fields sent change."""
 
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+    model_config = ConfigDict(  # type: ignore[assignment]
+        extra="forbid", json_schema_extra={"examples": [{"due_on": "2020-12-31"}]}
+    )
 
-    title: NonBlank | None = Field(default=None, max_length=200)
-    due_on: date | None = None
-    event: MilestoneEvent | None = None
-    unit_kinds: list[UnitKind] | None = None
-    domains: DomainSet | None = None
-    position: int | None = Field(default=None, ge=0, le=1000)
+    title: NonBlank | None = Field(default=None, max_length=200, description="a new title")
+    due_on: date | None = Field(default=None, description="a new deadline")
+    event: MilestoneEvent | None = Field(default=None, description="the event that meets it")
+    unit_kinds: list[UnitKind] | None = Field(default=None, description="who is obliged")
+    domains: DomainSet | None = Field(default=None, description="pilot or all")
+    position: int | None = Field(default=None, ge=0, le=1000, description="order in listings")
 
     @field_validator("unit_kinds")
     @classmethod
@@ -142,25 +161,43 @@ class Opinion(SQLModel, table=True):
 class OpinionCreate(SQLModel):
     """落实意见: issued by the city or a district, or one of their domain departments."""
 
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+    model_config = ConfigDict(  # type: ignore[assignment]
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "domain_code": "01",
+                    "issuer_unit_code": "350206",
+                    "title": "湖里区城乡规划领域基层政务公开标准目录落实意见",
+                    "doc_number": "厦湖政办〔2020〕12号",
+                    "issued_on": "2020-07-20",
+                    "url": "http://www.huli.gov.cn/xxgk/zfxxgk/",
+                }
+            ]
+        },
+    )
 
-    domain_code: str = Field(max_length=3)
-    issuer_unit_code: UnitCode
-    title: NonBlank = Field(max_length=500)
-    doc_number: str | None = Field(default=None, max_length=100)
-    issued_on: date
-    url: HttpUrl | None = None
+    domain_code: str = Field(max_length=3, description="the domain it implements")
+    issuer_unit_code: UnitCode = Field(
+        description="the city, a district, or one of their domain departments"
+    )
+    title: NonBlank = Field(max_length=500, description="the document's title")
+    doc_number: str | None = Field(default=None, max_length=100, description="文号")
+    issued_on: date = Field(description="印发日期: not in the future, not before 2000")
+    url: HttpUrl | None = Field(default=None, description="where it is published")
 
 
 class OpinionUpdate(SQLModel):
     """A correction: only the fields sent change (the domain and issuer stay)."""
 
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+    model_config = ConfigDict(  # type: ignore[assignment]
+        extra="forbid", json_schema_extra={"examples": [{"doc_number": "厦湖政办〔2020〕13号"}]}
+    )
 
-    title: NonBlank | None = Field(default=None, max_length=500)
-    doc_number: str | None = Field(default=None, max_length=100)
-    issued_on: date | None = None
-    url: HttpUrl | None = None
+    title: NonBlank | None = Field(default=None, max_length=500, description="the title")
+    doc_number: str | None = Field(default=None, max_length=100, description="文号")
+    issued_on: date | None = Field(default=None, description="印发日期")
+    url: HttpUrl | None = Field(default=None, description="where it is published")
 
     @field_validator("title", "issued_on", mode="before")
     @classmethod

@@ -34,16 +34,37 @@ class RecordIn(SQLModel):
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
 
     item_id: int = Field(ge=1, le=MAX_ROW_ID, description="the catalogue item (its `id`)")
-    title: Title
-    url: HttpUrl
+    title: Title = Field(description="the record's title as published")
+    url: HttpUrl = Field(description="where it is published; (unit, url) identifies it")
     formed_on: date = Field(description="信息形成或变更之日 / the day the information was formed")
     published_on: date = Field(description="发布日期 / the day it was published")
 
 
 class RecordBatch(SQLModel):
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+    """Records a CMS reports, stored all or nothing."""
 
-    records: list[RecordIn] = Field(min_length=1, max_length=MAX_RECORDS)
+    model_config = ConfigDict(  # type: ignore[assignment]
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "records": [
+                        {
+                            "item_id": 17,
+                            "title": "湖里区2021年度国土空间规划公示",
+                            "url": "http://www.huli.gov.cn/xxgk/ghjh/202103/t20210310_1.htm",
+                            "formed_on": "2021-03-01",
+                            "published_on": "2021-03-10",
+                        }
+                    ]
+                }
+            ]
+        },
+    )
+
+    records: list[RecordIn] = Field(
+        min_length=1, max_length=MAX_RECORDS, description="one entry per record"
+    )
 
 
 class Record(SQLModel, table=True):

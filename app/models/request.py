@@ -139,7 +139,9 @@ Text = Annotated[NonBlank, AfterValidator(_no_controls)]
 
 class RequestBase(SQLModel):
     received_on: date = Field(description="第31条: the legally effective day of receipt")
-    applicant_type: ApplicantType = Field(sa_type=string_enum(ApplicantType))
+    applicant_type: ApplicantType = Field(
+        sa_type=string_enum(ApplicantType), description="申请人情况: a column of table 三"
+    )
     summary: Text = Field(max_length=500, description="内容摘要 (never logged in clear)")
     reference: str | None = Field(
         default=None, max_length=64, description="the office's own reference number (受理编号)"
@@ -182,21 +184,40 @@ class DisclosureRequest(RequestBase, table=True):
 class RequestCreate(RequestBase):
     """POST body: what the clerk enters on receipt; no names, no contacts."""
 
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+    model_config = ConfigDict(  # type: ignore[assignment]
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "received_on": "2021-03-02",
+                    "applicant_type": "natural",
+                    "summary": "申请公开某地块的征收补偿方案",
+                    "channel": "网络",
+                    "reference": "湖政申〔2021〕15号",
+                }
+            ]
+        },
+    )
 
-    channel: Channel
-    reference: Text | None = Field(default=None, max_length=64)
+    channel: Channel = Field(description="第31条: how it arrived: 当面, 邮寄, 网络, 传真 or 其他")
+    reference: Text | None = Field(
+        default=None, max_length=64, description="the office's own reference number (受理编号)"
+    )
 
 
 class EventBase(SQLModel):
-    kind: EventKind = Field(sa_type=string_enum(EventKind))
-    on: date
+    kind: EventKind = Field(sa_type=string_enum(EventKind), description="what happened")
+    on: date = Field(description="the day it happened")
     days: int | None = Field(default=None, ge=0, le=1000, description="extended: 1..20")
     approved_by: str | None = Field(
         default=None, max_length=100, description="extended: who approved it (a post, not a name)"
     )
-    party: Party | None = Field(default=None, sa_type=string_enum(Party))
-    outcome: Outcome | None = Field(default=None, sa_type=string_enum(Outcome))
+    party: Party | None = Field(
+        default=None, sa_type=string_enum(Party), description="consulted: who (第32条, 第33条)"
+    )
+    outcome: Outcome | None = Field(
+        default=None, sa_type=string_enum(Outcome), description="answered: the outcome"
+    )
 
 
 class RequestEvent(EventBase, table=True):
@@ -210,9 +231,18 @@ class RequestEvent(EventBase, table=True):
 class EventCreate(EventBase):
     """POST body of /requests/{id}/events: `kind`, `on` and the fields that kind takes."""
 
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+    model_config = ConfigDict(  # type: ignore[assignment]
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"kind": "extended", "on": "2021-03-20", "days": 20, "approved_by": "办公室主任"}
+            ]
+        },
+    )
 
-    approved_by: Text | None = Field(default=None, max_length=100)
+    approved_by: Text | None = Field(
+        default=None, max_length=100, description="extended: who approved it (a post, not a name)"
+    )
 
 
 class EventPublic(EventBase):

@@ -51,11 +51,11 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
+from typing import TYPE_CHECKING, Any, NotRequired, TypedDict, cast
 from urllib.parse import urlsplit
 from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
 
@@ -69,6 +69,7 @@ from openpyxl.writer.excel import ExcelWriter
 
 from app.models.common import CHANNELS, LEVELS, OTHER_CHANNEL, SPECIFIC_AUDIENCE
 from app.render.spreadsheet_safety import neutralise
+from app.rules.attributes import item_values
 
 if TYPE_CHECKING:
     from _typeshed import SizedBuffer, StrPath
@@ -90,6 +91,14 @@ class CatalogueItem(TypedDict):
     position: int
     id: NotRequired[int | None]
     """the item's id (stable across versions) where a published version carries it"""
+
+
+def catalogue_item(values: Mapping[str, Any], **extra: Any) -> CatalogueItem:
+    """A CatalogueItem from any mapping holding the ITEM attributes and `position` (a row's
+    values, a published version's frozen snapshot), `extra` (the id) first."""
+    item = extra | item_values(values)
+    item["position"] = values["position"]
+    return cast(CatalogueItem, item)
 
 
 class CatalogueView(TypedDict):
@@ -299,14 +308,13 @@ def _ticks(chosen: Sequence[str], columns: Sequence[str], what: str) -> tuple[st
 
 
 def _groups(items: Sequence[CatalogueItem]) -> list[tuple[str, list[CatalogueItem]]]:
-    """Consecutive runs of the same first-level item, the unit both table and tree use."""
-    groups: list[tuple[str, list[CatalogueItem]]] = []
+    """Each first-level item once, in the order of its first appearance, with all its
+    second-level items in position order: the unit both table and tree use. An item moved
+    away from its group still shows under it, never as a second group of the same name."""
+    groups: dict[str, list[CatalogueItem]] = {}
     for item in items:
-        if groups and groups[-1][0] == item["first_level"]:
-            groups[-1][1].append(item)
-        else:
-            groups.append((item["first_level"], [item]))
-    return groups
+        groups.setdefault(item["first_level"], []).append(item)
+    return list(groups.items())
 
 
 def _text_cells(item: CatalogueItem) -> tuple[str, ...]:

@@ -10,7 +10,7 @@ from sqlmodel import Session
 from app import faults
 from app.errors import Conflict, invalid, invalid_all
 from app.models.catalogue import Catalogue, CatalogueVersion
-from app.models.common import Status
+from app.models.common import ATTRIBUTE_LABELS, Status
 from app.models.item import Item
 from app.principal import Principal
 from app.rules.attributes import event_date_problem
@@ -38,10 +38,13 @@ def _require_complete(session: Session, catalogue: Catalogue, verb: str) -> list
                 {
                     "loc": ("items", item.id, attribute),
                     "msg": (
-                        f"事项“{item.name}”缺少必填要素 {attribute} / item {item.id} "
-                        f"({item.name}) lacks the required attribute {attribute}"
+                        f"第 {item.position} 项“{item.name}”（事项ID {item.id}）缺少"
+                        f"{ATTRIBUTE_LABELS[attribute]} / item {item.id} at position "
+                        f"{item.position} ({item.name}) lacks the required attribute {attribute}"
                     ),
                     "type": "attribute_missing",
+                    "item_id": item.id,
+                    "position": item.position,
                 }
                 for item in lacking
                 for attribute in item.missing
@@ -70,6 +73,7 @@ def publish(
         # The first publish needs a compile; a revised catalogue is republished as it stands,
         # re-checked for completeness under the same lock, so a busy office is never starved.
         if catalogue.first_compiled_on is None:
+            _require_complete(session, catalogue, "发布")  # what is missing comes first
             raise Conflict(
                 "目录尚未编制完成，不能发布 / a catalogue must be compiled before its first publish"
             )

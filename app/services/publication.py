@@ -258,20 +258,7 @@ def view(ref: VersionRef, items: list[dict[str, Any]]) -> CatalogueView:
 
 
 def _item(snapshot: dict[str, Any]) -> CatalogueItem:
-    return {
-        "id": snapshot.get("id"),
-        "first_level": snapshot["first_level"],
-        "name": snapshot["name"],
-        "content": snapshot.get("content"),
-        "basis": snapshot.get("basis"),
-        "time_limit": snapshot.get("time_limit"),
-        "responsible_body": snapshot.get("responsible_body"),
-        "method": snapshot.get("method"),
-        "channels": list(snapshot.get("channels") or []),
-        "audience": snapshot.get("audience"),
-        "levels": list(snapshot.get("levels") or []),
-        "position": snapshot["position"],
-    }
+    return table.catalogue_item(snapshot, id=snapshot.get("id"))
 
 
 def tree(ref: VersionRef, items: list[dict[str, Any]]) -> dict[str, Any]:

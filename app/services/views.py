@@ -12,9 +12,11 @@ from app.models.item import Item
 from app.models.unit import Unit
 from app.render import table
 from app.render.table import CatalogueItem, CatalogueView
+from app.rules.attributes import ITEM_ATTRIBUTES
 from app.services import items as item_service
 
 FileFormat = Literal["xlsx", "csv", "html"]
+ITEM_FIELDS = (*ITEM_ATTRIBUTES, "position")
 MEDIA_TYPES: dict[str, str] = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "csv": "text/csv; charset=utf-8",
@@ -23,19 +25,7 @@ MEDIA_TYPES: dict[str, str] = {
 
 
 def item_view(item: Item) -> CatalogueItem:
-    return {
-        "first_level": item.first_level,
-        "name": item.name,
-        "content": item.content,
-        "basis": item.basis,
-        "time_limit": item.time_limit,
-        "responsible_body": item.responsible_body,
-        "method": item.method,
-        "channels": list(item.channels),
-        "audience": item.audience,
-        "levels": list(item.levels),
-        "position": item.position,
-    }
+    return table.catalogue_item({name: getattr(item, name) for name in ITEM_FIELDS})
 
 
 def catalogue_view(session: Session, catalogue: Catalogue) -> CatalogueView:

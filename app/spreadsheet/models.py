@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from app.models.item import ItemAttributes
+
 Severity = Literal["error", "warning", "missing"]
 
 
@@ -25,21 +27,11 @@ class ImportProblem(BaseModel):
     severity: Severity
 
 
-class ImportedItem(BaseModel):
-    """二级事项 / one second-level item read from a data row, values normalised."""
+class ImportedItem(ItemAttributes):
+    """二级事项 / one second-level item read from a data row, values normalised (the
+    ITEM's attributes as every response shows them, plus the row it comes from)."""
 
     row: int
-    first_level: str
-    name: str
-    content: str | None = None
-    basis: str | None = None
-    time_limit: str | None = None
-    responsible_body: str | None = None
-    method: str | None = None
-    channels: list[str] = []
-    audience: str | None = None
-    levels: list[str] = []
-    position: int
 
 
 class ColumnReading(BaseModel):
