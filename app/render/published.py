@@ -3,8 +3,8 @@ types, file names, strong ETags, and the compressed variants of a published vers
 
 Pure: a function of a view (app/render/table.py's input) or of a published version's
 frozen items. A published version's bytes never change, so they are compressed here, once,
-when the rendering is made (gzip and brotli, at their highest levels: it happens once per
-version and process), and kept with it; a request only chooses among them.
+when the rendering is made (gzip level 9; brotli quality 11, or 9 above 256 KB where 11
+costs seconds for a few per cent), and kept with it; a request only chooses among them.
 """
 
 from __future__ import annotations
@@ -52,6 +52,11 @@ ENCODINGS = ("br", "gzip")
 """The content codings offered, the preferred first; XLSX, already a zip, gets none."""
 GZIP_LEVEL = 9
 BROTLI_QUALITY = 11
+BROTLI_LARGE = 256_000
+"""Above this many bytes brotli works at BROTLI_LARGE_QUALITY: quality 11 takes about 3 s
+for a 1,000-item catalogue's 1.8 MB page, quality 9 a tenth of that, within 10 % of the
+size (docs/benchmarks.md, "Compression")."""
+BROTLI_LARGE_QUALITY = 9
 
 
 def compressible(fmt: str) -> bool:
@@ -63,7 +68,9 @@ def compress(body: bytes) -> Mapping[str, bytes]:
     a version's bytes makes the same ones and the strong ETags hold across processes."""
     return MappingProxyType(
         {
-            "br": brotli.compress(body, quality=BROTLI_QUALITY),
+            "br": brotli.compress(
+                body, quality=BROTLI_QUALITY if len(body) <= BROTLI_LARGE else BROTLI_LARGE_QUALITY
+            ),
             "gzip": gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0),
         }
     )
