@@ -430,6 +430,7 @@ def test_change_feed_limit_is_bounded(client: TestClient) -> None:
     [
         ONE,
         f"{ONE}?format=html",
+        f"{ONE}?format=fragment",
         f"{ONE}?format=xlsx&version=1",
         f"{ONE}?version=1&format=csv",
         f"{PUBLIC}/units/{HULI}/catalogues",
