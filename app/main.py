@@ -21,7 +21,7 @@ from app.config import get_settings
 from app.db import ReadOnlyRequests
 from app.errors import HANDLERS
 from app.limits import BodyLimit
-from app.services import freshness, publication
+from app.services import freshness, published_cache
 from app.serving import tune_interpreter
 
 
@@ -54,7 +54,7 @@ async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
             logger.addFilter(RedactTokens())
     freeze_startup_objects()
     tune_interpreter()
-    freshness.watch.start(get_settings().database_url, publication.forget_published)
+    freshness.watch.start(get_settings().database_url, published_cache.forget_published)
     try:
         yield
     finally:

@@ -17,6 +17,7 @@ from pathlib import Path
 BENCHMARKS: tuple[str, ...] = (
     "importing",
     "publish",
+    "compression",
     "audit",
     "records",
     "requests",

@@ -1,7 +1,9 @@
 """The anchors the publishing benchmark compares against: bare FastAPI, nothing else.
 
 `/bytes` returns the file named by BENCH_BODY (the app's own published JSON, read once at
-start), `/tiny` a tiny JSON. Served by the same uvicorn settings as the app.
+start), `/tiny` a tiny JSON; `/gzip` and `/br` the files named by BENCH_GZIP and BENCH_BR
+(the app's own compressed bytes) with their Content-Encoding. Served by the same uvicorn
+settings as the app.
 """
 
 import os
@@ -9,7 +11,13 @@ from pathlib import Path
 
 from fastapi import FastAPI, Response
 
-BODY = Path(os.environ["BENCH_BODY"]).read_bytes() if "BENCH_BODY" in os.environ else b"{}"
+
+def _read(name: str) -> bytes:
+    return Path(os.environ[name]).read_bytes() if name in os.environ else b"{}"
+
+
+BODY = _read("BENCH_BODY")
+ENCODED = {"gzip": _read("BENCH_GZIP"), "br": _read("BENCH_BR")}
 
 app = FastAPI()
 
@@ -22,3 +30,17 @@ async def precomputed() -> Response:
 @app.get("/tiny")
 async def tiny() -> dict[str, bool]:
     return {"ok": True}
+
+
+@app.get("/gzip")
+async def precomputed_gzip() -> Response:
+    return Response(
+        ENCODED["gzip"], media_type="application/json", headers={"Content-Encoding": "gzip"}
+    )
+
+
+@app.get("/br")
+async def precomputed_br() -> Response:
+    return Response(
+        ENCODED["br"], media_type="application/json", headers={"Content-Encoding": "br"}
+    )

@@ -16,7 +16,7 @@ from sqlmodel import Session, SQLModel
 from app.config import ROOT
 from app.db import get_session, make_engine
 from app.main import app as application
-from app.services import publication, record_column, records, timeliness
+from app.services import published_cache, record_column, records, timeliness
 from seed import load
 
 REFERENCE_TABLES = {"domains", "units", "milestones", "guide_items", "alembic_version"}
@@ -112,7 +112,7 @@ def client(connection: Connection, session: Session) -> Iterator[TestClient]:
         session.expire_all()  # the test reads what the request wrote
 
     application.dependency_overrides[get_session] = test_session
-    publication.clear_caches()  # versions remembered by id would outlive the rollback
+    published_cache.clear_caches()  # versions remembered by id would outlive the rollback
     records.clear_caches()
     record_column.clear_caches()
     timeliness.clear_caches()

@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from app.auth import RedactTokens
 from app.config import Settings
-from app.services import publication
+from app.services import published_cache
 from tests.factories import CITY, HULI, HULI_STREET, SIMING, add_item, make_unit, token
 
 
@@ -94,8 +94,8 @@ def test_a_district_editor_writes_its_streets_and_towns_not_its_departments(
 def test_remembered_lookups_stay_within_their_byte_budget(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(publication, "get_settings", lambda: Settings(published_lookup_mb=1))
-    remembered = publication._Expiring[str, None]()
+    monkeypatch.setattr(published_cache, "get_settings", lambda: Settings(published_lookup_mb=1))
+    remembered = published_cache._Expiring[str, None]()
     for n in range(20_000):
         remembered.put(f"T{n:031d}", None, 60.0)
     assert 900_000 < remembered.size <= 1_000_000

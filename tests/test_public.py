@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app.render import table
-from app.services import publication
+from app.services import published_cache
 from tests.factories import HULI, SIMING, add_item, publish, token
 
 PUBLIC = "/api/v1/public"
@@ -430,6 +430,7 @@ def test_change_feed_limit_is_bounded(client: TestClient) -> None:
     [
         ONE,
         f"{ONE}?format=html",
+        f"{ONE}?format=fragment",
         f"{ONE}?format=xlsx&version=1",
         f"{ONE}?version=1&format=csv",
         f"{PUBLIC}/units/{HULI}/catalogues",
@@ -448,7 +449,7 @@ def test_answers_from_memory_equal_the_routes_answers(
         first.content,
     )
     conditional = {"If-None-Match": first.headers["ETag"]}
-    publication.clear_caches()
+    published_cache.clear_caches()
     via_route = client.get(url, headers=conditional)
     via_memory = client.get(url, headers=conditional)
     assert via_route.status_code == via_memory.status_code == 304

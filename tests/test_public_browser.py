@@ -171,3 +171,47 @@ def test_a_phone_width_screenshot(page_url: str, tmp_path: Path) -> None:
     width, height = struct.unpack(">II", data[16:24])
     assert (width, height) == (390, 844)
     assert len(data) > 10_000  # a rendered page, not a blank one
+
+
+HOST_PAGE = """<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>网站栏目</title><link rel="stylesheet" href="{css}"></head>
+<body><main>{fragment}</main></body></html>
+"""
+MEASURE = """() => {
+  const cell = document.querySelector(".gkml-catalogue td.name");
+  const head = document.querySelector(".gkml-catalogue thead");
+  return [
+    document.documentElement.scrollWidth, window.innerWidth, getComputedStyle(cell).display,
+    getComputedStyle(head).display, getComputedStyle(cell, "::before").content,
+  ];
+}"""
+
+
+def test_the_fragment_in_a_host_page_at_phone_width(page_url: str, tmp_path: Path) -> None:
+    """A CMS includes the fragment server-side and links the sample stylesheet: at 390 px
+    the table becomes cards (no header row, each value under its column's name) and nothing
+    is wider than the screen; at 1280 px it is the table."""
+    executable = chromium()
+    sync_api = pytest.importorskip("playwright.sync_api")
+    base = page_url.split("/api/")[0]
+    fragment = httpx.get(page_url.replace("format=html", "format=fragment")).text
+    host = HOST_PAGE.format(css=f"{base}/dashboard/static/fragment.css", fragment=fragment)
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
+        try:
+            page = browser.new_page(viewport={"width": 390, "height": 844})
+            page.set_content(host, wait_until="load")
+            scroll_width, inner_width, cell, head, label = page.evaluate(MEASURE)
+            assert inner_width == 390
+            assert scroll_width <= 390
+            assert (cell, head) == ("block", "none")
+            assert "二级事项" in label
+            assert EVIL in page.inner_text(".gkml-catalogue")
+            page.screenshot(path=str(tmp_path / "fragment-390.png"), full_page=True)
+            page.set_viewport_size({"width": 1280, "height": 900})
+            _, _, cell, head, _ = page.evaluate(MEASURE)
+            assert (cell, head) == ("table-cell", "table-header-group")
+        finally:
+            browser.close()

@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from app.db import get_session
 from app.main import app
-from app.services import publication
+from app.services import published_cache
 from tests.factories import HULI, add_item, token
 
 PUBLISHERS = 4
@@ -28,10 +28,10 @@ def live(committed: Engine) -> Iterator[Engine]:
             session.commit()
 
     app.dependency_overrides[get_session] = real_session
-    publication.clear_caches()
+    published_cache.clear_caches()
     yield committed
     app.dependency_overrides.clear()
-    publication.clear_caches()
+    published_cache.clear_caches()
 
 
 def test_a_reader_paging_during_concurrent_publishes_sees_each_exactly_once(

@@ -23,6 +23,8 @@ from app.models.catalogue import (
 from app.models.common import Page
 from app.models.history import ChangePublic
 from app.models.item import Item, ItemCreate, ItemPublic
+from app.render import published
+from app.render.published import MEDIA_TYPES, TABLE_FORMATS, Format
 from app.services import catalogues, history, items, lifecycle, publication, views
 
 router = APIRouter(tags=["catalogues"])
@@ -42,7 +44,7 @@ CATALOGUE_FILES: dict[int | str, dict[str, Any]] = {
         "description": "the catalogue as JSON, or with `format` the standard table",
         "content": {
             media_type.split(";")[0]: {"schema": {"type": "string"}}
-            for media_type in views.MEDIA_TYPES.values()
+            for media_type in (MEDIA_TYPES[fmt] for fmt in TABLE_FORMATS)
         },
     }
 }
@@ -68,9 +70,10 @@ def read_catalogue(
         response.headers["ETag"] = catalogues.etag(catalogue)
         response.headers["Cache-Control"] = PRIVATE
         return catalogues.to_public(session, catalogue)
-    rendered = views.render(views.catalogue_view(session, catalogue), format)
+    rendered = published.render(views.catalogue_view(session, catalogue), Format(format))
+    assert rendered.disposition is not None  # a working copy's table is always a file
     return Response(
-        rendered.content,
+        rendered.body,
         media_type=rendered.media_type,
         headers={
             "Cache-Control": PRIVATE,

@@ -30,6 +30,8 @@ from app.models.imports import ImportReport
 from app.models.unit import Unit
 from app.principal import Principal
 from app.render import dashboard as render
+from app.render import published
+from app.render.published import Format
 from app.services import catalogues, imports, views
 from app.services import dashboard as service
 from app.services import dashboard_sessions as sessions
@@ -281,9 +283,10 @@ def dashboard_draft_xlsx(
     unit, domain = _catalogue_target(session, code, domain_code)
     _readable(signed, unit)
     catalogue = catalogues.get_or_new(session, unit, domain)
-    rendered = views.render(views.catalogue_view(session, catalogue), "xlsx")
+    rendered = published.render(views.catalogue_view(session, catalogue), Format.xlsx)
+    assert rendered.disposition is not None
     return Response(
-        rendered.content,
+        rendered.body,
         media_type=rendered.media_type,
         headers={"Content-Disposition": rendered.disposition, "Cache-Control": "no-store"},
     )

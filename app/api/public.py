@@ -1,7 +1,10 @@
 """Published catalogues for website teams: no token, CORS, ETag / 304, bytes made once.
 
 The catalogue routes are `async def` and usually answer without touching the database
-or a worker thread: see app/services/publication.py for what is cached and for how long.
+or a worker thread: see app/services/published_cache.py for what is cached and for how
+long. JSON, HTML (page and fragment) and CSV come gzip- or brotli-compressed when the
+client's Accept-Encoding asks for it: the bytes were compressed once, with the rendering
+(app/render/published.py); each encoding has its own strong ETag and its own 304.
 """
 
 import re
@@ -21,10 +24,12 @@ from app.models.publication import (
     PublishedCatalogue,
     PublishedChange,
     PublishedUnit,
+    VersionRef,
 )
 from app.models.record import RecordChange
-from app.services import publication, record_column, records
-from app.services.publication import Format, Rendering, VersionRef
+from app.render import published
+from app.render.published import ENCODINGS, Format, Rendering, compressible, encoded_etag
+from app.services import publication, published_cache, record_column, records
 
 router = APIRouter(prefix="/public", tags=["public"])
 
@@ -36,7 +41,7 @@ NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
 FILES: dict[str, dict[str, Any]] = {
     "text/html": {"schema": {"type": "string"}},
     "text/csv": {"schema": {"type": "string"}},
-    publication.MEDIA_TYPES[Format.xlsx]: {"schema": {"type": "string", "format": "binary"}},
+    published.MEDIA_TYPES[Format.xlsx]: {"schema": {"type": "string", "format": "binary"}},
 }
 
 UNIT_CODE = re.compile(r"[0-9A-Za-z_-]{2,32}")
@@ -53,6 +58,48 @@ PublicDomainCode = Annotated[
 
 IfNoneMatch = Annotated[str | None, Header()]
 IfModifiedSince = Annotated[str | None, Header()]
+AcceptEncoding = Annotated[
+    str | None,
+    Header(
+        description="gzip or br (brotli) for JSON, HTML and CSV, each with its own ETag; "
+        "q-values are respected, identity;q=0 and *;q=0 too"
+    ),
+]
+VARY = ("vary", "Accept-Encoding")
+_QVALUE = re.compile(r"(?:0(?:\.\d{0,3})?|1(?:\.0{0,3})?)")
+
+
+def negotiate(accept_encoding: str | None) -> str:
+    """The content coding to send: "br", "gzip" or "identity" (RFC 9110 §12.5.3).
+
+    The highest q-value wins, br before gzip before identity on a tie; `*` stands for any
+    coding not named; q=0 refuses. No header, or nothing acceptable, sends the identity
+    bytes (every client can read those; a 406 would help no one)."""
+    if not accept_encoding:
+        return "identity"
+    weights: dict[str, float] = {}
+    for part in accept_encoding.split(","):
+        coding, *params = part.split(";")
+        coding = coding.strip().lower()
+        if not coding:
+            continue
+        weight = 1.0
+        for param in params:
+            name, _, value = param.strip().partition("=")
+            if name.strip().lower() == "q":
+                value = value.strip()
+                weight = float(value) if _QVALUE.fullmatch(value) else -1.0
+        if weight >= 0:
+            weights["gzip" if coding == "x-gzip" else coding] = weight
+    other = weights.get("*", 0.0)
+    best, best_weight = "identity", 0.0
+    for coding in ENCODINGS:
+        weight = weights.get(coding, other)
+        if weight > best_weight:
+            best, best_weight = coding, weight
+    if best_weight > 0 and weights.get("identity", 0.0) > best_weight:
+        return "identity"
+    return best
 
 
 def etag_matches(if_none_match: str, current: str) -> bool:
@@ -82,36 +129,51 @@ def not_modified(
 
 
 def unchanged_headers(
-    etag: str, last_modified: str | None, cache_control: str
+    etag: str, last_modified: str | None, cache_control: str, *, negotiated: bool = False
 ) -> list[tuple[str, str]]:
+    """A 304's headers; `negotiated`: the answer depends on Accept-Encoding (Vary)."""
     headers = [("etag", etag), ("cache-control", cache_control)]
     if last_modified:
         headers.append(("last-modified", last_modified))
+    if negotiated:
+        headers.append(VARY)
     return headers
 
 
-def body_headers(rendering: Rendering, cache_control: str) -> list[tuple[str, str]]:
+def body_headers(
+    rendering: Rendering, cache_control: str, encoding: str = "identity"
+) -> list[tuple[str, str]]:
     """Everything but content-type and content-length, which the caller sets."""
+    _, etag = rendering.variant(encoding)
     headers = [
-        *unchanged_headers(rendering.etag, rendering.last_modified, cache_control),
+        *unchanged_headers(
+            etag, rendering.last_modified, cache_control, negotiated=bool(rendering.encoded)
+        ),
         *security_headers(rendering.media_type),
     ]
-    if rendering.filename is not None:
-        headers.append(("content-disposition", publication.content_disposition(rendering.filename)))
+    if encoding != "identity":
+        headers.append(("content-encoding", encoding))
+    if (disposition := rendering.disposition) is not None:
+        headers.append(("content-disposition", disposition))
     return headers
 
 
-def unchanged(etag: str, last_modified: str | None, cache_control: str) -> Response:
+def unchanged(
+    etag: str, last_modified: str | None, cache_control: str, *, negotiated: bool = False
+) -> Response:
     return Response(
-        status_code=304, headers=dict(unchanged_headers(etag, last_modified, cache_control))
+        status_code=304,
+        headers=dict(unchanged_headers(etag, last_modified, cache_control, negotiated=negotiated)),
     )
 
 
-def answer(rendering: Rendering, cache_control: str) -> Response:
+def answer(rendering: Rendering, cache_control: str, encoding: str = "identity") -> Response:
+    """The rendering's bytes in `encoding` (one it holds, as `negotiate` chose)."""
+    body, _ = rendering.variant(encoding)
     return Response(
-        rendering.body,
+        body,
         media_type=rendering.media_type,
-        headers=dict(body_headers(rendering, cache_control)),
+        headers=dict(body_headers(rendering, cache_control, encoding)),
     )
 
 
@@ -138,17 +200,20 @@ async def read_published_catalogues(
     ] = "json",
     if_none_match: IfNoneMatch = None,
     if_modified_since: IfModifiedSince = None,
+    accept_encoding: AcceptEncoding = None,
 ) -> Response:
     """Every published catalogue of the unit (each its latest version) as a tree:
-    domain → first-level item → second-level items. No token needed."""
-    listing = await publication.unit_listing(sessions, unit_code)
+    domain → first-level item → second-level items. No token needed; gzip or brotli on
+    request (Accept-Encoding)."""
+    listing = await published_cache.unit_listing(sessions, unit_code)
     if listing is None:
         raise NotFound(f"单位 {unit_code} 不存在 / unit {unit_code} not found")
-    etag = publication.unit_etag(listing)
-    last_modified = publication.unit_last_modified(listing)
+    encoding = negotiate(accept_encoding)
+    etag = encoded_etag(published.unit_etag(listing), encoding)
+    last_modified = published.unit_last_modified(listing)
     if not_modified(if_none_match, if_modified_since, etag, last_modified):
-        return unchanged(etag, last_modified, LATEST_CACHE)
-    return answer(await publication.unit_rendering(sessions, listing), LATEST_CACHE)
+        return unchanged(etag, last_modified, LATEST_CACHE, negotiated=True)
+    return answer(await published_cache.unit_rendering(sessions, listing), LATEST_CACHE, encoding)
 
 
 @router.get(
@@ -165,24 +230,37 @@ async def read_published_catalogue(
         Query(ge=1, le=MAX_ID, description="a published version; latest if absent"),
     ] = None,
     fmt: Annotated[
-        Format, Query(alias="format", description="json (the tree), html, xlsx or csv")
+        Format,
+        Query(
+            alias="format",
+            description="json (the tree), html (a page), fragment (the table to embed in "
+            "another page), xlsx or csv",
+        ),
     ] = Format.json,
     if_none_match: IfNoneMatch = None,
     if_modified_since: IfModifiedSince = None,
+    accept_encoding: AcceptEncoding = None,
 ) -> Response:
     """One published catalogue, the latest version or `?version=N` (which never changes).
 
-    `format=html` is the standard table as a page, `xlsx` the same table as a workbook,
-    `csv` as a file; `json` (default) the tree. No token needed."""
-    ref: VersionRef | None = await publication.published(sessions, unit_code, domain_code, version)
+    `format=html` is the standard table as a page, `fragment` the same table as an HTML
+    fragment to include in a website's page (docs/website.md), `xlsx` the table as a
+    workbook, `csv` as a file; `json` (default) the tree. No token needed. All but XLSX
+    come gzip- or brotli-compressed on request (Accept-Encoding), each with its own ETag."""
+    ref: VersionRef | None = await published_cache.published(
+        sessions, unit_code, domain_code, version
+    )
     if ref is None:
         raise _unpublished(unit_code, domain_code, version)
     cache_control = LATEST_CACHE if version is None else PINNED_CACHE
-    etag = publication.etag(ref, fmt)
+    negotiated = compressible(fmt)
+    encoding = negotiate(accept_encoding) if negotiated else "identity"
+    etag = encoded_etag(published.etag(ref, fmt), encoding)
     last_modified = ref.last_modified
     if not_modified(if_none_match, if_modified_since, etag, last_modified):
-        return unchanged(etag, last_modified, cache_control)
-    return answer(await publication.rendering(sessions, ref, fmt), cache_control)
+        return unchanged(etag, last_modified, cache_control, negotiated=negotiated)
+    rendering = await published_cache.rendering(sessions, ref, fmt)
+    return answer(rendering, cache_control, encoding)
 
 
 @router.get("/changes", response_model=ChangeFeed)
@@ -306,46 +384,59 @@ def _remembered(scope: Scope) -> Answer | None:
     query = _query(scope["query_string"])
     if query is None:
         return None
-    if_none_match = if_modified_since = None
+    if_none_match = if_modified_since = accept_encoding = None
     for name, value in scope["headers"]:
         if name == b"if-none-match":
             if_none_match = value.decode("latin-1")
         elif name == b"if-modified-since":
             if_modified_since = value.decode("latin-1")
+        elif name == b"accept-encoding":
+            accept_encoding = value.decode("latin-1")
 
     rendering: Rendering | None
     if len(parts) == 2:
         if query != (None, Format.json):
             return None
-        listing = publication.remembered_listing(parts[0])
+        listing = published_cache.remembered_listing(parts[0])
         if listing is None:
             return None
         cache_control = LATEST_CACHE
+        encoding = negotiate(accept_encoding)
         etag, last_modified = (
-            publication.unit_etag(listing),
-            publication.unit_last_modified(listing),
+            encoded_etag(published.unit_etag(listing), encoding),
+            published.unit_last_modified(listing),
         )
         if not_modified(if_none_match, if_modified_since, etag, last_modified):
-            return 304, unchanged_headers(etag, last_modified, cache_control), b""
-        rendering = publication.remembered_unit_rendering(listing)
+            headers = unchanged_headers(etag, last_modified, cache_control, negotiated=True)
+            return 304, headers, b""
+        rendering = published_cache.remembered_unit_rendering(listing)
     else:
         number, fmt = query
-        ref = publication.remembered_version(parts[0], parts[2], number)
+        ref = published_cache.remembered_version(parts[0], parts[2], number)
         if ref is None:
             return None
         cache_control = LATEST_CACHE if number is None else PINNED_CACHE
-        etag, last_modified = publication.etag(ref, fmt), ref.last_modified
+        negotiated = compressible(fmt)
+        encoding = negotiate(accept_encoding) if negotiated else "identity"
+        etag = encoded_etag(published.etag(ref, fmt), encoding)
+        last_modified = ref.last_modified
         if not_modified(if_none_match, if_modified_since, etag, last_modified):
-            return 304, unchanged_headers(etag, last_modified, cache_control), b""
-        rendering = publication.remembered_rendering(ref, fmt)
+            headers = unchanged_headers(etag, last_modified, cache_control, negotiated=negotiated)
+            return 304, headers, b""
+        rendering = published_cache.remembered_rendering(ref, fmt)
     if rendering is None:
         return None
+    return _answer_headers(rendering, cache_control, encoding)
+
+
+def _answer_headers(rendering: Rendering, cache_control: str, encoding: str) -> Answer:
+    body, _ = rendering.variant(encoding)
     headers = [
         ("content-type", rendering.media_type),
-        ("content-length", str(len(rendering.body))),
-        *body_headers(rendering, cache_control),
+        ("content-length", str(len(body))),
+        *body_headers(rendering, cache_control, encoding),
     ]
-    return 200, headers, rendering.body
+    return 200, headers, body
 
 
 _COLUMN_FORMATS = {"": "json", "format=json": "json", "format=html": "html"}
@@ -360,19 +451,20 @@ def _remembered_column(scope: Scope, parts: list[str]) -> Answer | None:
     key = record_column.remembered(parts[0], parts[2])
     if key is None:
         return None
-    etag = key.etag(fmt)
+    if_none_match = accept_encoding = None
     for name, value in scope["headers"]:
-        if name == b"if-none-match" and etag_matches(value.decode("latin-1"), etag):
-            return 304, unchanged_headers(etag, None, LATEST_CACHE), b""
+        if name == b"if-none-match":
+            if_none_match = value.decode("latin-1")
+        elif name == b"accept-encoding":
+            accept_encoding = value.decode("latin-1")
+    encoding = negotiate(accept_encoding)
+    etag = encoded_etag(key.etag(fmt), encoding)
+    if if_none_match is not None and etag_matches(if_none_match, etag):
+        return 304, unchanged_headers(etag, None, LATEST_CACHE, negotiated=True), b""
     rendering = record_column.renderings.get((key, fmt))
     if rendering is None:
         return None
-    headers = [
-        ("content-type", rendering.media_type),
-        ("content-length", str(len(rendering.body))),
-        *body_headers(rendering, LATEST_CACHE),
-    ]
-    return 200, headers, rendering.body
+    return _answer_headers(rendering, LATEST_CACHE, encoding)
 
 
 class PublicEdge:

@@ -26,6 +26,7 @@ from app.models.record import (
 )
 from app.render import audit as render
 from app.render import records as record_rows
+from app.render.published import encoded_etag
 from app.services import record_column, record_import, records, timeliness
 
 router = APIRouter(tags=["records"])
@@ -198,18 +199,23 @@ async def read_published_records(
         ColumnFormat, Query(alias="format", description="json (the tree), html or fragment")
     ] = "json",
     if_none_match: public.IfNoneMatch = None,
+    accept_encoding: public.AcceptEncoding = None,
 ) -> Response:
     """The latest published version's tree with each item's records, newest first (no
-    token). The ETag changes whenever one of the catalogue's records does."""
+    token). The ETag changes whenever one of the catalogue's records does. `fragment` is
+    the HTML to include in a website's page (docs/website.md); gzip or brotli on request
+    (Accept-Encoding), each encoding with its own ETag."""
     key = await record_column.current(sessions, unit_code, domain_code)
     if key is None:
         raise NotFound(
             f"单位 {unit_code} 领域 {domain_code} 没有已发布的版本 / unit {unit_code} has no "
             f"published version of domain {domain_code}"
         )
-    etag = key.etag(fmt)
+    encoding = public.negotiate(accept_encoding)
+    etag = encoded_etag(key.etag(fmt), encoding)
     # Last-Modified says when the version was published; records change without it, so
     # only If-None-Match can answer 304 here.
     if if_none_match is not None and public.etag_matches(if_none_match, etag):
-        return public.unchanged(etag, None, public.LATEST_CACHE)
-    return public.answer(await record_column.column(sessions, key, fmt), public.LATEST_CACHE)
+        return public.unchanged(etag, None, public.LATEST_CACHE, negotiated=True)
+    rendering = await record_column.column(sessions, key, fmt)
+    return public.answer(rendering, public.LATEST_CACHE, encoding)

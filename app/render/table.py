@@ -43,7 +43,8 @@ Files:
   written on the first row of its group and blank below. A cell starting with = + - @
   tab or CR gets a leading ' (render/spreadsheet_safety.py) so no spreadsheet runs it as a
   formula; the importer takes that ' off again.
-- HTML: the title, version, publish date and URL, then the same table with rowspan/colspan.
+- HTML: the title, version, publish date and URL, then the same table with rowspan/colspan;
+  the fragment is the same inside one `<section class="gkml-catalogue">` (docs/website.md).
 """
 
 from __future__ import annotations
@@ -606,12 +607,12 @@ def _html_rows(view: CatalogueView) -> list[list[HtmlCell]]:
     return rows
 
 
-def render_html(view: CatalogueView) -> bytes:
-    """A complete, self-contained page (no scripts, no external assets), UTF-8."""
+def _page(template: str, view: CatalogueView, title_id: str) -> bytes:
     levels = level_columns(view)
     headers = header_cells(levels)
-    page = _templates.get_template("catalogue.html").render(
+    page = _templates.get_template(template).render(
         title=title(view),
+        title_id=title_id,
         view=view,
         published_on=view["published_on"].isoformat() if view["published_on"] else None,
         url_link=_link(view["published_url"]),
@@ -621,3 +622,15 @@ def render_html(view: CatalogueView) -> bytes:
         box_off=BOX_OFF,
     )
     return page.encode("utf-8")
+
+
+def render_html(view: CatalogueView) -> bytes:
+    """A complete, self-contained page (no scripts, no external assets), UTF-8."""
+    return _page("catalogue.html", view, "title")
+
+
+def render_fragment(view: CatalogueView) -> bytes:
+    """The same title, meta line and table as a fragment to embed in another page: one
+    `<section class="gkml-catalogue">`, no <html>/<head>, no script, no style attribute
+    (a site styles it with app/render/static/fragment.css or its own rules)."""
+    return _page("catalogue_fragment.html", view, f"gkml-{view['unit_code']}-{view['domain_code']}")

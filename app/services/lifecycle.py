@@ -15,7 +15,7 @@ from app.models.item import Item
 from app.principal import Principal
 from app.rules.attributes import event_date_problem
 from app.services import items as item_service
-from app.services import publication, stats
+from app.services import publication, published_cache, stats
 from app.services.catalogues import changing
 
 
@@ -112,7 +112,7 @@ def publish(
         session.add(version)
         session.flush()
         stats.refresh(session, catalogue)  # the first version's date
-        publication.announce(session, version)
+        published_cache.announce(session, version)
     session.flush()
     faults.pause_after_flush("publish")
     return version

@@ -4,6 +4,7 @@ Records change often, so the answer is keyed by the version and by the highest c
 number among the catalogue's records (a delete leaves a tombstone with a new number): any
 write changes the ETag, and two requests with the same key get the same bytes, made once.
 Only the catalogue's own records are read (by catalogue id and unit), never another unit's.
+Each rendering is compressed (gzip, brotli) once, when it is made, and kept with it.
 """
 
 from __future__ import annotations
@@ -27,12 +28,14 @@ from sqlmodel import Session, col
 from app.config import get_settings
 from app.db import SessionFactory
 from app.models.catalogue import Catalogue
+from app.models.publication import VersionRef
 from app.models.record import Record, RecordStamp
+from app.render import published
+from app.render.published import MEDIA_TYPES, Format, Rendering
 from app.services import publication
-from app.services.publication import MEDIA_TYPES, Format, Rendering, VersionRef
 
 FORMATS = ("json", "html", "fragment")
-_TAG = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:8]
+_TAG = hashlib.sha256(Path(__file__).read_bytes() + published.RENDER_TAG.encode()).hexdigest()[:8]
 _PUBLISHED_FIELDS = (
     "id",
     "title",
@@ -151,7 +154,7 @@ def _records(session: Session, key: ColumnKey) -> dict[int, list[dict[str, Any]]
 
 
 def tree(session: Session, key: ColumnKey) -> dict[str, Any]:
-    data = publication.tree(key.ref, publication.load_items(session, key.ref.id))
+    data = published.tree(key.ref, publication.load_items(session, key.ref.id))
     by_item = _records(session, key)
     for first in data["first_level_items"]:
         for item in first["items"]:
@@ -201,7 +204,7 @@ def render(session: Session, key: ColumnKey, fmt: str) -> Rendering:
     else:
         body = render_html(data, fragment=fmt == "fragment")
         media_type = MEDIA_TYPES[Format.html]
-    return Rendering(body, media_type, key.etag(fmt), None)
+    return Rendering(body, media_type, key.etag(fmt), None, encoded=published.compress(body))
 
 
 class _Renderings:

@@ -1,8 +1,5 @@
-"""The standard-table view of a catalogue (app/render/table.py's input) and its files."""
-
-from dataclasses import dataclass
-from typing import Literal
-from urllib.parse import quote
+"""The standard-table view of a working copy (app/render/table.py's input); its files are
+app/render/published.py's `render`, as a published version's are."""
 
 from sqlmodel import Session
 
@@ -15,13 +12,7 @@ from app.render.table import CatalogueItem, CatalogueView
 from app.rules.attributes import ITEM_ATTRIBUTES
 from app.services import items as item_service
 
-FileFormat = Literal["xlsx", "csv", "html"]
 ITEM_FIELDS = (*ITEM_ATTRIBUTES, "position")
-MEDIA_TYPES: dict[str, str] = {
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "csv": "text/csv; charset=utf-8",
-    "html": "text/html; charset=utf-8",
-}
 
 
 def item_view(item: Item) -> CatalogueItem:
@@ -44,24 +35,3 @@ def catalogue_view(session: Session, catalogue: Catalogue) -> CatalogueView:
         "published_url": None,
         "items": [item_view(item) for item in rows],
     }
-
-
-@dataclass(frozen=True)
-class RenderedFile:
-    content: bytes
-    media_type: str
-    disposition: str
-    """Content-Disposition: an ASCII filename plus the Chinese title (RFC 6266 filename*)."""
-
-
-def render(view: CatalogueView, file_format: FileFormat) -> RenderedFile:
-    """The standard table as an XLSX or CSV download, or an HTML page."""
-    renderers = {"xlsx": table.render_xlsx, "csv": table.render_csv, "html": table.render_html}
-    content = renderers[file_format](view)
-    stem = f"{view['unit_code']}-{view['domain_code']}"
-    kind = "inline" if file_format == "html" else "attachment"
-    disposition = (
-        f'{kind}; filename="{stem}.{file_format}"; '
-        f"filename*=UTF-8''{quote(f'{stem}-{table.title(view)}.{file_format}')}"
-    )
-    return RenderedFile(content, MEDIA_TYPES[file_format], disposition)
