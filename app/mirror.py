@@ -25,6 +25,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -46,6 +47,10 @@ HEADERS = ".headers.json"
 """In every directory: for each file, the headers to serve it with (ETag, Content-Type …)."""
 PUBLIC = "/api/v1/public"
 PAGE_SIZE = 1000
+WRITERS = 8
+"""Files written and synced at once: a disk commits concurrent fsyncs together."""
+BATCH_BYTES = 64 * 1024 * 1024
+"""At most this much queued in memory before it is written."""
 RETRIES = 5
 MEDIA_TYPES = {
     "json": "application/json",
@@ -63,11 +68,18 @@ class MirrorError(Exception):
         self.code = code
 
 
-def compress(data: bytes, encoding: str) -> bytes:
-    """The same bytes every time: gzip without a timestamp or name, brotli at quality 11."""
+VERSION_QUALITY = 11
+"""brotli quality of a version's files: the smallest, made once and kept for ever."""
+INDEX_QUALITY = 9
+"""brotli quality of the indexes, remade on every publish: quality 10 and 11 take seconds
+on a large unit's listing for a few per cent."""
+
+
+def compress(data: bytes, encoding: str, quality: int = VERSION_QUALITY) -> bytes:
+    """The same bytes every time: gzip level 9 without a timestamp or name; brotli."""
     if encoding == "gzip":
         return gzip.compress(data, compresslevel=9, mtime=0)
-    result: bytes = brotli.compress(data, quality=11)
+    result: bytes = brotli.compress(data, quality=quality)
     return result
 
 
@@ -87,7 +99,9 @@ class File:
     headers: dict[str, str]
 
 
-def with_encodings(name: str, body: bytes, headers: dict[str, str], fmt: str) -> list[File]:
+def with_encodings(
+    name: str, body: bytes, headers: dict[str, str], fmt: str, quality: int = VERSION_QUALITY
+) -> list[File]:
     """The file, and its .gz and .br when the format is text."""
     files = [File(name, body, headers)]
     if fmt in COMPRESSED:
@@ -96,7 +110,7 @@ def with_encodings(name: str, body: bytes, headers: dict[str, str], fmt: str) ->
             encoded["content-encoding"] = encoding
             if "etag" in headers:
                 encoded["etag"] = encoded_etag(headers["etag"], suffix)
-            files.append(File(f"{name}.{suffix}", compress(body, encoding), encoded))
+            files.append(File(f"{name}.{suffix}", compress(body, encoding, quality), encoded))
     return files
 
 
@@ -106,6 +120,28 @@ class Stats:
     written: int = 0
     unchanged: int = 0
     notes: list[str] = field(default_factory=list)
+
+
+def _temporary(path: Path) -> Path:
+    return path.with_name(f".{path.name}.mirror-tmp")
+
+
+def _write_synced(path: Path, body: bytes, mtime: float | None) -> None:
+    temporary = _temporary(path)
+    with temporary.open("wb") as handle:
+        handle.write(body)
+        handle.flush()
+        os.fsync(handle.fileno())
+    if mtime is not None:
+        os.utime(temporary, (mtime, mtime))
+
+
+def _sync_directory(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 class Mirror:
@@ -129,52 +165,57 @@ class Mirror:
         self.skipped_formats: set[str] = set()
         self.base_url = str(client.base_url).rstrip("/")
         self.state: dict[str, Any] = {"base_url": self.base_url, "since": None, "latest": {}}
+        self.pending: list[tuple[Path, bytes, float | None]] = []
+        self.pending_bytes = 0
+        self.pool = ThreadPoolExecutor(max_workers=WRITERS, thread_name_prefix="mirror")
 
     # ---- files ------------------------------------------------------------------------
 
     def put(self, path: Path, body: bytes, mtime: float | None = None) -> bool:
-        """Write path atomically unless it already holds these bytes; True if written."""
+        """Queue path to be written unless it already holds these bytes; True if queued."""
         try:
             if path.stat().st_size == len(body) and path.read_bytes() == body:
                 self.stats.unchanged += 1
                 return False
         except FileNotFoundError:
             pass
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.mirror-tmp")
-        with temporary.open("wb") as handle:
-            handle.write(body)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if mtime is not None:
-            os.utime(temporary, (mtime, mtime))
-        os.replace(temporary, path)
+        self.pending.append((path, body, mtime))
+        self.pending_bytes += len(body)
         self.stats.written += 1
+        if self.pending_bytes > BATCH_BYTES:
+            self.flush()
         return True
 
-    def place(self, directory: Path, files: list[File]) -> bool:
-        """The files and the directory's header sidecar (merged with what it lists);
-        the directory itself synced when anything in it changed. True if anything did."""
+    def flush(self) -> None:
+        """Put every queued file in place: each written to a temporary file beside it and
+        synced (in parallel, so the disk commits them together), then renamed over the
+        old one; then their directories synced."""
+        if not self.pending:
+            return
+        directories = sorted({path.parent for path, _, _ in self.pending})
+        for directory in directories:
+            directory.mkdir(parents=True, exist_ok=True)
+        list(self.pool.map(lambda entry: _write_synced(*entry), self.pending))
+        for path, _, _ in self.pending:
+            os.replace(_temporary(path), path)
+        list(self.pool.map(_sync_directory, directories))
+        self.pending.clear()
+        self.pending_bytes = 0
+
+    def place(self, directory: Path, files: list[File]) -> None:
+        """Queue the files and the directory's header sidecar (merged with what it lists)."""
         sidecar_path = directory / HEADERS
         try:
             sidecar: dict[str, dict[str, str]] = json.loads(sidecar_path.read_bytes())
         except (FileNotFoundError, ValueError):
             sidecar = {}
-        changed = False
         for file in files:
             modified = file.headers.get("last-modified")
             mtime = parsedate_to_datetime(modified).timestamp() if modified else None
-            changed |= self.put(directory / file.name, file.body, mtime)
+            self.put(directory / file.name, file.body, mtime)
             sidecar[file.name] = file.headers
         text = json.dumps(sidecar, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
-        changed |= self.put(sidecar_path, text.encode())
-        if changed:
-            fd = os.open(directory, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-        return changed
+        self.put(sidecar_path, text.encode())
 
     # ---- HTTP ---------------------------------------------------------------------------
 
@@ -259,7 +300,7 @@ class Mirror:
         for name in ("etag", "last-modified"):
             if name in response.headers:
                 headers[name] = response.headers[name]
-        return with_encodings("index.json", response.content, headers, "json")
+        return with_encodings("index.json", response.content, headers, "json", INDEX_QUALITY)
 
     def top_files(self) -> list[File]:
         """DIR/index.json: every unit and catalogue in the mirror, with its latest version."""
@@ -280,10 +321,10 @@ class Mirror:
                 for unit, catalogues in units.items()
             ]
         }
-        body = (json.dumps(listing, ensure_ascii=False, indent=1) + "\n").encode()
+        body = json.dumps(listing, ensure_ascii=False, separators=(",", ":")).encode()
         etag = f'"m{hashlib.sha256(body).hexdigest()[:16]}"'
         headers = {"content-type": MEDIA_TYPES["json"], "etag": etag}
-        return with_encodings("index.json", body, headers, "json")
+        return with_encodings("index.json", body, headers, "json", INDEX_QUALITY)
 
     def note(self, line: str) -> None:
         if line not in self.stats.notes:
@@ -341,6 +382,12 @@ class Mirror:
             self.place(self.out, self.top_files())
 
     def run(self) -> Stats:
+        try:
+            return self._run()
+        finally:
+            self.pool.shutdown()
+
+    def _run(self) -> Stats:
         self.out.mkdir(parents=True, exist_ok=True)
         self.load_state()
         page_number = 0
@@ -350,9 +397,11 @@ class Mirror:
             page_number += 1
             before = self.stats.written
             self.apply(page["changes"])
+            self.flush()  # every file of the page in place before the cursor moves
             if page["next"] != since or self.stats.written != before:
                 self.state["since"] = page["next"]
                 self.save_state()
+                self.flush()
             if page["changes"]:
                 self.say(
                     f"page {page_number}: {len(page['changes'])} changes, "
@@ -361,6 +410,17 @@ class Mirror:
                 )
             if not page["has_more"]:
                 return self.stats
+
+
+def client(base_url: str) -> httpx.Client:
+    """Asks for the identity bytes (the mirror compresses them itself). Over plain HTTP no
+    TLS context is made: loading the CA bundle costs more than a small run."""
+    return httpx.Client(
+        base_url=base_url,
+        headers={"accept-encoding": "identity", "user-agent": "gkml-mirror"},
+        timeout=120,
+        verify=base_url.startswith("https://"),
+    )
 
 
 @contextlib.contextmanager
@@ -387,14 +447,10 @@ def run(out: str, base_url: str, *, page_size: int = PAGE_SIZE) -> int:
         return 2
     try:
         with (
-            httpx.Client(
-                base_url=base_url,
-                headers={"accept-encoding": "identity", "user-agent": "gkml-mirror"},
-                timeout=120,
-            ) as client,
+            client(base_url) as http,
             locked(target),
         ):
-            mirror = Mirror(target, client, page_size=page_size, say=print_flush)
+            mirror = Mirror(target, http, page_size=page_size, say=print_flush)
             stats = mirror.run()
     except MirrorError as exc:
         complain(str(exc))

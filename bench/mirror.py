@@ -77,11 +77,11 @@ def snapshot(directory: Path) -> dict[str, tuple[int, int]]:
 
 def mirror_once(base: str, out: Path) -> tuple[float, int, int, int]:
     """(seconds, catalogue versions, files written, files unchanged) of one run."""
-    from app.mirror import Mirror
+    from app.mirror import Mirror, client
 
     started = time.perf_counter()
-    with httpx.Client(base_url=base, headers={"accept-encoding": "identity"}) as client:
-        stats = Mirror(out, client, say=lambda _line: None).run()
+    with client(base) as http:
+        stats = Mirror(out, http, say=lambda _line: None).run()
     return time.perf_counter() - started, stats.catalogues, stats.written, stats.unchanged
 
 

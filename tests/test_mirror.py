@@ -1,9 +1,10 @@
 """`python -m app mirror` against a real server: layout, bytes, incremental runs, interruption.
 
-The service is `python -m app serve` in a subprocess on a temporary SQLite database set up
-with the command line; catalogues are published over HTTP. The mirror runs as the command
-(a subprocess, as a website team would run it) except where a test needs its internals. A
-file rewritten by the mirror gets a new inode (it is renamed into place), which is how the
+The service is `python -m app serve` in a subprocess on a temporary database (SQLite, or a
+scratch PostgreSQL database when TEST_DATABASE_URL names one) set up with the command
+line; catalogues are published over HTTP. The mirror runs as the command (a subprocess,
+as a website team would run it) except where a test needs its internals. A file
+rewritten by the mirror gets a new inode (it is renamed into place), which is how the
 tests tell written files from untouched ones: the mirror stamps each file with the
 service's Last-Modified, not with the time it wrote it.
 """
@@ -24,6 +25,7 @@ from pathlib import Path
 import brotli
 import httpx
 import pytest
+from sqlalchemy import create_engine, make_url, text
 
 from app.config import ROOT
 from app.mirror import FORMATS, HEADERS, STATE, Mirror
@@ -63,10 +65,30 @@ class Service:
 
 
 @pytest.fixture(scope="module")
-def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A temporary SQLite file, or (TEST_DATABASE_URL on PostgreSQL) a scratch database."""
+    test_url = os.environ.get("TEST_DATABASE_URL", "")
+    if not test_url.startswith("postgresql"):
+        yield f"sqlite:///{tmp_path_factory.mktemp('mirror-db') / 'service.sqlite3'}"
+        return
+    name = f"mirror_{os.getpid()}"
+    admin = create_engine(test_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(test_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterator[Service]:
     directory = tmp_path_factory.mktemp("mirror-service")
     env = {
-        "DATABASE_URL": f"sqlite:///{directory / 'service.sqlite3'}",
+        "DATABASE_URL": database_url,
         "HOST": "127.0.0.1",
         "PORT": str(free_port()),
     }
