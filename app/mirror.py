@@ -196,8 +196,7 @@ class Mirror:
         for directory in directories:
             directory.mkdir(parents=True, exist_ok=True)
         list(self.pool.map(lambda entry: _write_synced(*entry), self.pending))
-        for path, _, _ in self.pending:
-            os.replace(_temporary(path), path)
+        list(self.pool.map(lambda entry: os.replace(_temporary(entry[0]), entry[0]), self.pending))
         list(self.pool.map(_sync_directory, directories))
         self.pending.clear()
         self.pending_bytes = 0
@@ -264,30 +263,35 @@ class Mirror:
     # ---- what to write -------------------------------------------------------------------
 
     def version_files(self, unit: str, domain: str, version: int) -> list[File] | None:
-        """Every format of one published version; None when the service no longer has it."""
-        files: list[File] = []
-        for fmt in self.formats:
-            if fmt in self.skipped_formats:
-                continue
-            response = self.get(
-                f"{PUBLIC}/units/{unit}/catalogues/{domain}",
-                {"version": version, "format": fmt},
-            )
-            if response.status_code == 422 and fmt != "json":
-                self.skipped_formats.add(fmt)
-                self.note(f"note: the service does not serve format={fmt}; skipped")
-                continue
-            if response.status_code == 404:
-                self.note(f"note: {unit}/{domain} version {version} is gone (404); skipped")
-                return None
-            if response.status_code != 200:
-                raise self.fail(response)
-            headers = {"content-type": response.headers.get("content-type", MEDIA_TYPES[fmt])}
-            for name in ("etag", "last-modified", "content-disposition"):
-                if name in response.headers:
-                    headers[name] = response.headers[name]
-            files += with_encodings(f"index.{fmt}", response.content, headers, fmt)
-        return files
+        """Every format of one published version (asked for at once: the service renders
+        a new version's formats in parallel); None when the service no longer has it."""
+        formats = [fmt for fmt in self.formats if fmt not in self.skipped_formats]
+        answers = list(
+            self.pool.map(lambda fmt: self.format_files(unit, domain, version, fmt), formats)
+        )
+        if any(answer is None for answer in answers):
+            self.note(f"note: {unit}/{domain} version {version} is gone (404); skipped")
+            return None
+        return [file for answer in answers if answer is not None for file in answer]
+
+    def format_files(self, unit: str, domain: str, version: int, fmt: str) -> list[File] | None:
+        """One format's files (none when the service does not serve it); None on a 404."""
+        response = self.get(
+            f"{PUBLIC}/units/{unit}/catalogues/{domain}", {"version": version, "format": fmt}
+        )
+        if response.status_code == 422 and fmt != "json":
+            self.skipped_formats.add(fmt)
+            self.note(f"note: the service does not serve format={fmt}; skipped")
+            return []
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise self.fail(response)
+        headers = {"content-type": response.headers.get("content-type", MEDIA_TYPES[fmt])}
+        for name in ("etag", "last-modified", "content-disposition"):
+            if name in response.headers:
+                headers[name] = response.headers[name]
+        return with_encodings(f"index.{fmt}", response.content, headers, fmt)
 
     def unit_files(self, unit: str) -> list[File] | None:
         response = self.get(f"{PUBLIC}/units/{unit}/catalogues")
