@@ -1,4 +1,4 @@
-"""`python -m app migrate|seed|serve|tokens create|tokens list|tokens revoke|openapi`."""
+"""`python -m app migrate|seed|serve|tokens create|tokens list|tokens revoke|openapi|mirror`."""
 
 import argparse
 import json
@@ -109,6 +109,13 @@ def openapi(path: str | None) -> None:
         sys.stdout.write(text)
 
 
+def page_size(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= 1000:
+        raise argparse.ArgumentTypeError("must be 1 to 1,000")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m app")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -127,6 +134,21 @@ def main(argv: list[str] | None = None) -> int:
     token_actions.add_parser("list", help="list tokens (never the secrets)")
     revoke = token_actions.add_parser("revoke", help="revoke a token by id")
     revoke.add_argument("id", type=int)
+    mirror = commands.add_parser(
+        "mirror", help="write every published catalogue as static files (docs/mirror.md)"
+    )
+    mirror.add_argument("--out", required=True, help="the directory to keep in step")
+    mirror.add_argument(
+        "--base-url",
+        default="http://127.0.0.1:8000",
+        help="the service to follow (default http://127.0.0.1:8000)",
+    )
+    mirror.add_argument(
+        "--page-size",
+        type=page_size,
+        default=1000,
+        help="changes asked for per feed page, 1 to 1,000 (default 1,000)",
+    )
     args = parser.parse_args(argv)
     try:
         return run(args)
@@ -149,6 +171,10 @@ def run(args: argparse.Namespace) -> int:
         return serve()
     elif args.command == "openapi":
         openapi(args.out)
+    elif args.command == "mirror":
+        from app import mirror
+
+        return mirror.run(args.out, args.base_url, page_size=args.page_size)
     else:
         return tokens(args)
     return 0

@@ -22,6 +22,7 @@ BENCHMARKS: tuple[str, ...] = (
     "records",
     "requests",
     "pages",
+    "mirror",
     "soak",
 )
 DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
@@ -64,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
                     "BENCH_RATE",
                     "BENCH_RUNS",
                     "BENCH_NATION",
+                    "BENCH_CATALOGUES",
                 )
                 if key in os.environ
             )
