@@ -38,7 +38,6 @@ from app.config import get_settings
 from app.db import SessionFactory
 from app.models.catalogue import Catalogue, CatalogueVersion
 from app.models.common import iso_utc
-from app.models.domain import Domain
 from app.models.unit import Unit
 from app.render import table
 from app.render.table import CatalogueItem, CatalogueView
@@ -137,8 +136,11 @@ def etag(ref: VersionRef, fmt: Format) -> str:
 
 
 def unit_etag(listing: UnitListing) -> str:
+    """The listing's name is the unit's current one (each version inside keeps its own), so
+    the tag covers the name too: a rename changes the listing's bytes and its tag."""
     ids = ",".join(str(ref.id) for ref in listing.versions)
-    digest = hashlib.sha256(f"{listing.unit_code}:{ids}".encode()).hexdigest()[:16]
+    key = f"{listing.unit_code}:{listing.unit_name}:{ids}"
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
     return f'"u{digest}.{RENDER_TAG}"'
 
 
@@ -153,9 +155,9 @@ def unit_last_modified(listing: UnitListing) -> str | None:
 _REF_COLUMNS = (
     col(CatalogueVersion.id),
     col(CatalogueVersion.unit_code),
-    col(Unit.name),
+    col(CatalogueVersion.unit_name),
     col(CatalogueVersion.domain_code),
-    col(Domain.name),
+    col(CatalogueVersion.domain_name),
     col(CatalogueVersion.number),
     col(CatalogueVersion.published_on),
     col(CatalogueVersion.published_url),
@@ -165,11 +167,9 @@ _REF_COLUMNS = (
 
 
 def _refs_query() -> Any:
-    return (
-        sa.select(*_REF_COLUMNS)
-        .join(Catalogue, col(Catalogue.id) == col(CatalogueVersion.catalogue_id))
-        .join(Unit, col(Unit.code) == col(Catalogue.unit_code))
-        .join(Domain, col(Domain.code) == col(Catalogue.domain_code))
+    """The names are the version's own, frozen at publish: a rename changes no old version."""
+    return sa.select(*_REF_COLUMNS).join(
+        Catalogue, col(Catalogue.id) == col(CatalogueVersion.catalogue_id)
     )
 
 
