@@ -60,41 +60,47 @@ def serve() -> int:
     return 0
 
 
-def tokens(args: argparse.Namespace) -> int:
-    from sqlmodel import Session, col, select
+_FLAGS = {"unit_code": "--unit", "expires_days": "--expires-days", "role": "--role"}
 
-    from app import auth
+
+def tokens(args: argparse.Namespace) -> int:
+    """The same rules and the same history as POST/DELETE /api/v1/tokens (services.tokens)."""
+    from sqlmodel import Session
+
+    from app.auth import SYSTEM
     from app.db import get_engine
     from app.models.common import Role
     from app.models.token import ApiToken
+    from app.services import tokens as service
 
     with Session(get_engine()) as session:
         if args.action == "create":
             try:
-                expires_in = auth.token_expiry(args.expires_days)
-                token, secret = auth.create_token(
+                token, secret = service.issue(
                     session,
                     role=Role(args.role),
                     unit_code=args.unit,
                     label=args.label,
-                    expires_in=expires_in,
+                    expires_at=service.expiry(days=args.expires_days),
+                    actor=SYSTEM,
                 )
-            except ValueError as exc:
-                print(f"error: {exc}", file=sys.stderr)
+            except service.TokenProblem as exc:
+                print(f"error: {_FLAGS.get(exc.field, exc.field)}: {exc}", file=sys.stderr)
                 return 2
             session.commit()
             print(f"token {token.id} ({token.role}, unit {token.unit_code or '-'}):")
             print(secret)
         elif args.action == "list":
-            for row in session.exec(select(ApiToken).order_by(col(ApiToken.id))):
-                print(json.dumps(auth.describe(row), ensure_ascii=False))
+            for row in service.listing(session):
+                print(json.dumps(service.describe(row), ensure_ascii=False))
         else:
-            try:
-                auth.revoke(session, args.id)
-            except ValueError as exc:
-                print(f"error: {exc}", file=sys.stderr)
+            found = session.get(ApiToken, args.id)
+            if found is None:
+                print(f"error: no token {args.id}", file=sys.stderr)
                 return 2
-            session.commit()
+            if found.revoked_at is None:
+                service.revoke(session, found, actor=SYSTEM)
+                session.commit()
             print(f"token {args.id} revoked")
     return 0
 
