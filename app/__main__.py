@@ -1,4 +1,4 @@
-"""`python -m app migrate|seed|serve|tokens create|tokens list|tokens revoke|openapi`."""
+"""`python -m app migrate|seed|serve|check|recompute|tokens create|list|revoke|openapi`."""
 
 import argparse
 import json
@@ -57,6 +57,37 @@ def serve() -> int:
         proxy_headers=True,
         server_header=False,
     )
+    return 0
+
+
+def check() -> int:
+    """One line per stored derived value that differs from its definition; exit 1 if any."""
+    from sqlmodel import Session
+
+    from app.db import get_engine
+    from app.services import derived
+
+    found = 0
+    with Session(get_engine()) as session:
+        for difference in derived.check(session):
+            print(difference.line())
+            found += 1
+    print(f"{found} stored values differ from their definitions", file=sys.stderr)
+    return 1 if found else 0
+
+
+def recompute(after: int) -> int:
+    """Write every definition's answer, one catalogue per transaction, progress on stderr."""
+    from sqlmodel import Session
+
+    from app.db import get_engine
+    from app.services import derived
+
+    engine = get_engine()
+    total = derived.recompute(
+        lambda: Session(engine), after=after, progress=lambda line: print(line, file=sys.stderr)
+    )
+    print(f"{total} values changed")
     return 0
 
 
@@ -121,6 +152,18 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("migrate", help="bring the database to the latest migration")
     commands.add_parser("seed", help="load seed/ idempotently")
     commands.add_parser("serve", help="run the HTTP server on HOST:PORT")
+    commands.add_parser(
+        "check", help="list stored derived values that differ from their rules (exit 1 if any)"
+    )
+    again = commands.add_parser(
+        "recompute", help="bring every stored derived value in line with the rules (idempotent)"
+    )
+    again.add_argument(
+        "--after",
+        type=int,
+        default=0,
+        help="resume: skip the catalogues up to this id (the last one reported)",
+    )
     spec = commands.add_parser("openapi", help="print (or write) the OpenAPI document")
     spec.add_argument("--out", help="write to this file instead of stdout")
     token_parser = commands.add_parser("tokens", help="API tokens")
@@ -155,6 +198,10 @@ def run(args: argparse.Namespace) -> int:
         return serve()
     elif args.command == "openapi":
         openapi(args.out)
+    elif args.command == "check":
+        return check()
+    elif args.command == "recompute":
+        return recompute(args.after)
     else:
         return tokens(args)
     return 0
