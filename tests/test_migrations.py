@@ -96,3 +96,26 @@ def test_existing_versions_take_the_names_of_their_unit_and_domain(database_dir:
     finally:
         command.downgrade(config, "base")
         engine.dispose()
+
+
+def test_no_migration_imports_rule_or_service_code() -> None:
+    """A migration must keep meaning what it meant: rules it needs are copied into it."""
+    import ast
+
+    from app.config import ROOT
+
+    wrong: list[str] = []
+    for path in sorted((ROOT / "migrations" / "versions").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names: list[str] = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            wrong += [
+                f"{path.name}: {name}"
+                for name in names
+                if name.startswith(("app.rules", "app.services"))
+                or name in ("app.rules", "app.services")
+            ]
+    assert wrong == []
