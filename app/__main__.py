@@ -1,4 +1,4 @@
-"""`python -m app migrate|seed|serve|tokens create|tokens list|tokens revoke|openapi|mirror`."""
+"""`python -m app migrate|seed|serve|check|recompute|tokens create|list|revoke|openapi|mirror`."""
 
 import argparse
 import json
@@ -60,41 +60,78 @@ def serve() -> int:
     return 0
 
 
-def tokens(args: argparse.Namespace) -> int:
-    from sqlmodel import Session, col, select
+def check() -> int:
+    """One line per stored derived value that differs from its definition; exit 1 if any."""
+    from sqlmodel import Session
 
-    from app import auth
+    from app.db import get_engine
+    from app.services import derived
+
+    found = 0
+    with Session(get_engine()) as session:
+        for difference in derived.check(session):
+            print(difference.line())
+            found += 1
+    print(f"{found} stored values differ from their definitions", file=sys.stderr)
+    return 1 if found else 0
+
+
+def recompute(after: int) -> int:
+    """Write every definition's answer, one catalogue per transaction, progress on stderr."""
+    from sqlmodel import Session
+
+    from app.db import get_engine
+    from app.services import derived
+
+    engine = get_engine()
+    total = derived.recompute(
+        lambda: Session(engine), after=after, progress=lambda line: print(line, file=sys.stderr)
+    )
+    print(f"{total} values changed")
+    return 0
+
+
+_FLAGS = {"unit_code": "--unit", "expires_days": "--expires-days", "role": "--role"}
+
+
+def tokens(args: argparse.Namespace) -> int:
+    """The same rules and the same history as POST/DELETE /api/v1/tokens (services.tokens)."""
+    from sqlmodel import Session
+
+    from app.auth import SYSTEM
     from app.db import get_engine
     from app.models.common import Role
     from app.models.token import ApiToken
+    from app.services import tokens as service
 
     with Session(get_engine()) as session:
         if args.action == "create":
             try:
-                expires_in = auth.token_expiry(args.expires_days)
-                token, secret = auth.create_token(
+                token, secret = service.issue(
                     session,
                     role=Role(args.role),
                     unit_code=args.unit,
                     label=args.label,
-                    expires_in=expires_in,
+                    expires_at=service.expiry(days=args.expires_days),
+                    actor=SYSTEM,
                 )
-            except ValueError as exc:
-                print(f"error: {exc}", file=sys.stderr)
+            except service.TokenProblem as exc:
+                print(f"error: {_FLAGS.get(exc.field, exc.field)}: {exc}", file=sys.stderr)
                 return 2
             session.commit()
             print(f"token {token.id} ({token.role}, unit {token.unit_code or '-'}):")
             print(secret)
         elif args.action == "list":
-            for row in session.exec(select(ApiToken).order_by(col(ApiToken.id))):
-                print(json.dumps(auth.describe(row), ensure_ascii=False))
+            for row in service.listing(session):
+                print(json.dumps(service.describe(row), ensure_ascii=False))
         else:
-            try:
-                auth.revoke(session, args.id)
-            except ValueError as exc:
-                print(f"error: {exc}", file=sys.stderr)
+            found = session.get(ApiToken, args.id)
+            if found is None:
+                print(f"error: no token {args.id}", file=sys.stderr)
                 return 2
-            session.commit()
+            if found.revoked_at is None:
+                service.revoke(session, found, actor=SYSTEM)
+                session.commit()
             print(f"token {args.id} revoked")
     return 0
 
@@ -122,6 +159,18 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("migrate", help="bring the database to the latest migration")
     commands.add_parser("seed", help="load seed/ idempotently")
     commands.add_parser("serve", help="run the HTTP server on HOST:PORT")
+    commands.add_parser(
+        "check", help="list stored derived values that differ from their rules (exit 1 if any)"
+    )
+    again = commands.add_parser(
+        "recompute", help="bring every stored derived value in line with the rules (idempotent)"
+    )
+    again.add_argument(
+        "--after",
+        type=int,
+        default=0,
+        help="resume: skip the catalogues up to this id (the last one reported)",
+    )
     spec = commands.add_parser("openapi", help="print (or write) the OpenAPI document")
     spec.add_argument("--out", help="write to this file instead of stdout")
     token_parser = commands.add_parser("tokens", help="API tokens")
@@ -175,6 +224,10 @@ def run(args: argparse.Namespace) -> int:
         from app import mirror
 
         return mirror.run(args.out, args.base_url, page_size=args.page_size)
+    elif args.command == "check":
+        return check()
+    elif args.command == "recompute":
+        return recompute(args.after)
     else:
         return tokens(args)
     return 0

@@ -1,11 +1,9 @@
 """Bearer tokens → Principal(role, unit); role dependencies and the unit-scope rule."""
 
-import hashlib
 import hmac
 import logging
 import re
-import secrets
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Annotated
 from urllib.parse import unquote
 
@@ -16,13 +14,15 @@ from sqlmodel import Session, col, select
 from app.config import get_settings
 from app.db import SessionDep, reading
 from app.errors import Forbidden, Unauthorized
-from app.models.common import Role, UnitKind, iso_utc, utcnow
+from app.models.common import Role, UnitKind, utcnow
 from app.models.dashboard import DashboardSession
 from app.models.token import ApiToken
 from app.models.unit import Unit
 from app.principal import Principal
+from app.services import tokens
+from app.services.tokens import TOKEN_PREFIX
+from app.services.tokens import hash_token as hash_token
 
-TOKEN_PREFIX = "gk_"
 _SECRET = re.compile(re.escape(TOKEN_PREFIX) + r"[A-Za-z0-9_-]{8,}")
 
 
@@ -57,10 +57,6 @@ class RedactTokens(logging.Filter):
         return True
 
 
-def hash_token(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
 def create_token(
     session: Session,
     *,
@@ -69,25 +65,10 @@ def create_token(
     label: str | None = None,
     expires_in: timedelta | None = None,
 ) -> tuple[ApiToken, str]:
-    """Make a token; the secret is returned once and only its hash is kept."""
-    if role == Role.editor and unit_code is None:
-        raise ValueError("an editor token needs a unit (--unit CODE)")
-    if role != Role.editor and unit_code is not None:
-        raise ValueError(f"only editor tokens are bound to a unit; an {role.value} token reads all")
-    if unit_code is not None and session.get(Unit, unit_code) is None:
-        raise ValueError(f"unknown unit {unit_code}")
-    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(
-        token_hash=hash_token(secret),
-        prefix=secret[:10],
-        role=role,
-        unit_code=unit_code,
-        label=label,
-        expires_at=utcnow() + expires_in if expires_in else None,
-    )
-    session.add(token)
-    session.flush()
-    return token, secret
+    """Make a token without logging it (tests, benchmarks); the CLI and the HTTP routes
+    issue theirs through services.tokens.issue, which logs each one."""
+    expires_at = utcnow() + expires_in if expires_in is not None else None
+    return tokens.make(session, role=role, unit_code=unit_code, label=label, expires_at=expires_at)
 
 
 def _bearer(authorization: str | None) -> str | None:
@@ -244,46 +225,3 @@ Admin = Annotated[Principal, Depends(_require(Role.admin))]
 
 SYSTEM = Principal(role=Role.admin, unit_code=None)
 """The actor of changes made from the command line (seed, imports by the operator)."""
-
-
-def token_expiry(days: int | None) -> timedelta | None:
-    """None (no --expires-days) never expires; 0 or less is refused, never read as "never"."""
-    if days is None:
-        return None
-    if days < 1:
-        raise ValueError(
-            "--expires-days must be 1 or more (leave it out for a token that never expires)"
-        )
-    return timedelta(days=days)
-
-
-def _second(moment: datetime | None) -> str | None:
-    return iso_utc(moment.replace(microsecond=0)) if moment else None
-
-
-def describe(token: ApiToken) -> dict[str, object]:
-    """A listing row: never the secret, never the hash."""
-    return {
-        "id": token.id,
-        "prefix": token.prefix,
-        "role": token.role,
-        "unit_code": token.unit_code,
-        "label": token.label,
-        "created_at": iso_utc(token.created_at.replace(microsecond=0)),
-        "expires_at": iso_utc(token.expires_at.replace(microsecond=0))
-        if token.expires_at
-        else None,
-        "revoked_at": iso_utc(token.revoked_at.replace(microsecond=0))
-        if token.revoked_at
-        else None,
-    }
-
-
-def revoke(session: Session, token_id: int, *, at: datetime | None = None) -> ApiToken:
-    token = session.get(ApiToken, token_id)
-    if token is None:
-        raise ValueError(f"no token {token_id}")
-    token.revoked_at = at or utcnow()
-    session.add(token)
-    session.flush()
-    return token

@@ -135,6 +135,8 @@ VERSION_COLUMNS = (
     "catalogue_id",
     "unit_code",
     "domain_code",
+    "unit_name",
+    "domain_name",
     "number",
     "published_on",
     "published_url",
@@ -185,6 +187,7 @@ class Generator:
         members = [(district[0], quality.COUNTY)] + [
             (code, quality.TOWNSHIP) for code, _ in townships
         ]
+        names = dict([district, *townships])
         local = 0
         for unit_code, level in members:
             county = level == quality.COUNTY
@@ -255,6 +258,8 @@ class Generator:
                             catalogue_id,
                             unit_code,
                             domain_code,
+                            names[unit_code],
+                            domain_name,
                             1,
                             published_on,
                             f"http://example.gov.cn/{unit_code}/{domain_code}",

@@ -7,6 +7,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from app import auth
+from app.models.common import Role
 from tests.factories import HULI, SIMING, add_item, add_opinion, add_request, token
 
 # operationId → who may call it:
@@ -82,6 +84,10 @@ ACCESS: dict[str, str] = {
     "read_request": "reader",
     "add_request_event": "writer",
     "audit_requests": "token",  # auditors; a district's editors for their own district
+    "list_tokens": "admin",
+    "create_token": "admin",
+    "read_token": "admin",
+    "revoke_token": "admin",
 }
 
 ALLOWED: dict[str, set[str]] = {
@@ -136,6 +142,7 @@ def samples(client: TestClient, session: Session) -> dict[str, Any]:
     )
     assert saved.status_code == 200, saved.text
     request = add_request(client, own)
+    spare = auth.create_token(session, role=Role.auditor, label="to revoke")[0]
     return {
         "unit_code": HULI,
         "domain_code": "01",
@@ -148,6 +155,7 @@ def samples(client: TestClient, session: Session) -> dict[str, Any]:
         "guide_item_id": 1,
         "record_id": saved.json()["records"][0]["id"],
         "kind": "street",
+        "token_id": spare.id,
     }
 
 

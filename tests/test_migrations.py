@@ -5,7 +5,7 @@ from pathlib import Path
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, inspect, text
 from sqlmodel import SQLModel
 
 from app.db import make_engine
@@ -55,3 +55,67 @@ def test_every_integer_id_is_never_reused_on_sqlite(engine: Engine) -> None:
         rows = connection.exec_driver_sql("SELECT name, sql FROM sqlite_master").fetchall()
         ddl: dict[str, str] = {name: sql or "" for name, sql in rows}
     assert [name for name in integer_keyed if "AUTOINCREMENT" not in ddl[name]] == []
+
+
+def test_existing_versions_take_the_names_of_their_unit_and_domain(database_dir: Path) -> None:
+    """0200_loose_version_names fills the frozen names of the versions published before it."""
+    url = database_url(database_dir, "version_names")
+    config = alembic_config(url)
+    engine = make_engine(url)
+    try:
+        command.upgrade(config, "0107_pages")
+        with engine.begin() as connection:
+            connection.execute(
+                text("INSERT INTO domains (code, name, is_pilot) VALUES ('01', '城乡规划', true);")
+            )
+            connection.execute(
+                text("INSERT INTO units (code, name, kind) VALUES ('350206', '湖里区', 'district')")
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO catalogues (id, unit_code, domain_code, applicable, status,"
+                    " version, revision, created_at, updated_at) VALUES (1, '350206', '01', true,"
+                    " 'published', 1, 1, '2020-11-05 00:00:00', '2020-11-05 00:00:00')"
+                )
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO catalogue_versions (id, catalogue_id, unit_code, domain_code,"
+                    " number, published_on, published_url, published_at, item_count,"
+                    " first_level_count, feed_seq, items) VALUES (1, 1, '350206', '01', 1,"
+                    " '2020-11-05', 'http://www.xm.gov.cn/a', '2020-11-05 00:00:00', 0, 0, 1,"
+                    " '[]')"
+                )
+            )
+        command.upgrade(config, "head")
+        with engine.connect() as connection:
+            names = connection.execute(
+                text("SELECT unit_name, domain_name FROM catalogue_versions WHERE id = 1")
+            ).one()
+        assert tuple(names) == ("湖里区", "城乡规划")
+    finally:
+        command.downgrade(config, "base")
+        engine.dispose()
+
+
+def test_no_migration_imports_rule_or_service_code() -> None:
+    """A migration must keep meaning what it meant: rules it needs are copied into it."""
+    import ast
+
+    from app.config import ROOT
+
+    wrong: list[str] = []
+    for path in sorted((ROOT / "migrations" / "versions").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names: list[str] = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            wrong += [
+                f"{path.name}: {name}"
+                for name in names
+                if name.startswith(("app.rules", "app.services"))
+                or name in ("app.rules", "app.services")
+            ]
+    assert wrong == []

@@ -16,6 +16,7 @@ from app.api import (
     reference,
     requests,
     time_limits,
+    tokens,
     waivers,
 )
 
@@ -34,3 +35,4 @@ api_router.include_router(requests.router)
 api_router.include_router(public.router)
 api_router.include_router(records.router)
 api_router.include_router(annual_reports.router)
+api_router.include_router(tokens.router)

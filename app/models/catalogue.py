@@ -66,6 +66,10 @@ class CatalogueVersion(SQLModel, table=True):
     catalogue_id: int = Field(foreign_key="catalogues.id", index=True, ondelete="CASCADE")
     unit_code: str = Field(max_length=32, index=True)
     domain_code: str = Field(max_length=3)
+    # The names as they were at publish: a later rename must not change an old version's
+    # bytes or ETag (every rendering of the version reads these, never units/domains).
+    unit_name: str = Field(max_length=100)
+    domain_name: str = Field(max_length=100)
     number: int
     published_on: date
     published_url: str = Field(max_length=1000)

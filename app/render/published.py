@@ -139,8 +139,11 @@ def etag(ref: VersionRef, fmt: Format) -> str:
 
 
 def unit_etag(listing: UnitListing) -> str:
+    """The listing's name is the unit's current one (each version inside keeps its own), so
+    the tag covers the name too: a rename changes the listing's bytes and its tag."""
     ids = ",".join(str(ref.id) for ref in listing.versions)
-    digest = hashlib.sha256(f"{listing.unit_code}:{ids}".encode()).hexdigest()[:16]
+    key = f"{listing.unit_code}:{listing.unit_name}:{ids}"
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
     return f'"u{digest}.{RENDER_TAG}"'
 
 

@@ -11,11 +11,13 @@ from app import faults
 from app.errors import Conflict, invalid, invalid_all
 from app.models.catalogue import Catalogue, CatalogueVersion
 from app.models.common import ATTRIBUTE_LABELS, Status
+from app.models.domain import Domain
 from app.models.item import Item
+from app.models.unit import Unit
 from app.principal import Principal
 from app.rules.attributes import event_date_problem
 from app.services import items as item_service
-from app.services import publication, published_cache, stats
+from app.services import publication, published_cache, record_column, stats
 from app.services.catalogues import changing
 
 
@@ -23,6 +25,16 @@ def _not_in_future(field: str, day: date) -> None:
     """An event date must be possible: not in the future, not before 2000."""
     if (problem := event_date_problem(field, day, date.today())) is not None:
         raise invalid(("body", field), problem[1], problem[0])
+
+
+def frozen_names(session: Session, catalogue: Catalogue) -> tuple[str, str]:
+    """The unit's and domain's names as a new version stores them (never read live again)."""
+    unit = session.get(Unit, catalogue.unit_code)
+    domain = session.get(Domain, catalogue.domain_code)
+    return (
+        unit.name if unit is not None else catalogue.unit_code,
+        domain.name if domain is not None else catalogue.domain_code,
+    )
 
 
 def _require_complete(session: Session, catalogue: Catalogue, verb: str) -> list[Item]:
@@ -97,10 +109,13 @@ def publish(
         catalogue.published_url = url
         catalogue.first_published_on = catalogue.first_published_on or on
         assert catalogue.id is not None
+        unit_name, domain_name = frozen_names(session, catalogue)
         version = CatalogueVersion(
             catalogue_id=catalogue.id,
             unit_code=catalogue.unit_code,
             domain_code=catalogue.domain_code,
+            unit_name=unit_name,
+            domain_name=domain_name,
             number=catalogue.version,
             published_on=on,
             published_url=url,
@@ -113,6 +128,7 @@ def publish(
         session.flush()
         stats.refresh(session, catalogue)  # the first version's date
         published_cache.announce(session, version)
+        record_column.announce(session, [catalogue.id])  # the column shows the new version
     session.flush()
     faults.pause_after_flush("publish")
     return version

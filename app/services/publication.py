@@ -15,7 +15,6 @@ from sqlalchemy import func, text
 from sqlmodel import Session, col, select
 
 from app.models.catalogue import Catalogue, CatalogueVersion
-from app.models.domain import Domain
 from app.models.publication import PUBLIC_PREFIX, UnitListing, VersionRef, href
 from app.models.unit import Unit
 
@@ -34,9 +33,9 @@ __all__ = [
 _REF_COLUMNS = (
     col(CatalogueVersion.id),
     col(CatalogueVersion.unit_code),
-    col(Unit.name),
+    col(CatalogueVersion.unit_name),
     col(CatalogueVersion.domain_code),
-    col(Domain.name),
+    col(CatalogueVersion.domain_name),
     col(CatalogueVersion.number),
     col(CatalogueVersion.published_on),
     col(CatalogueVersion.published_url),
@@ -46,11 +45,9 @@ _REF_COLUMNS = (
 
 
 def _refs_query() -> Any:
-    return (
-        sa.select(*_REF_COLUMNS)
-        .join(Catalogue, col(Catalogue.id) == col(CatalogueVersion.catalogue_id))
-        .join(Unit, col(Unit.code) == col(Catalogue.unit_code))
-        .join(Domain, col(Domain.code) == col(Catalogue.domain_code))
+    """The names are the version's own, frozen at publish: a rename changes no old version."""
+    return sa.select(*_REF_COLUMNS).join(
+        Catalogue, col(Catalogue.id) == col(CatalogueVersion.catalogue_id)
     )
 
 

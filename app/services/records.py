@@ -649,9 +649,40 @@ def listing(
     return page, (page[-1]["id"] if len(rows) > limit else None)
 
 
-def recompute(session: Session, *, years: Iterable[int] | None = None) -> int:
-    """Judge stored records again (all, or those formed in `years`); how many changed."""
+def rejudged(session: Session, records: Sequence[Record]) -> list[tuple[Record, Judgement]]:
+    """The records whose stored due_on, state, late_days or note differ from `judge` now,
+    each with its fresh judgement (nothing written)."""
+    if not records:
+        return []
     calendar = work_calendar(session)
+    books = limit_books(session, {record.catalogue_id for record in records})
+    working = dict(
+        session.exec(
+            select(col(Item.id), col(Item.time_limit)).where(
+                col(Item.catalogue_id).in_(sorted(books))
+            )
+        ).all()
+    )
+    out: list[tuple[Record, Judgement]] = []
+    for record in records:
+        limit = books[record.catalogue_id].text(
+            record.item_id, record.formed_on, working.get(record.item_id)
+        )
+        verdict = judge(limit, record.formed_on, record.published_on, calendar)
+        now = (verdict.due_on, verdict.state, verdict.late_days, verdict.note)
+        if (record.due_on, record.state, record.late_days, record.note) != now:
+            out.append((record, verdict))
+    return out
+
+
+def recompute(
+    session: Session,
+    *,
+    years: Iterable[int] | None = None,
+    catalogue_ids: Iterable[int] | None = None,
+) -> int:
+    """Judge stored records again (all, those formed in `years`, or those of the chosen
+    catalogues); how many changed."""
     query = select(Record).where(col(Record.deleted_at).is_(None))
     if years is not None:
         chosen = sorted(set(years))
@@ -663,27 +694,13 @@ def recompute(session: Session, *, years: Iterable[int] | None = None) -> int:
                 )
             )
         )
-    records = list(session.exec(query))
-    if not records:
-        return 0
-    books = limit_books(session, {record.catalogue_id for record in records})
-    working = dict(
-        session.exec(
-            select(col(Item.id), col(Item.time_limit)).where(
-                col(Item.catalogue_id).in_(sorted(books))
-            )
-        ).all()
-    )
+    if catalogue_ids is not None:
+        query = query.where(col(Record.catalogue_id).in_(sorted(set(catalogue_ids))))
     changed: list[Record] = []
-    for record in records:
-        limit = books[record.catalogue_id].text(
-            record.item_id, record.formed_on, working.get(record.item_id)
-        )
-        verdict = judge(limit, record.formed_on, record.published_on, calendar)
-        now = (verdict.due_on, verdict.state, verdict.late_days, verdict.note)
-        if (record.due_on, record.state, record.late_days, record.note) != now:
-            record.due_on, record.state, record.late_days, record.note = now
-            changed.append(record)
+    for record, verdict in rejudged(session, list(session.exec(query))):
+        record.due_on, record.state = verdict.due_on, verdict.state
+        record.late_days, record.note = verdict.late_days, verdict.note
+        changed.append(record)
     if changed:
         # A new change number each, so the column's ETag and the feed see the new states.
         first = next_seq(session, len(changed))

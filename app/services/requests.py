@@ -115,7 +115,7 @@ def replay(
     return request_clock.replay(request.received_on, [clock_event(e) for e in chosen], calendar)
 
 
-def _store(request: DisclosureRequest, clock: Clock) -> None:
+def store(request: DisclosureRequest, clock: Clock) -> None:
     """Rewrite the derived columns from a fresh clock: they are never left stale."""
     request.state = RequestState(clock.state)
     request.clock_start = clock.clock_start
@@ -211,7 +211,7 @@ def create(
     """Register an application on receipt; its due date is the 20th working day after."""
     _check_reference(session, unit.code, data.reference)
     request = DisclosureRequest.model_validate(data, update={"unit_code": unit.code})
-    _store(request, request_clock.replay(data.received_on, [], work_calendar(session)))
+    store(request, request_clock.replay(data.received_on, [], work_calendar(session)))
     session.add(request)
     session.flush()
     history.record(
@@ -241,7 +241,7 @@ def add_event(
     before = _snapshot(request)
     event = RequestEvent.model_validate(data, update={"request_id": request.id})
     session.add(event)
-    _store(request, clock)
+    store(request, clock)
     request.updated_at = utcnow()
     session.add(request)
     session.flush()
