@@ -553,3 +553,108 @@ def test_seeding_again_keeps_the_auditors_dates(
     assert load(session)["milestones"] == 0
     rows = {m["code"]: m["due_on"] for m in client.get("/api/v1/milestones").json()}
     assert rows["published"] == "2020-11-20"
+
+
+def test_a_milestone_change_needs_if_match(
+    client: TestClient, session: Session, auditor: dict[str, str]
+) -> None:
+    """Issue 19.2: two auditors moving the same date must not overwrite each other."""
+    url = "/api/v1/milestones/compiled"
+    read = client.get(url)
+    assert read.status_code == 200
+    etag = read.headers["ETag"]
+    assert read.json()["etag"] == etag
+    assert {m["code"]: m["etag"] for m in client.get("/api/v1/milestones").json()}[
+        "compiled"
+    ] == etag
+    change = {"due_on": "2020-11-15"}
+    missing = client.patch(url, json=change, headers=auditor)
+    assert missing.status_code == 428
+    malformed = client.patch(url, json=change, headers=auditor | {"If-Match": "m-compiled.1"})
+    assert malformed.status_code == 400
+    first = client.patch(url, json=change, headers=auditor | {"If-Match": etag})
+    assert first.status_code == 200, first.text
+    assert first.headers["ETag"] != etag
+    assert first.json()["etag"] == first.headers["ETag"]
+    lost = client.patch(url, json={"due_on": "2020-12-31"}, headers=auditor | {"If-Match": etag})
+    assert lost.status_code == 412
+    assert client.get(url).json()["due_on"] == "2020-11-15"
+    # a change of the domain set alone moves the ETag on too
+    fresh = auditor | {"If-Match": first.headers["ETag"]}
+    narrowed = client.patch(url, json={"domain_codes": ["01", "02"]}, headers=fresh)
+    assert narrowed.status_code == 200, narrowed.text
+    assert narrowed.headers["ETag"] != first.headers["ETag"]
+    assert client.patch(url, json=change, headers=fresh).status_code == 412
+    assert client.get("/api/v1/milestones/nope").status_code == 404
+
+
+def test_status_filters_by_state_before_paging(
+    client: TestClient, auditor: dict[str, str], editor: dict[str, str]
+) -> None:
+    compile_catalogue(client, editor, HULI, "01", "2020-10-20")
+    compile_catalogue(client, editor, HULI, "02", "2020-11-05")
+    url = "/api/v1/milestones/compiled/status"
+    q: dict[str, Any] = {"district": HULI, "as_of": "2020-12-01"}
+    on_time = client.get(url, params=q | {"state": "on_time"}, headers=auditor).json()
+    assert [(r["unit_code"], r["domain_code"]) for r in on_time] == [(HULI, "01")]
+    late = client.get(url, params=q | {"state": "late"}, headers=auditor).json()
+    assert [(r["unit_code"], r["domain_code"], r["days"]) for r in late] == [(HULI, "02", 5)]
+    overdue = client.get(url, params=q | {"state": "overdue", "limit": 100}, headers=auditor)
+    assert len(overdue.json()) == 100
+    assert {r["state"] for r in overdue.json()} == {"overdue"}
+    assert "state=overdue" in overdue.headers["Link"]
+    rest = client.get(
+        url, params=q | {"state": "overdue", "limit": 100, "offset": 100}, headers=auditor
+    )
+    assert len(rest.json()) == len(HULI_UNITS) * 26 - 2 - 100
+    assert "Link" not in rest.headers
+    pending = client.get(url, params=q | {"state": "pending"}, headers=auditor).json()
+    assert pending == []
+    early = client.get(
+        url, params={"district": HULI, "as_of": "2020-10-01", "state": "pending"}, headers=auditor
+    ).json()
+    assert len(early) == len(HULI_UNITS) * 26  # the 2020-10-20 compile had not happened yet
+    domain = client.get(url, params=q | {"domain": "02", "state": "late"}, headers=auditor)
+    assert [r["unit_code"] for r in domain.json()] == [HULI]
+    wrong = client.get(url, params=q | {"state": "done"}, headers=auditor)
+    assert wrong.status_code == 422
+    message = str(wrong.json()["detail"])
+    assert all(name in message for name in ("on_time", "late", "pending", "overdue"))
+
+
+def test_status_as_csv_and_xlsx(
+    client: TestClient, session: Session, auditor: dict[str, str], editor: dict[str, str]
+) -> None:
+    import io
+    from urllib.parse import unquote
+
+    from openpyxl import load_workbook
+
+    make_unit(session, kind="street", parent_code=HULI, name="=HYPERLINK(1)街道")
+    compile_catalogue(client, editor, HULI, "01", "2020-11-05")
+    url = "/api/v1/milestones/compiled/status"
+    q: dict[str, Any] = {"district": HULI, "as_of": "2020-12-01", "domain": "01"}
+    response = client.get(url, params=q | {"format": "csv", "limit": 3}, headers=auditor)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/csv")
+    assert "compiled" in unquote(response.headers["content-disposition"])
+    assert response.headers["X-Next-Offset"] == "3"
+    text = response.content.decode("utf-8-sig")
+    lines = text.splitlines()
+    assert lines[0].startswith("单位代码,单位,领域代码,领域,状态")
+    assert lines[1].split(",")[:7] == [HULI, "湖里区", "01", "城乡规划", "逾期完成", "late", "5"]
+    everything = client.get(url, params=q | {"format": "csv"}, headers=auditor)
+    assert "X-Next-Offset" not in everything.headers
+    assert "'=HYPERLINK(1)街道" in everything.content.decode("utf-8-sig")  # neutralised
+    book = client.get(url, params=q | {"format": "xlsx", "state": "late"}, headers=auditor)
+    assert book.status_code == 200
+    workbook = load_workbook(io.BytesIO(book.content))
+    about = {row[0]: row[1] for row in workbook["说明"].iter_rows(values_only=True)}
+    assert about["截至日期 as_of"] == "2020-12-01"
+    assert "state=late" in about["查询 query"]
+    sheet = workbook["compiled"]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][0] == "单位代码"
+    assert [row[:2] for row in rows[1:]] == [(HULI, "湖里区")]
+    bad = client.get(url, params=q | {"format": "pdf"}, headers=auditor)
+    assert bad.status_code == 422
