@@ -558,6 +558,36 @@ def test_statistics_as_csv_and_xlsx(client: TestClient, auditor: dict[str, str])
     assert sheets == ["说明", "单位统计", "分层级统计"]
 
 
+def test_the_audit_follows_a_change_of_a_milestones_counts_from_and_domains(
+    client: TestClient, auditor: dict[str, str], huli: dict[str, str]
+) -> None:
+    """The audit prepares the milestone statement once per shape: a moved `counts_from` or a
+    changed domain set must not be answered from the statement prepared before."""
+    add_item(client, huli)
+    publish(client, huli, compiled_on="2020-10-20", published_on="2020-11-05")
+    q = {"district": HULI, "as_of": "2020-12-01"}
+    assert (
+        row(get(client, auditor, COMPLETENESS, **q), HULI, "01")["milestones"]["completed"]["state"]
+        == "pending"
+    )
+    url = "/api/v1/milestones/completed"
+    fresh = auditor | {"If-Match": client.get(url).headers["ETag"]}
+    moved = client.patch(url, json={"counts_from": "2020-01-01"}, headers=fresh)
+    assert moved.status_code == 200, moved.text
+    report = get(client, auditor, COMPLETENESS, **q)
+    assert row(report, HULI, "01")["milestones"]["completed"] == {
+        "state": "on_time",
+        "days": 0,
+        "done_on": "2020-11-05",
+    }
+    fresh = auditor | {"If-Match": moved.headers["ETag"]}
+    narrowed = client.patch(url, json={"domain_codes": ["02"]}, headers=fresh)
+    assert narrowed.status_code == 200, narrowed.text
+    report = get(client, auditor, COMPLETENESS, **q)
+    assert "completed" not in row(report, HULI, "01")["milestones"]
+    assert "completed" in row(report, HULI, "02")["milestones"]
+
+
 # --------------------------------------------------------------------------- waivers
 
 
