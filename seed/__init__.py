@@ -13,7 +13,7 @@ from app.models.item import ItemCreate
 from app.models.milestone import Milestone
 from app.models.unit import Unit, UnitCreate
 from app.rules import quality
-from app.services import stats
+from app.services import milestones, stats
 
 DATA = Path(__file__).parent / "data"
 
@@ -68,8 +68,14 @@ def load_milestones(session: Session) -> int:
             unit_kinds=row["unit_kinds"],
             domains=row["domains"],
             position=position,
+            counts_from=date.fromisoformat(row["counts_from"]) if row.get("counts_from") else None,
         )
         changed += _upsert(session, None, milestone)
+        session.flush()
+        # `pilot` / `all` resolved now: a domain added later is not obliged by this milestone
+        milestones.set_domains(
+            session, milestone, milestones.resolve_domains(session, row["domains"])
+        )
     return changed
 
 

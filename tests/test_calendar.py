@@ -61,9 +61,10 @@ def test_loading_a_year_makes_it_known_and_is_logged(
 def test_loading_again_replaces_the_year(
     client: TestClient, session: Session, auditor: dict[str, str]
 ) -> None:
-    client.put("/api/v1/calendar/2031", json=ARRANGEMENT, headers=auditor)
+    first = client.put("/api/v1/calendar/2031", json=ARRANGEMENT, headers=auditor)
     second = {"source": "更正", "holidays": ["2031-05-01"], "workdays": []}
-    assert client.put("/api/v1/calendar/2031", json=second, headers=auditor).status_code == 200
+    fresh = auditor | {"If-Match": first.headers["ETag"]}
+    assert client.put("/api/v1/calendar/2031", json=second, headers=fresh).status_code == 200
     body = client.get("/api/v1/calendar/2031").json()
     assert (body["holidays"], body["workdays"], body["source"]) == (["2031-05-01"], [], "更正")
     change = session.exec(
@@ -147,3 +148,30 @@ def test_a_year_without_holidays_is_warned_about(
     response = client.put("/api/v1/calendar/2031", json=body, headers=auditor)
     assert response.status_code == 200
     assert "no weekday holiday" in response.json()["warnings"][0]
+
+
+def test_replacing_a_loaded_year_needs_if_match(
+    client: TestClient, auditor: dict[str, str]
+) -> None:
+    """Issue 19.2: two auditors loading the same year must not overwrite each other."""
+    url = "/api/v1/calendar/2031"
+    never = client.get(url)
+    assert never.headers["ETag"] == never.json()["etag"] == '"y2031.0"'
+    # a first load needs none; a stale one is refused even then
+    stale = client.put(url, json=ARRANGEMENT, headers=auditor | {"If-Match": '"y2031.7"'})
+    assert stale.status_code == 412
+    first = client.put(url, json=ARRANGEMENT, headers=auditor)
+    assert first.status_code == 200, first.text
+    etag = first.headers["ETag"]
+    assert client.get(url).headers["ETag"] == etag == first.json()["etag"]
+    second = {"source": "更正", "holidays": ["2031-05-01"], "workdays": []}
+    assert client.put(url, json=second, headers=auditor).status_code == 428
+    assert (
+        client.put(url, json=second, headers=auditor | {"If-Match": "y2031.1"}).status_code == 400
+    )
+    replaced = client.put(url, json=second, headers=auditor | {"If-Match": etag})
+    assert replaced.status_code == 200, replaced.text
+    assert replaced.headers["ETag"] != etag
+    lost = client.put(url, json=ARRANGEMENT, headers=auditor | {"If-Match": etag})
+    assert lost.status_code == 412
+    assert client.get(url).json()["source"] == "更正"

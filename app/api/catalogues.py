@@ -3,9 +3,16 @@
 import re
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Header, Query, Response
 
-from app.api.deps import MAX_ID, PageDep, ReadableCatalogue, ReadableUnit, WritableCatalogue
+from app.api.deps import (
+    MAX_ID,
+    PageDep,
+    ReadableCatalogue,
+    ReadableUnit,
+    WritableCatalogue,
+    require_match,
+)
 from app.api.pages import security_headers
 from app.api.responses import AUTHED, CONFLICT, STALE
 from app.auth import Auditor, Writer
@@ -13,6 +20,7 @@ from app.db import SessionDep
 from app.errors import invalid
 from app.models.catalogue import (
     Applicability,
+    Catalogue,
     CatalogueDates,
     CataloguePublic,
     CatalogueSummary,
@@ -171,6 +179,16 @@ def publish_catalogue(
     )
 
 
+def dated_catalogue(
+    catalogue: ReadableCatalogue,
+    auditor: Auditor,
+    if_match: Annotated[str | None, Header()] = None,
+) -> Catalogue:
+    """A catalogue whose recorded dates the auditor corrects: an existing one, so If-Match."""
+    require_match(if_match, catalogues.etag(catalogue), "目录已被他人修改 / the catalogue")
+    return catalogue
+
+
 @router.patch(
     f"{CATALOGUE}/dates",
     response_model=CataloguePublic,
@@ -178,13 +196,14 @@ def publish_catalogue(
 )
 def correct_catalogue_dates(
     data: CatalogueDates,
-    catalogue: ReadableCatalogue,
+    catalogue: Annotated[Catalogue, Depends(dated_catalogue)],
     auditor: Auditor,
     response: Response,
     session: SessionDep,
 ) -> CataloguePublic:
-    """The auditor corrects a recorded first compile / publish date (the milestone events);
-    409 when that date was never recorded. The change goes to the history."""
+    """The auditor corrects a recorded first compile / publish date (the milestone events),
+    with If-Match (the catalogue's ETag: 428 without, 412 when stale); 409 when that date was
+    never recorded. The change goes to the history."""
     lifecycle.correct_dates(
         session,
         catalogue,

@@ -1,30 +1,53 @@
 """节点 / milestones: the reference list, the auditor's changes, and status as of a date."""
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from sqlmodel import col, select
 
-from app.api.deps import DistrictFilter, DomainFilter, MilestoneDep, OffsetDep, link_next
-from app.api.responses import AUTHED, CONFLICT, FORBIDDEN, NOT_FOUND, UNAUTHORIZED
+from app.api.audit import FILES, XLSX, _about, _file
+from app.api.deps import (
+    DistrictFilter,
+    DomainFilter,
+    MilestoneDep,
+    OffsetDep,
+    link_next,
+    require_match,
+)
+from app.api.responses import AUTHED, CONFLICT, FORBIDDEN, NOT_FOUND, STALE, UNAUTHORIZED
 from app.auth import Auditor
 from app.db import SessionDep
+from app.models.domain import Domain
 from app.models.milestone import (
     Milestone,
     MilestoneCreate,
     MilestonePublic,
+    MilestoneState,
     MilestoneStatus,
     MilestoneUpdate,
 )
+from app.models.unit import Unit
+from app.render import audit as render
 from app.services import milestones
 
 router = APIRouter(tags=["deadlines"])
 
 
 @router.get("/milestones", response_model=list[MilestonePublic])
-def list_milestones(session: SessionDep) -> list[Milestone]:
-    """Every milestone: due date, the event that meets it, the unit kinds and domains obliged."""
-    return milestones.listing(session)
+def list_milestones(session: SessionDep) -> list[MilestonePublic]:
+    """Every milestone: due date, the event that meets it, the unit kinds and domains obliged,
+    and the `etag` a change needs."""
+    return milestones.publics(session)
+
+
+@router.get("/milestones/{code}", response_model=MilestonePublic, responses=NOT_FOUND)
+def read_milestone(
+    milestone: MilestoneDep, response: Response, session: SessionDep
+) -> MilestonePublic:
+    """One milestone, with the `ETag` a change needs as If-Match."""
+    response.headers["ETag"] = milestones.etag(milestone)
+    return milestones.public(milestone, milestones.domain_codes(session, milestone))
 
 
 @router.post(
@@ -33,23 +56,49 @@ def list_milestones(session: SessionDep) -> list[Milestone]:
     response_model=MilestonePublic,
     responses=UNAUTHORIZED | FORBIDDEN | CONFLICT,
 )
-def create_milestone(data: MilestoneCreate, auditor: Auditor, session: SessionDep) -> Milestone:
-    """Add a milestone (another city, another year): milestones are data."""
-    return milestones.create(session, data, actor=auditor)
+def create_milestone(
+    data: MilestoneCreate, auditor: Auditor, response: Response, session: SessionDep
+) -> MilestonePublic:
+    """Add a milestone (another city, another year, a domain added later): milestones are
+    data. `domain_codes` names the domains it obliges (default: today's pilot domains, or
+    every domain with `domains: all`); the set is stored, so a domain added afterwards is
+    not obliged by it."""
+    created = milestones.create(session, data, actor=auditor)
+    response.headers["ETag"] = created.etag
+    response.headers["Location"] = f"/api/v1/milestones/{created.code}"
+    return created
 
 
-@router.patch("/milestones/{code}", response_model=MilestonePublic, responses=AUTHED)
-def update_milestone(
-    data: MilestoneUpdate, milestone: MilestoneDep, auditor: Auditor, session: SessionDep
+def fresh_milestone(
+    milestone: MilestoneDep,
+    auditor: Auditor,
+    if_match: Annotated[str | None, Header()] = None,
 ) -> Milestone:
-    """Move a date or change who is obliged; the old values go to the history."""
-    return milestones.update(session, milestone, data, actor=auditor)
+    require_match(if_match, milestones.etag(milestone), "节点已被他人修改 / the milestone")
+    return milestone
+
+
+@router.patch(
+    "/milestones/{code}", response_model=MilestonePublic, responses=AUTHED | STALE | CONFLICT
+)
+def update_milestone(
+    data: MilestoneUpdate,
+    milestone: Annotated[Milestone, Depends(fresh_milestone)],
+    auditor: Auditor,
+    response: Response,
+    session: SessionDep,
+) -> MilestonePublic:
+    """Move a date or change who is obliged (If-Match: 428 without, 412 when stale); the old
+    values go to the history."""
+    updated = milestones.update(session, milestone, data, actor=auditor)
+    response.headers["ETag"] = updated.etag
+    return updated
 
 
 @router.get(
     "/milestones/{code}/status",
     response_model=list[MilestoneStatus],
-    responses=AUTHED | NOT_FOUND,
+    responses=AUTHED | FILES,
 )
 def milestone_status(
     milestone: MilestoneDep,
@@ -61,22 +110,53 @@ def milestone_status(
     response: Response,
     session: SessionDep,
     as_of: Annotated[date | None, Query(description="default: today")] = None,
-) -> list[MilestoneStatus]:
+    state: Annotated[
+        MilestoneState | None, Query(description="only rows in this state as of `as_of`")
+    ] = None,
+    format: Annotated[
+        Literal["json", "csv", "xlsx"],
+        Query(description="json, or the same page as a CSV or XLSX file"),
+    ] = "json",
+) -> list[MilestoneStatus] | Response:
     """One row per obliged unit × domain, by unit then domain; days are calendar days.
 
     `on_time` (days 0), `late` (days late), `pending` (days left, 0 on the due date),
     `overdue` (days overdue). An event dated after `as_of` has not happened as of then.
-    A full page carries a `Link: <…>; rel="next"` header.
+    `state` keeps one state (filtered before paging). A full page carries a
+    `Link: <…>; rel="next"` header (files also `X-Next-Offset`); `format=csv|xlsx` gives the
+    page as a file, the workbook with a sheet saying the query and its as_of date.
     """
+    day = as_of or date.today()
     rows = milestones.statuses(
         session,
         milestone,
-        as_of=as_of or date.today(),
+        as_of=day,
         district=district,
         domain=domain,
+        state=state,
         limit=page.limit + 1,
         offset=page.offset,
     )
-    if len(rows) > page.limit:
-        link_next(request, response, offset=page.offset + page.limit, limit=page.limit)
-    return rows[: page.limit]
+    more = len(rows) > page.limit
+    rows = rows[: page.limit]
+    if format == "json":
+        if more:
+            link_next(request, response, offset=page.offset + page.limit, limit=page.limit)
+        return rows
+    next_offset = page.offset + page.limit if more else None
+    codes = sorted({row.unit_code for row in rows})
+    units = dict(session.exec(select(Unit.code, Unit.name).where(col(Unit.code).in_(codes))).all())
+    domains = dict(session.exec(select(Domain.code, Domain.name)).all())
+    table = render.milestone_status_rows(rows, units, domains)
+    name = f"节点状态_{milestone.code}_{district or '全部'}_{day.isoformat()}"
+    if format == "csv":
+        file = _file(render.to_csv(table), "text/csv; charset=utf-8", f"{name}.csv", next_offset)
+    else:
+        title = f"节点状态 {milestone.title}（{milestone.due_on.isoformat()}）"
+        sheets = [(milestone.code[:31], table)]
+        file = _file(
+            render.to_xlsx(sheets, _about(request, day, title)), XLSX, f"{name}.xlsx", next_offset
+        )
+    if more:
+        link_next(request, file, offset=page.offset + page.limit, limit=page.limit)
+    return file

@@ -22,7 +22,7 @@ from app.models.domain import Domain  # noqa: E402
 from app.models.guide import GuideItem, GuideWaiver  # noqa: E402
 from app.models.history import Change  # noqa: E402
 from app.models.item import Item  # noqa: E402
-from app.models.milestone import Milestone, Opinion  # noqa: E402
+from app.models.milestone import Milestone, MilestoneDomain, Opinion  # noqa: E402
 from app.models.record import Record, RecordStamp  # noqa: E402
 from app.models.request import DisclosureRequest, RequestEvent  # noqa: E402
 from app.models.token import ApiToken  # noqa: E402
@@ -59,6 +59,7 @@ __all__ = [
     "GuideWaiver",
     "Item",
     "Milestone",
+    "MilestoneDomain",
     "Opinion",
     "Record",
     "RecordStamp",

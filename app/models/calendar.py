@@ -1,9 +1,11 @@
 """The official working-day arrangement the city office loads for years the package lacks."""
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import ConfigDict, model_validator
+from sqlalchemy import Column, Integer
+from sqlalchemy.orm import declared_attr
 from sqlmodel import Field, SQLModel
 
 from app.models.common import NonBlank, utcnow
@@ -17,6 +19,11 @@ class CalendarYear(SQLModel, table=True):
     year: int = Field(primary_key=True)
     source: str | None = Field(default=None, max_length=500)
     loaded_at: datetime = Field(default_factory=utcnow)
+    revision: int = Field(default=1, sa_column=Column(Integer, nullable=False, server_default="1"))
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:
+        return {"version_id_col": cls.__table__.c.revision}  # type: ignore[attr-defined]
 
 
 class CalendarDay(SQLModel, table=True):
@@ -75,6 +82,7 @@ class CalendarPublic(SQLModel):
     holidays: list[date] = Field(description="Monday-Friday days off (and loaded weekend ones)")
     workdays: list[date] = Field(description="Saturdays and Sundays that are working days")
     note: str
+    etag: str = Field(description="send it back as If-Match to load the year again")
     warnings: list[str] = Field(
         default_factory=list,
         description="on a load: what was unusual in the arrangement sent (it was stored)",

@@ -4,7 +4,8 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import ConfigDict
-from sqlalchemy import UniqueConstraint, event
+from sqlalchemy import Column, Integer, UniqueConstraint, event
+from sqlalchemy.orm import declared_attr
 from sqlmodel import Field, SQLModel
 
 from app.models.common import NonBlank, utcnow
@@ -41,6 +42,11 @@ class GuideWaiver(SQLModel, table=True):
     guide_item_id: int = Field(foreign_key="guide_items.id", ondelete="CASCADE")
     reason: str = Field(max_length=1000)
     created_at: datetime = Field(default_factory=utcnow)
+    revision: int = Field(default=1, sa_column=Column(Integer, nullable=False, server_default="1"))
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:
+        return {"version_id_col": cls.__table__.c.revision}  # type: ignore[attr-defined]
 
 
 class GuideItemPublic(ItemAttributes):
@@ -65,3 +71,4 @@ class WaiverPublic(SQLModel):
     name: str
     reason: str
     created_at: datetime
+    etag: str = Field(description="send it back as If-Match to change or remove the waiver")

@@ -41,8 +41,52 @@ class Milestone(SQLModel, table=True):
     due_on: date
     event: str = Field(max_length=20, description="opinion | compiled | published")
     unit_kinds: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    domains: str = Field(default="pilot", max_length=10, description="pilot | all")
+    domains: str = Field(
+        default="pilot", max_length=10, description="pilot | all: how the domain set was chosen"
+    )
     position: int = 0
+    counts_from: date | None = Field(
+        default=None, description="only an event on or after this date meets the milestone"
+    )
+    revision: int = Field(default=1, sa_column=Column(Integer, nullable=False, server_default="1"))
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:
+        return {"version_id_col": cls.__table__.c.revision}  # type: ignore[attr-defined]
+
+
+class MilestoneDomain(SQLModel, table=True):
+    """The domains a milestone obliges, fixed when it is set: a domain added later is not
+    obliged by it (nor by any milestone until an auditor names it in one)."""
+
+    __tablename__ = "milestone_domains"
+
+    milestone_code: str = Field(
+        foreign_key="milestones.code", primary_key=True, max_length=40, ondelete="CASCADE"
+    )
+    domain_code: str = Field(
+        foreign_key="domains.code", primary_key=True, max_length=3, ondelete="CASCADE"
+    )
+
+
+def _domain_codes(values: list[str] | None) -> list[str] | None:
+    if values is None:
+        return None
+    if not values:
+        raise ValueError(
+            "domain_codes 至少要有一个领域 / domain_codes must name at least one domain"
+        )
+    return sorted(set(values))
+
+
+COUNTS_FROM = (
+    "只有此日及以后的事件才算完成（如“调整完善”只认 2021 年起的发布） / only an event on or "
+    "after this date meets the milestone (e.g. the revision counts publishes from 2021 on)"
+)
+DOMAIN_CODES = (
+    "该节点约束的领域，设定时确定；不填则按 domains 取当前的试点领域或全部领域 / the domains "
+    "obliged, fixed when set; when left out, `domains` picks today's pilot domains or all"
+)
 
 
 def _unit_kinds(values: list[UnitKind]) -> list[UnitKind]:
@@ -82,12 +126,21 @@ class MilestoneCreate(SQLModel):
     event: MilestoneEvent = Field(description="the event that meets it")
     unit_kinds: list[UnitKind] = Field(description="the kinds of unit it obliges")
     domains: DomainSet = Field(default="pilot", description="pilot: domains 01..26; all: every")
+    domain_codes: list[Annotated[str, StringConstraints(max_length=3)]] | None = Field(
+        default=None, max_length=1000, description=DOMAIN_CODES
+    )
     position: int = Field(default=0, ge=0, le=1000, description="order in listings")
+    counts_from: date | None = Field(default=None, description=COUNTS_FROM)
 
     @field_validator("unit_kinds")
     @classmethod
     def _kinds(cls, values: list[UnitKind]) -> list[UnitKind]:
         return _unit_kinds(values)
+
+    @field_validator("domain_codes")
+    @classmethod
+    def _codes(cls, values: list[str] | None) -> list[str] | None:
+        return _domain_codes(values)
 
 
 class MilestoneUpdate(SQLModel):
@@ -101,13 +154,31 @@ class MilestoneUpdate(SQLModel):
     due_on: date | None = Field(default=None, description="a new deadline")
     event: MilestoneEvent | None = Field(default=None, description="the event that meets it")
     unit_kinds: list[UnitKind] | None = Field(default=None, description="who is obliged")
-    domains: DomainSet | None = Field(default=None, description="pilot or all")
+    domains: DomainSet | None = Field(
+        default=None, description="pilot | all: chooses the domain set again from today's domains"
+    )
+    domain_codes: list[Annotated[str, StringConstraints(max_length=3)]] | None = Field(
+        default=None, max_length=1000, description="the domains obliged, replacing the set"
+    )
     position: int | None = Field(default=None, ge=0, le=1000, description="order in listings")
+    counts_from: date | None = Field(default=None, description=COUNTS_FROM + "; null: any date")
 
     @field_validator("unit_kinds")
     @classmethod
     def _kinds(cls, values: list[UnitKind] | None) -> list[UnitKind] | None:
         return None if values is None else _unit_kinds(values)
+
+    @field_validator("domain_codes", mode="before")
+    @classmethod
+    def _codes_not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("不能为 null / may not be null")
+        return value
+
+    @field_validator("domain_codes")
+    @classmethod
+    def _codes(cls, values: list[str] | None) -> list[str] | None:
+        return _domain_codes(values)
 
     @field_validator("title", "due_on", "event", "domains", "position", mode="before")
     @classmethod
@@ -124,7 +195,10 @@ class MilestonePublic(SQLModel):
     event: MilestoneEvent
     unit_kinds: list[UnitKind]
     domains: DomainSet
+    domain_codes: list[str] = Field(description="the domains obliged, fixed when set")
+    counts_from: date | None = Field(description="only an event on or after it counts")
     position: int
+    etag: str = Field(description="send it back as If-Match to change the milestone")
 
 
 class MilestoneStatus(SQLModel):

@@ -20,6 +20,7 @@ from openpyxl.utils import get_column_letter
 from app.models.annual_report import AnnualReportAudit
 from app.models.audit import CompletenessReport, CompletenessRow, StatisticsReport
 from app.models.common import ATTRIBUTE_LABELS
+from app.models.milestone import MilestoneStatus
 from app.render.spreadsheet_safety import neutralise
 from app.rules import annual_report as report_rules
 from app.rules.quality import FLAG_LABELS
@@ -195,6 +196,27 @@ def district_rows(report: CompletenessReport) -> Table:
             d["townships_score"] if d["townships_score"] is not None else "",
         ]
         for d in report["districts"]
+    ]
+    return headers, body
+
+
+def milestone_status_rows(
+    rows: Sequence[MilestoneStatus], units: dict[str, str], domains: dict[str, str]
+) -> Table:
+    """One line per obliged unit × domain of a milestone's status, with the names."""
+    headers = ["单位代码", "单位", "领域代码", "领域", "状态", "state", "天数 days", "完成日期"]
+    body = [
+        [
+            row.unit_code,
+            units.get(row.unit_code, ""),
+            row.domain_code,
+            domains.get(row.domain_code, ""),
+            STATE_LABELS[row.state],
+            str(row.state),
+            row.days,
+            row.done_on.isoformat() if row.done_on else "",
+        ]
+        for row in rows
     ]
     return headers, body
 

@@ -358,6 +358,11 @@ def _prepare(
             dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
         )
         constants = dict(compiled.params)
+        if connection.dialect.name == "sqlite":  # the driver's date adapter is deprecated
+            constants = {
+                name: value.isoformat() if isinstance(value, date) else value
+                for name, value in constants.items()
+            }
         codes = tuple(
             (name, int(value[len(_MARK) :]))
             for name, value in constants.items()
@@ -568,7 +573,9 @@ def milestone_states(
     listed = milestones.listing(session)
     if not listed or not unit_codes:
         return {}
-    shape = tuple((m.code, m.event, tuple(m.unit_kinds), m.domains) for m in listed)
+    # the domain sets are read by the statement itself (milestone_domains); counts_from is a
+    # constant of its text
+    shape = tuple((m.code, m.event, tuple(m.unit_kinds), m.counts_from) for m in listed)
 
     def build(scope: Scope, codes: Sequence[str]) -> Any:
         filters = milestones.Filters(

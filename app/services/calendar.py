@@ -61,6 +61,11 @@ def _days(year: int) -> list[date]:
     return [first + timedelta(days=n) for n in range((date(year + 1, 1, 1) - first).days)]
 
 
+def etag(year: int, loaded: CalendarYear | None) -> str:
+    """A year never loaded is revision 0: a first load needs no If-Match, a later one does."""
+    return f'"y{year}.{loaded.revision if loaded is not None else 0}"'
+
+
 def describe(session: Session, year: int) -> CalendarPublic:
     """What is known of a year: the loaded arrangement, else the package's, else nothing."""
     loaded = session.get(CalendarYear, year)
@@ -74,6 +79,7 @@ def describe(session: Session, year: int) -> CalendarPublic:
             year=year,
             known=True,
             origin="loaded",
+            etag=etag(year, loaded),
             source=loaded.source,
             loaded_at=loaded.loaded_at,
             holidays=[day for day, workday in rows if not workday],
@@ -90,6 +96,7 @@ def describe(session: Session, year: int) -> CalendarPublic:
             year=year,
             known=True,
             origin="package",
+            etag=etag(year, None),
             source=PACKAGE,
             holidays=[d for d in days if d.weekday() < 5 and not package.is_workday(d)],
             workdays=[d for d in days if d.weekday() >= 5 and package.is_workday(d)],
@@ -99,6 +106,7 @@ def describe(session: Session, year: int) -> CalendarPublic:
         year=year,
         known=False,
         origin="unknown",
+        etag=etag(year, None),
         source=None,
         holidays=[],
         workdays=[],

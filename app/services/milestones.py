@@ -17,6 +17,8 @@ from sqlalchemy import (
     bindparam,
     case,
     cast,
+    delete,
+    false,
     func,
     literal,
     true,
@@ -24,16 +26,19 @@ from sqlalchemy import (
 )
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
+from sqlalchemy.orm.attributes import flag_modified
 from sqlmodel import Session, col, select
 
-from app.errors import Conflict
-from app.models.catalogue import Catalogue
+from app.errors import Conflict, invalid
+from app.models.catalogue import Catalogue, CatalogueVersion
 from app.models.common import UnitKind
 from app.models.domain import Domain
 from app.models.milestone import (
     Milestone,
     MilestoneCreate,
+    MilestoneDomain,
     MilestoneEvent,
+    MilestonePublic,
     MilestoneState,
     MilestoneStatus,
     MilestoneUpdate,
@@ -78,8 +83,8 @@ def status_row(
     )
 
 
-def _first_opinions() -> Any:
-    """The earliest opinion per (unit it counts for, domain).
+def _first_opinions(counts_from: date | None) -> Any:
+    """The earliest opinion per (unit it counts for, domain), on or after `counts_from`.
 
     A domain department's opinion counts for the unit it belongs to (the city or a district).
     The unit is worked out in an inner query and grouped on outside: PostgreSQL would not
@@ -97,6 +102,7 @@ def _first_opinions() -> Any:
             col(Opinion.issued_on).label("issued_on"),
         )
         .join(issuer, col(issuer.code) == col(Opinion.issuer_unit_code))
+        .where(col(Opinion.issued_on) >= counts_from if counts_from is not None else true())
         .subquery()
     )
     return (
@@ -114,15 +120,34 @@ def _units(codes: Sequence[str]) -> Any:
     return bindparam("codes", list(codes), expanding=True)
 
 
+def _first_publishes(counts_from: date, filters: Filters) -> Any:
+    """The earliest version per unit × domain published on or after `counts_from`."""
+    query: Any = select(
+        col(CatalogueVersion.unit_code).label("unit_code"),
+        col(CatalogueVersion.domain_code).label("domain_code"),
+        func.min(CatalogueVersion.published_on).label("done_on"),
+    ).where(col(CatalogueVersion.published_on) >= counts_from)
+    if filters.units is not None:
+        query = query.where(col(CatalogueVersion.unit_code).in_(_units(filters.units)))
+    return query.group_by(
+        col(CatalogueVersion.unit_code), col(CatalogueVersion.domain_code)
+    ).subquery()
+
+
 def _obligations(milestone: Milestone, filters: Filters) -> Select[Any]:
-    """unit_code, domain_code, done_on for every unit × domain the milestone obliges."""
+    """unit_code, domain_code, done_on for every unit × domain the milestone obliges: the
+    unit kinds × the milestone's own domain set (milestone_domains)."""
     done_on: Any
     event = MilestoneEvent(milestone.event)
+    events: Any = None
     if event is MilestoneEvent.opinion:
-        opinions = _first_opinions()
-        done_on = opinions.c.done_on
+        events = _first_opinions(milestone.counts_from)
+        done_on = events.c.done_on
     elif event is MilestoneEvent.compiled:
         done_on = col(Catalogue.first_compiled_on)
+    elif milestone.counts_from is not None:
+        events = _first_publishes(milestone.counts_from, filters)
+        done_on = events.c.done_on
     else:
         done_on = col(Catalogue.first_published_on)
     on = and_(
@@ -141,6 +166,13 @@ def _obligations(milestone: Milestone, filters: Filters) -> Select[Any]:
         )
         .select_from(Unit)
         .join(Domain, true())
+        .join(
+            MilestoneDomain,
+            and_(
+                col(MilestoneDomain.milestone_code) == literal(milestone.code),
+                col(MilestoneDomain.domain_code) == col(Domain.code),
+            ),
+        )
         .join(Catalogue, on, isouter=True)
         .where(
             col(Unit.kind).in_(milestone.unit_kinds),
@@ -148,17 +180,15 @@ def _obligations(milestone: Milestone, filters: Filters) -> Select[Any]:
             col(Catalogue.applicable).is_not(False),
         )
     )
-    if event is MilestoneEvent.opinion:
+    if events is not None:
         query = query.join(
-            opinions,
+            events,
             and_(
-                opinions.c.unit_code == col(Unit.code),
-                opinions.c.domain_code == col(Domain.code),
+                events.c.unit_code == col(Unit.code),
+                events.c.domain_code == col(Domain.code),
             ),
             isouter=True,
         )
-    if milestone.domains == "pilot":
-        query = query.where(col(Domain.is_pilot).is_(True))
     if filters.district is not None:
         district: Any = bindparam("district", filters.district)
         query = query.where((col(Unit.code) == district) | (col(Unit.parent_code) == district))
@@ -169,6 +199,19 @@ def _obligations(milestone: Milestone, filters: Filters) -> Select[Any]:
     return query
 
 
+def _in_state(done_on: Any, milestone: Milestone, state: MilestoneState, as_of: date) -> Any:
+    """`state_of` as a SQL condition on the event date, for filtering before paging."""
+    done = done_on.is_not(None) & (done_on <= as_of)
+    if state is MilestoneState.on_time:
+        return done & (done_on <= milestone.due_on)
+    if state is MilestoneState.late:
+        return done & (done_on > milestone.due_on)
+    waiting = done_on.is_(None) | (done_on > as_of)
+    if state is MilestoneState.pending:
+        return waiting if as_of <= milestone.due_on else false()
+    return waiting if as_of > milestone.due_on else false()
+
+
 def statuses(
     session: Session,
     milestone: Milestone,
@@ -176,21 +219,30 @@ def statuses(
     as_of: date,
     district: str | None = None,
     domain: str | None = None,
+    state: MilestoneState | None = None,
     limit: int | None = None,
     offset: int = 0,
 ) -> list[MilestoneStatus]:
-    """One row per obliged unit × domain, by unit then domain code; one SQL statement."""
-    query = _obligations(milestone, Filters(district, domain)).order_by(
-        col(Unit.code), col(Domain.code)
-    )
+    """One row per obliged unit × domain (only those in `state` if given), by unit then
+    domain code; one SQL statement."""
+    rows = _obligations(milestone, Filters(district, domain)).subquery()
+    query = sa_select(rows.c.unit_code, rows.c.domain_code, rows.c.done_on)
+    if state is not None:
+        query = query.where(_in_state(rows.c.done_on, milestone, state, as_of))
+    query = query.order_by(rows.c.unit_code, rows.c.domain_code)
     if offset:
         query = query.offset(offset)
     if limit is not None:
         query = query.limit(limit)
     return [
-        status_row(milestone, unit_code, domain_code, done_on, as_of)
+        status_row(milestone, unit_code, domain_code, _day(done_on), as_of)
         for unit_code, domain_code, done_on in session.execute(query)
     ]
+
+
+def _day(value: Any) -> date | None:
+    """A date from a subquery column: SQLite's driver may answer ISO text there."""
+    return date.fromisoformat(value) if isinstance(value, str) else value
 
 
 StateKey = tuple[str, str, str]
@@ -279,15 +331,97 @@ def listing(session: Session) -> list[Milestone]:
     )
 
 
-def _snapshot(milestone: Milestone) -> dict[str, Any]:
-    return milestone.model_dump(mode="json")
+def etag(milestone: Milestone) -> str:
+    return f'"m-{milestone.code}.{milestone.revision}"'
 
 
-def create(session: Session, data: MilestoneCreate, *, actor: Principal) -> Milestone:
+def domain_sets(session: Session) -> dict[str, list[str]]:
+    """Every milestone's domain codes, in code order: one statement."""
+    sets: dict[str, list[str]] = {}
+    rows = session.exec(
+        select(MilestoneDomain).order_by(
+            col(MilestoneDomain.milestone_code), col(MilestoneDomain.domain_code)
+        )
+    )
+    for row in rows:
+        sets.setdefault(row.milestone_code, []).append(row.domain_code)
+    return sets
+
+
+def domain_codes(session: Session, milestone: Milestone) -> list[str]:
+    return list(
+        session.exec(
+            select(col(MilestoneDomain.domain_code))
+            .where(MilestoneDomain.milestone_code == milestone.code)
+            .order_by(col(MilestoneDomain.domain_code))
+        )
+    )
+
+
+def public(milestone: Milestone, codes: list[str]) -> MilestonePublic:
+    return MilestonePublic.model_validate(
+        milestone.model_dump() | {"domain_codes": codes, "etag": etag(milestone)}
+    )
+
+
+def publics(session: Session) -> list[MilestonePublic]:
+    sets = domain_sets(session)
+    return [public(m, sets.get(m.code, [])) for m in listing(session)]
+
+
+def resolve_domains(session: Session, domains: str) -> list[str]:
+    """`pilot` or `all`, resolved now: the set is stored, so a domain added later is not in it."""
+    query = select(col(Domain.code)).order_by(col(Domain.code))
+    if domains == "pilot":
+        query = query.where(col(Domain.is_pilot).is_(True))
+    return list(session.exec(query))
+
+
+def _check_codes(session: Session, codes: list[str]) -> None:
+    known = set(session.exec(select(col(Domain.code)).where(col(Domain.code).in_(codes))))
+    if unknown := [code for code in codes if code not in known]:
+        raise invalid(
+            ("body", "domain_codes"),
+            f"未知领域 {', '.join(unknown)} / unknown domains: {', '.join(unknown)}",
+            "unknown_domain",
+        )
+
+
+def _check_counts_from(event: str, counts_from: date | None) -> None:
+    if counts_from is not None and event == MilestoneEvent.compiled:
+        raise invalid(
+            ("body", "counts_from"),
+            "counts_from 只适用于 opinion 和 published 事件（只记录了首次编制日期） / counts_from "
+            "applies to the opinion and published events only (only the first compile date is "
+            "kept)",
+            "counts_from_event",
+        )
+
+
+def set_domains(session: Session, milestone: Milestone, codes: list[str]) -> None:
+    session.exec(
+        delete(MilestoneDomain).where(col(MilestoneDomain.milestone_code) == milestone.code)
+    )
+    session.add_all(MilestoneDomain(milestone_code=milestone.code, domain_code=c) for c in codes)
+
+
+def _snapshot(milestone: Milestone, codes: list[str]) -> dict[str, Any]:
+    return milestone.model_dump(mode="json", exclude={"revision"}) | {"domain_codes": codes}
+
+
+def create(session: Session, data: MilestoneCreate, *, actor: Principal) -> MilestonePublic:
     if session.get(Milestone, data.code) is not None:
         raise Conflict(f"节点 {data.code} 已存在 / milestone {data.code} exists")
-    milestone = Milestone.model_validate(data)
+    _check_counts_from(data.event, data.counts_from)
+    codes = data.domain_codes
+    if codes is None:
+        codes = resolve_domains(session, data.domains)
+    else:
+        _check_codes(session, codes)
+    milestone = Milestone.model_validate(data.model_dump(exclude={"domain_codes"}))
     session.add(milestone)
+    session.flush()
+    set_domains(session, milestone, codes)
     session.flush()
     history.record(
         session,
@@ -295,19 +429,33 @@ def create(session: Session, data: MilestoneCreate, *, actor: Principal) -> Mile
         action="create",
         entity="milestone",
         entity_id=milestone.code,
-        after=_snapshot(milestone),
+        after=_snapshot(milestone, codes),
     )
-    return milestone
+    return public(milestone, codes)
 
 
 def update(
     session: Session, milestone: Milestone, data: MilestoneUpdate, *, actor: Principal
-) -> Milestone:
-    """Move a date or change who is obliged; the change and the old values go to the history."""
-    before = _snapshot(milestone)
-    milestone.sqlmodel_update(data.model_dump(exclude_unset=True))
-    if _snapshot(milestone) == before:
-        return milestone
+) -> MilestonePublic:
+    """Move a date or change who is obliged; the change and the old values go to the history.
+    `domain_codes` replaces the domain set; `domains` alone chooses it again from today's
+    domains."""
+    sent = data.model_dump(exclude_unset=True)
+    old_codes = domain_codes(session, milestone)
+    before = _snapshot(milestone, old_codes)
+    codes = sent.pop("domain_codes", None)
+    if codes is not None:
+        _check_codes(session, codes)
+    elif "domains" in sent:
+        codes = resolve_domains(session, sent["domains"])
+    milestone.sqlmodel_update(sent)
+    _check_counts_from(milestone.event, milestone.counts_from)
+    codes = codes if codes is not None else old_codes
+    if _snapshot(milestone, codes) == before:
+        return public(milestone, old_codes)
+    if codes != old_codes:
+        set_domains(session, milestone, codes)
+    flag_modified(milestone, "title")  # the revision (ETag) moves on with the domain set too
     session.add(milestone)
     session.flush()
     history.record(
@@ -317,6 +465,6 @@ def update(
         entity="milestone",
         entity_id=milestone.code,
         before=before,
-        after=_snapshot(milestone),
+        after=_snapshot(milestone, codes),
     )
-    return milestone
+    return public(milestone, codes)

@@ -13,6 +13,10 @@ def _snapshot(waiver: GuideWaiver) -> dict[str, object]:
     return {"guide_item_id": waiver.guide_item_id, "reason": waiver.reason}
 
 
+def etag(waiver: GuideWaiver) -> str:
+    return f'"w{waiver.id}.{waiver.revision}"'
+
+
 def find(session: Session, catalogue: Catalogue, guide: GuideItem) -> GuideWaiver | None:
     if catalogue.id is None:
         return None
@@ -42,6 +46,7 @@ def public(waiver: GuideWaiver, guide: GuideItem) -> WaiverPublic:
         name=guide.name,
         reason=waiver.reason,
         created_at=waiver.created_at,
+        etag=etag(waiver),
     )
 
 
