@@ -29,6 +29,7 @@ from app.models.audit import (
     LackingItem,
     LevelStatistics,
     MilestoneEntry,
+    RowTimeliness,
     ScoreComponent,
     StatisticsReport,
     UnitScore,
@@ -38,7 +39,7 @@ from app.models.common import UnitKind
 from app.models.domain import Domain
 from app.models.unit import GUIDE_LEVEL, Unit
 from app.rules import quality
-from app.services import milestones, stats
+from app.services import milestones, stats, timeliness
 
 TABLES = SQLModel.metadata.tables
 units_t = TABLES["units"]
@@ -53,13 +54,17 @@ AUDITED_KINDS = (UnitKind.district, UnitKind.street, UnitKind.town)
 LEVEL_OF = GUIDE_LEVEL
 """Looked up by a kind's text as well (UnitKind is a StrEnum)."""
 
-# The score: 100 points over five components (docs/audit.md).
+# The score: 100 points over eight components (docs/audit.md). Weights are data: change them
+# here (they must add up to 100; a test checks) and the report, files and pages follow.
 WEIGHTS: dict[str, float] = {
-    "catalogues": 25.0,
-    "attributes": 25.0,
-    "coverage": 20.0,
+    "catalogues": 20.0,
+    "attributes": 20.0,
+    "coverage": 15.0,
     "quality": 10.0,
-    "published": 20.0,
+    "published": 15.0,
+    "blank": 10.0,
+    "stale": 5.0,
+    "late": 5.0,
 }
 WEIGHT_OF = tuple(WEIGHTS.values())
 ORDER = itemgetter(13, 14, 0)
@@ -70,7 +75,19 @@ LABELS: dict[str, str] = {
     "coverage": "覆盖标准指引",
     "quality": "内容质量（时限、依据、主体）",
     "published": "按时发布（截至审计日）",
+    "blank": "无空白栏目（主动公开事项有记录）",
+    "stale": "无不更新栏目（定期事项按期更新）",
+    "late": "按时限公开（记录未逾期）",
 }
+NOTHING = timeliness.UnitFigures(0, 0, 0, 0, 0, 0, 0)
+"""The timeliness figures of a unit with no version published by as_of."""
+
+# Why a component's ratio is what it is when its denominator is empty (ScoreComponent.reason).
+ALL_EXCLUDED = "全部领域已声明不适用 / every domain declared not applicable"
+NO_ITEMS = "没有事项 / no items"
+NO_GUIDE = "适用领域在本层级没有标准指引事项 / no guide items at the unit's level"
+NOTHING_PUBLISHED = "截至审计日没有已发布的事项 / no item published by as_of"
+NO_JUDGED = "没有可判定时效的记录 / no record with a time limit to judge"
 
 
 @dataclass(frozen=True)
@@ -436,13 +453,17 @@ class Scored(NamedTuple):
     """each component's points, rounded to 2 places"""
 
 
-def _measure(row: Any) -> tuple[float, tuple[int, ...], tuple[float, ...], tuple[float, ...]]:
-    """The score of one unit aggregate row (docs/audit.md): (score, numerator and denominator
-    of each component, ratios, points), components in WEIGHTS order.
+def _measure(
+    row: Any, timely: timeliness.UnitFigures
+) -> tuple[float, tuple[int, ...], tuple[float, ...], tuple[float, ...]]:
+    """The score of one unit aggregate row and its timeliness figures (docs/audit.md):
+    (score, numerator and denominator of each component, ratios, points), components in
+    WEIGHTS order.
 
     A unit that declared every domain not applicable has nothing to lose (ratio 1). Otherwise
-    an empty denominator means the unit has nothing where it should: no items → 0; only the
-    guide may be empty for a level, and then there is nothing to cover (ratio 1).
+    an empty denominator means the unit has nothing where it should: no items → 0, nothing
+    published → 0 for blank and stale; the guide may be empty for a level (nothing to cover)
+    and a unit may have no record to judge (nothing late): ratio 1.
 
     Called for each of the 40,000 units of a nation, so written flat: no objects but the
     result, each component's rounding looked up in _ratio_points' cache.
@@ -453,13 +474,18 @@ def _measure(row: Any) -> tuple[float, tuple[int, ...], tuple[float, ...], tuple
     empty = 0.0 if applicable else 1.0
     sound = items - lacking
     unflagged = items - flagged
+    shown = timely.items
+    judged = timely.on_time + timely.late
     r1, p1 = _ratio_points(WEIGHT_OF[0], existing, applicable, empty)
     r2, p2 = _ratio_points(WEIGHT_OF[1], sound, items, empty)
     r3, p3 = _ratio_points(WEIGHT_OF[2], covered, guide, 1.0)
     r4, p4 = _ratio_points(WEIGHT_OF[3], unflagged, items, empty)
     r5, p5 = _ratio_points(WEIGHT_OF[4], published, applicable, empty)
+    r6, p6 = _ratio_points(WEIGHT_OF[5], shown - timely.blank, shown, empty)
+    r7, p7 = _ratio_points(WEIGHT_OF[6], shown - timely.stale, shown, empty)
+    r8, p8 = _ratio_points(WEIGHT_OF[7], timely.on_time, judged, 1.0)
     return (
-        round(p1 + p2 + p3 + p4 + p5, 2),
+        round(p1 + p2 + p3 + p4 + p5 + p6 + p7 + p8, 2),
         (
             existing,
             applicable,
@@ -471,19 +497,46 @@ def _measure(row: Any) -> tuple[float, tuple[int, ...], tuple[float, ...], tuple
             items,
             published,
             applicable,
+            shown - timely.blank,
+            shown,
+            shown - timely.stale,
+            shown,
+            timely.on_time,
+            judged,
         ),
-        (r1, r2, r3, r4, r5),
-        (p1, p2, p3, p4, p5),
+        (r1, r2, r3, r4, r5, r6, r7, r8),
+        (p1, p2, p3, p4, p5, p6, p7, p8),
     )
 
 
-def score(row: Any) -> Scored:
+def score(row: Any, timely: timeliness.UnitFigures = NOTHING) -> Scored:
     """One unit aggregate row scored, with what its report entry shows."""
-    return Scored(row[0], row[1], row[2], row[3], row[4], row[5], *_measure(row))
+    return Scored(row[0], row[1], row[2], row[3], row[4], row[5], *_measure(row, timely))
+
+
+EMPTY_REASON: dict[str, str] = {
+    "attributes": NO_ITEMS,
+    "quality": NO_ITEMS,
+    "coverage": NO_GUIDE,
+    "blank": NOTHING_PUBLISHED,
+    "stale": NOTHING_PUBLISHED,
+    "late": NO_JUDGED,
+}
+"""What an empty denominator means per component (catalogues and published count the
+applicable domains: empty only when every domain is declared not applicable)."""
+
+
+def _reason(name: str, unit: Scored, denominator: int) -> str | None:
+    if denominator:
+        return None
+    if not unit.applicable and name not in ("coverage", "late"):
+        return ALL_EXCLUDED
+    return EMPTY_REASON.get(name, ALL_EXCLUDED)
 
 
 def components(unit: Scored) -> list[ScoreComponent]:
-    """The score's components for one unit, each with its points and loss."""
+    """The score's components for one unit, each with its points and loss, and why when
+    its denominator is empty."""
     return [
         {
             "name": name,
@@ -494,6 +547,7 @@ def components(unit: Scored) -> list[ScoreComponent]:
             "ratio": unit.ratios[i],
             "points": unit.points[i],
             "lost": round(weight - unit.points[i], 2),
+            "reason": _reason(name, unit, unit.counts[2 * i + 1]),
         }
         for i, (name, weight) in enumerate(WEIGHTS.items())
     ]
@@ -509,7 +563,9 @@ def _rank(scores: list[tuple[str, float]]) -> dict[str, int]:
     return ranks
 
 
-def rollup(aggregate: Iterable[Any]) -> list[DistrictRollup]:
+def rollup(
+    aggregate: Iterable[Any], timely: dict[str, timeliness.UnitFigures]
+) -> list[DistrictRollup]:
     """Per district: the mean of its units' scores (itself and its streets and towns), and
     the mean ratio of each component. One pass over the unit aggregate rows, in the report's
     order (the sums are added in that order)."""
@@ -520,7 +576,7 @@ def rollup(aggregate: Iterable[Any]) -> list[DistrictRollup]:
     totals: dict[str, float] = defaultdict(float)
     ratios: dict[str, list[float]] = {}
     for row in aggregate:
-        unit_score, _, unit_ratios, _ = _measure(row)
+        unit_score, _, unit_ratios, _ = _measure(row, timely.get(row[0], NOTHING))
         code = row[3]
         totals[code] += unit_score
         if row[2] == district:
@@ -608,7 +664,8 @@ def completeness(session: Session, scope: Scope, *, limit: int, offset: int) -> 
     is scored for the ranking, but only the page's units get their components and reasons.
     """
     aggregate = sorted(fetch(session, unit_aggregate, scope), key=ORDER)
-    districts = rollup(aggregate)  # every unit scored, none kept
+    timely, timely_rows = timeliness.unit_figures(session, _timeliness_scope(scope))
+    districts = rollup(aggregate, timely)  # every unit scored, none kept
     page: list[UnitScore] = [
         {
             "unit_code": unit.code,
@@ -621,10 +678,12 @@ def completeness(session: Session, scope: Scope, *, limit: int, offset: int) -> 
             "components": components(unit),
             "reasons": [],
         }
-        for unit in map(score, aggregate[offset : offset + limit])
+        for unit in (
+            score(row, timely.get(row[0], NOTHING)) for row in aggregate[offset : offset + limit]
+        )
     ]
     codes = [unit["unit_code"] for unit in page]
-    rows = _rows(session, scope, codes) if page else []
+    rows = _rows(session, scope, codes, timely_rows) if page else []
     by_unit: dict[str, list[CompletenessRow]] = defaultdict(list)
     for row in rows:
         by_unit[row["unit_code"]].append(row)
@@ -645,7 +704,35 @@ def completeness(session: Session, scope: Scope, *, limit: int, offset: int) -> 
     }
 
 
-def _rows(session: Session, scope: Scope, codes: list[str]) -> list[CompletenessRow]:
+def _timeliness_scope(scope: Scope) -> timeliness.Scope:
+    return timeliness.Scope(
+        as_of=scope.as_of,
+        district=scope.district.code if scope.district else None,
+        domain=scope.domain.code if scope.domain else None,
+    )
+
+
+def _row_timeliness(row: dict[str, Any] | None) -> RowTimeliness | None:
+    if row is None:
+        return None
+    return {
+        "version": row["version"],
+        "items": row["items"],
+        "records": row["records"],
+        "on_time": row["on_time"],
+        "late": row["late"],
+        "unknown": row["unknown"],
+        "blank": row["blank"],
+        "stale": row["stale"],
+    }
+
+
+def _rows(
+    session: Session,
+    scope: Scope,
+    codes: list[str],
+    timely_rows: dict[tuple[str, str], dict[str, Any]],
+) -> list[CompletenessRow]:
     """The page's rows, by unit (in the page's order) then domain."""
     order = {code: position for position, code in enumerate(codes)}
     found = fetch(session, page_rows, scope, codes)
@@ -725,6 +812,7 @@ def _rows(session: Session, scope: Scope, codes: list[str]) -> list[Completeness
                 if version is not None
                 else None,
                 "milestones": states.get(key, {}),
+                "timeliness": _row_timeliness(timely_rows.get(key)),
             }
         )
     return result
@@ -862,6 +950,22 @@ def reasons(rows: list[CompletenessRow]) -> list[str]:
         "截至审计日未发布的领域",
         "domains not published by as_of",
         [r["domain_code"] for r in applicable if r["published"] is None],
+    )
+    timely = [(r["domain_code"], r["timeliness"]) for r in rows if r["timeliness"]]
+    say(
+        "有空白栏目的领域",
+        "domains with blank items",
+        [f"{code}({t['blank']})" for code, t in timely if t["blank"]],
+    )
+    say(
+        "有不更新栏目的领域",
+        "domains with stale items",
+        [f"{code}({t['stale']})" for code, t in timely if t["stale"]],
+    )
+    say(
+        "有逾期公开记录的领域",
+        "domains with late records",
+        [f"{code}({t['late']})" for code, t in timely if t["late"]],
     )
     return said
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import OrderedDict, defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlmodel import Session, col
@@ -139,6 +139,69 @@ def _key(version: Any, as_of: date, calendar_tag: tuple[Any, ...]) -> tuple[Any,
     return (version.catalogue_id, version.id, version.revision, version.seq, as_of, calendar_tag)
 
 
+def _rows_of(
+    session: Session, versions: list[Any], as_of: date, calendar: WorkCalendar | None
+) -> dict[int, Row]:
+    """The row of each version's catalogue: from memory, or computed for the catalogues
+    whose key changed (grouped queries over their records, 500 catalogues at a time)."""
+    tag = _calendar_tag(session)
+    found: dict[int, Row] = {}
+    missing = []
+    for version in versions:
+        hit = _rows.get(_key(version, as_of, tag))
+        if hit is None:
+            missing.append(version)
+        else:
+            found[version.catalogue_id] = hit
+    if missing:
+        made = _compute(session, missing, as_of, calendar or work_calendar(session))
+        for version in missing:
+            _rows[_key(version, as_of, tag)] = made[version.catalogue_id]
+        while len(_rows) > MAX_ROWS:
+            _rows.popitem(last=False)
+        found.update(made)
+    return found
+
+
+class UnitFigures(NamedTuple):
+    """A unit's timeliness, summed over its rows: what the completeness score reads."""
+
+    items: int
+    records: int
+    on_time: int
+    late: int
+    blank: int
+    stale: int
+    blank_or_stale: int
+
+
+def unit_figures(
+    session: Session, scope: Scope
+) -> tuple[dict[str, UnitFigures], dict[tuple[str, str], dict[str, Any]]]:
+    """Every unit in scope with a version published by as_of: its figures (the sums of the
+    rows `report` shows, so the two always agree), and the rows by (unit, domain). One query
+    for the versions, one for the calendar's stamp; rows from memory unless their catalogue
+    changed (see `_rows`)."""
+    versions = _versions(session, scope)
+    found = _rows_of(session, versions, scope.as_of, None)
+    sums: dict[str, list[int]] = {}
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    for version in versions:
+        row, failing = found[version.catalogue_id]
+        rows[(version.unit_code, version.domain_code)] = row
+        total = sums.get(version.unit_code)
+        if total is None:
+            total = sums[version.unit_code] = [0] * 7
+        total[0] += row["items"]
+        total[1] += row["records"]
+        total[2] += row["on_time"]
+        total[3] += row["late"]
+        total[4] += row["blank"]
+        total[5] += row["stale"]
+        total[6] += failing
+    return {code: UnitFigures(*total) for code, total in sums.items()}, rows
+
+
 def report(
     session: Session, scope: Scope, *, limit: int, offset: int, calendar: WorkCalendar | None = None
 ) -> dict[str, Any]:
@@ -147,22 +210,7 @@ def report(
     page_units = set(unit_codes[offset : offset + limit])
     next_offset = offset + limit if offset + limit < len(unit_codes) else None
     versions = [row for row in versions if row.unit_code in page_units]
-    tag = _calendar_tag(session)
-    found: dict[int, Row] = {}
-    missing = []
-    for version in versions:
-        hit = _rows.get(_key(version, scope.as_of, tag))
-        if hit is None:
-            missing.append(version)
-        else:
-            found[version.catalogue_id] = hit
-    if missing:
-        made = _compute(session, missing, scope.as_of, calendar or work_calendar(session))
-        for version in missing:
-            _rows[_key(version, scope.as_of, tag)] = made[version.catalogue_id]
-        while len(_rows) > MAX_ROWS:
-            _rows.popitem(last=False)
-        found.update(made)
+    found = _rows_of(session, versions, scope.as_of, calendar)
     rows: list[dict[str, Any]] = []
     units: dict[str, dict[str, Any]] = {}
     for version in versions:
