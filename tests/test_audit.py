@@ -111,6 +111,12 @@ def stored(session: Session) -> dict[int, tuple[Any, ...]]:
     return {r[0]: tuple(r) for r in session.connection().execute(query)}
 
 
+def stored_lists(session: Session) -> dict[int, tuple[Any, ...]]:
+    catalogues = stats.catalogues_t
+    query = sa.select(catalogues.c.id, *(catalogues.c[name] for name in stats.DETAILS))
+    return {r[0]: tuple(r[1:]) for r in session.connection().execute(query)}
+
+
 def recomputed(session: Session) -> dict[int, tuple[Any, ...]]:
     return {r[0]: tuple(r) for r in session.connection().execute(stats.counts())}
 
@@ -130,6 +136,12 @@ def test_stored_counts_follow_every_write(
     def check() -> dict[int, tuple[Any, ...]]:
         now = stored(session)
         assert now == recomputed(session)
+        lists = stored_lists(session)
+        for catalogue_id, defined in stats.details(session.connection(), list(lists)).items():
+            if lists[catalogue_id][0] is None:  # never written: nothing held, nothing waived
+                assert (defined[0], defined[2]) == ("[]", "[]")
+            else:
+                assert lists[catalogue_id] == defined
         return {k: v for k, v in now.items() if v[1:] != (0,) * 11 + (None,)}
 
     present = add_item(client, huli, name=guide[0].name)

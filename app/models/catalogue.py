@@ -4,7 +4,7 @@ from datetime import date, datetime
 from typing import Any
 
 from pydantic import ConfigDict, model_validator
-from sqlalchemy import JSON, Column, Integer, UniqueConstraint
+from sqlalchemy import JSON, Column, Integer, Text, UniqueConstraint
 from sqlalchemy.orm import declared_attr
 from sqlmodel import Field, SQLModel
 
@@ -50,6 +50,11 @@ class Catalogue(SQLModel, table=True):
     first_version_on: date | None = Field(
         default=None, description="the earliest published_on of its versions"
     )
+    # What the audit lists per catalogue, as JSON text (stats.details); null until the
+    # first write recomputes them (nothing held, nothing waived).
+    lacking_items: str | None = Field(default=None, sa_type=Text)
+    absent_items: str | None = Field(default=None, sa_type=Text)
+    waived_items: str | None = Field(default=None, sa_type=Text)
 
     @declared_attr.directive
     def __mapper_args__(cls) -> dict[str, Any]:

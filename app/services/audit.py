@@ -17,6 +17,7 @@ from functools import lru_cache
 from operator import itemgetter
 from typing import Any, NamedTuple
 
+import orjson
 import sqlalchemy as sa
 from sqlmodel import Session, SQLModel
 
@@ -25,8 +26,6 @@ from app.models.audit import (
     CompletenessRow,
     DistrictRollup,
     GuideGap,
-    GuideWaived,
-    LackingItem,
     LevelStatistics,
     MilestoneEntry,
     RowTimeliness,
@@ -306,6 +305,9 @@ def page_rows(scope: Scope, codes: Sequence[str]) -> Any:
             version.c.published_on,
             version.c.published_url,
             catalogues_t.c.first_version_on.label("first_published_on"),
+            catalogues_t.c.lacking_items,
+            catalogues_t.c.absent_items,
+            catalogues_t.c.waived_items,
         )
         .select_from(u)
         .join(d, sa.true())
@@ -657,11 +659,16 @@ def milestone_states(
 # ------------------------------------------------------------------------ completeness
 
 
-def completeness(session: Session, scope: Scope, *, limit: int, offset: int) -> CompletenessReport:
+def completeness(
+    session: Session, scope: Scope, *, limit: int, offset: int, raw: bool = False
+) -> CompletenessReport:
     """The audit: rows for a page of units; scores and the district ranking for all of them.
 
     Plain dicts throughout (the route serialises them once with orjson); every unit in scope
     is scored for the ranking, but only the page's units get their components and reasons.
+    `raw`: the lists stored per catalogue (lacking, absent and waived items) are left as
+    the JSON text they are stored as (orjson.Fragment), for a caller that only serialises
+    the report; otherwise they are parsed into lists.
     """
     aggregate = sorted(fetch(session, unit_aggregate, scope), key=ORDER)
     timely, timely_rows = timeliness.unit_figures(session, _timeliness_scope(scope))
@@ -683,7 +690,7 @@ def completeness(session: Session, scope: Scope, *, limit: int, offset: int) -> 
         )
     ]
     codes = [unit["unit_code"] for unit in page]
-    rows = _rows(session, scope, codes, timely_rows) if page else []
+    rows = _rows(session, scope, codes, timely_rows, raw) if page else []
     by_unit: dict[str, list[CompletenessRow]] = defaultdict(list)
     for row in rows:
         by_unit[row["unit_code"]].append(row)
@@ -732,15 +739,18 @@ def _rows(
     scope: Scope,
     codes: list[str],
     timely_rows: dict[tuple[str, str], dict[str, Any]],
+    raw: bool,
 ) -> list[CompletenessRow]:
     """The page's rows, by unit (in the page's order) then domain."""
     order = {code: position for position, code in enumerate(codes)}
     found = fetch(session, page_rows, scope, codes)
     found.sort(key=lambda r: (order[r[0]], r[4]))
-    flagged = _flagged_items(session, scope, codes)
-    guide = _guide_items(session, scope, codes)
     states = milestone_states(session, scope, codes)
-    nothing: tuple[list[GuideGap], list[GuideWaived]] = ([], [])
+    read: Any = orjson.Fragment if raw else orjson.loads
+    empty = read("[]")
+    unheld: dict[tuple[str, int], Any] | None = None
+    """per (domain, level mask): its guide items, for a domain without stored lists"""
+    district_kind = UnitKind.district.value
     result: list[CompletenessRow] = []
     append = result.append
     for (
@@ -768,10 +778,22 @@ def _rows(
         published_on,
         published_url,
         first_published_on,
+        lacking_items,
+        absent_items,
+        waived_items,
     ) in found:
         key = (unit_code, domain_code)
-        absent, waived = guide.get(key, nothing)
         exists = n_items > 0
+        if absent_items is None:  # no catalogue, or none of its lists written yet
+            if unheld is None:
+                unheld = _guide_lists(session, read)
+            mask = quality.COUNTY if unit_kind == district_kind else quality.TOWNSHIP
+            absent = unheld.get((domain_code, mask), empty)
+            lacking = waived = empty
+        else:
+            absent = read(absent_items)
+            lacking = read(lacking_items)
+            waived = read(waived_items)
         append(
             {
                 "unit_code": unit_code,
@@ -787,7 +809,7 @@ def _rows(
                 "status": str(status) if exists and status else "missing",
                 "items": n_items,
                 "lacking": n_lacking,
-                "lacking_items": flagged.get(key, []),
+                "lacking_items": lacking,
                 "quality": {
                     "flagged": n_flagged,
                     "vague_time_limit": n_vague,
@@ -799,7 +821,7 @@ def _rows(
                     "guide_items": int(n_guide),
                     "present": n_present,
                     "waived": n_waived,
-                    "absent": len(absent),
+                    "absent": int(n_guide) - n_present - n_waived,
                     "absent_items": absent,
                     "waived_items": waived,
                 },
@@ -818,95 +840,18 @@ def _rows(
     return result
 
 
-def flagged_query(scope: Scope, codes: Sequence[str]) -> Any:
-    """The items of the page's units that lack a required attribute, in catalogue order."""
-    query = (
-        sa.select(
-            catalogues_t.c.unit_code,
-            catalogues_t.c.domain_code,
-            items_t.c.id,
-            items_t.c.name,
-            items_t.c.flags,
-        )
-        .join(catalogues_t, catalogues_t.c.id == items_t.c.catalogue_id)
-        .where(catalogues_t.c.unit_code.in_(_codes(codes)))
-        .where(items_t.c.lacking > 0)
-        .order_by(items_t.c.catalogue_id, items_t.c.position, items_t.c.id)
-    )
-    if scope.domain is not None:
-        query = query.where(catalogues_t.c.domain_code == _param("domain", scope.domain.code))
-    return query
-
-
-@lru_cache(maxsize=4096)
-def _flag_lists(flags: int) -> tuple[list[str], list[str]]:
-    """(missing attributes, quality flags) named from an item's flags; each pair is shared
-    by every listed item with those flags (read-only: serialised, never changed)."""
-    return quality.missing_names(flags), quality.flag_names(flags)
-
-
-def _flagged_items(
-    session: Session, scope: Scope, codes: list[str]
-) -> dict[tuple[str, str], list[LackingItem]]:
-    """The items of the page's units that lack a required attribute (with their flags too);
-    items that only carry a flag are counted per flag in the row, not listed."""
-    result: dict[tuple[str, str], list[LackingItem]] = defaultdict(list)
-    for unit_code, domain_code, item_id, name, flags in fetch(session, flagged_query, scope, codes):
-        missing, flag_names = _flag_lists(flags)
-        result[(unit_code, domain_code)].append(
-            {"id": item_id, "name": name, "missing": missing, "flags": flag_names}
-        )
-    return result
-
-
-def guide_query(scope: Scope, codes: Sequence[str]) -> Any:
-    """For the page's units: the guide items of their level no item matches, and whether
-    they are waived (the reason) or absent (none)."""
-    u = _scope_units(scope).where(units_t.c.code.in_(_codes(codes))).cte("pu")
-    cat = catalogues_t.alias("c")
-    # SELECT 1, not SELECT *: the probe is then answered from the index alone
-    present = (
-        sa.select(sa.literal_column("1"))
-        .where((items_t.c.catalogue_id == cat.c.id) & (items_t.c.name_key == guides_t.c.name_key))
-        .exists()
-    )
-    query = (
-        sa.select(
-            u.c.code,
-            guides_t.c.domain_code,
-            guides_t.c.id,
-            guides_t.c.name,
-            waivers_t.c.reason,
-        )
-        .select_from(u)
-        .join(guides_t, guides_t.c.level_mask.op("&")(u.c.mask) != 0)
-        .outerjoin(
-            cat, (cat.c.unit_code == u.c.code) & (cat.c.domain_code == guides_t.c.domain_code)
-        )
-        .outerjoin(
-            waivers_t,
-            (waivers_t.c.catalogue_id == cat.c.id) & (waivers_t.c.guide_item_id == guides_t.c.id),
-        )
-        .where(~present)
-        .order_by(u.c.code, guides_t.c.domain_code, guides_t.c.position, guides_t.c.id)
-    )
-    if scope.domain is not None:
-        query = query.where(guides_t.c.domain_code == _param("domain", scope.domain.code))
-    return query
-
-
-def _guide_items(
-    session: Session, scope: Scope, codes: list[str]
-) -> dict[tuple[str, str], tuple[list[GuideGap], list[GuideWaived]]]:
-    """For the page's units: the guide items of their level that are absent, and the waived."""
-    result: dict[tuple[str, str], tuple[list[GuideGap], list[GuideWaived]]] = {}
-    for unit_code, domain_code, guide_id, name, reason in fetch(session, guide_query, scope, codes):
-        absent, waived = result.setdefault((unit_code, domain_code), ([], []))
-        if reason is None:
-            absent.append({"guide_item_id": guide_id, "name": name})
-        else:
-            waived.append({"guide_item_id": guide_id, "name": name, "reason": reason})
-    return result
+def _guide_lists(session: Session, read: Any) -> dict[tuple[str, int], Any]:
+    """Per (domain, level mask): every guide item of that level, as a catalogue that holds
+    and waives nothing lists them absent (`read` of their JSON text)."""
+    lists: dict[tuple[str, int], list[GuideGap]] = defaultdict(list)
+    query = sa.select(
+        guides_t.c.domain_code, guides_t.c.id, guides_t.c.name, guides_t.c.level_mask
+    ).order_by(guides_t.c.domain_code, guides_t.c.position, guides_t.c.id)
+    for domain_code, guide_id, name, level_mask in session.connection().execute(query):
+        for mask in (quality.COUNTY, quality.TOWNSHIP):
+            if level_mask & mask:
+                lists[(domain_code, mask)].append({"guide_item_id": guide_id, "name": name})
+    return {key: read(orjson.dumps(value)) for key, value in lists.items()}
 
 
 def reasons(rows: list[CompletenessRow]) -> list[str]:
