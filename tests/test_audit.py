@@ -112,8 +112,10 @@ def stored(session: Session) -> dict[int, tuple[Any, ...]]:
 
 
 def stored_lists(session: Session) -> dict[int, tuple[Any, ...]]:
-    catalogues = stats.catalogues_t
-    query = sa.select(catalogues.c.id, *(catalogues.c[name] for name in stats.DETAILS))
+    lists, catalogues = stats.lists_t, stats.catalogues_t
+    query = sa.select(catalogues.c.id, *(lists.c[name] for name in stats.DETAILS)).outerjoin(
+        lists, lists.c.catalogue_id == catalogues.c.id
+    )
     return {r[0]: tuple(r[1:]) for r in session.connection().execute(query)}
 
 

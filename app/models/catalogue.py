@@ -50,15 +50,29 @@ class Catalogue(SQLModel, table=True):
     first_version_on: date | None = Field(
         default=None, description="the earliest published_on of its versions"
     )
-    # What the audit lists per catalogue, as JSON text (stats.details); null until the
-    # first write recomputes them (nothing held, nothing waived).
-    lacking_items: str | None = Field(default=None, sa_type=Text)
-    absent_items: str | None = Field(default=None, sa_type=Text)
-    waived_items: str | None = Field(default=None, sa_type=Text)
 
     @declared_attr.directive
     def __mapper_args__(cls) -> dict[str, Any]:
         return {"version_id_col": cls.__table__.c.revision}  # type: ignore[attr-defined]
+
+
+class CatalogueLists(SQLModel, table=True):
+    """What the audit lists per catalogue, as the JSON text its report embeds (kept on write
+    by app/services/stats.py with the counts, see stats.details). A table of its own, so the
+    catalogue row every writer loads and every audit aggregate reads stays small. No row:
+    nothing written yet (no item, no waiver)."""
+
+    __tablename__ = "catalogue_lists"
+
+    catalogue_id: int = Field(
+        foreign_key="catalogues.id",
+        primary_key=True,
+        ondelete="CASCADE",
+        sa_column_kwargs={"autoincrement": False},
+    )
+    lacking_items: str = Field(sa_type=Text)
+    absent_items: str = Field(sa_type=Text)
+    waived_items: str = Field(sa_type=Text)
 
 
 class CatalogueVersion(SQLModel, table=True):

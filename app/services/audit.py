@@ -48,6 +48,7 @@ items_t = TABLES["items"]
 guides_t = TABLES["guide_items"]
 waivers_t = TABLES["guide_waivers"]
 versions_t = TABLES["catalogue_versions"]
+lists_t = TABLES["catalogue_lists"]
 
 AUDITED_KINDS = (UnitKind.district, UnitKind.street, UnitKind.town)
 LEVEL_OF = GUIDE_LEVEL
@@ -305,9 +306,9 @@ def page_rows(scope: Scope, codes: Sequence[str]) -> Any:
             version.c.published_on,
             version.c.published_url,
             catalogues_t.c.first_version_on.label("first_published_on"),
-            catalogues_t.c.lacking_items,
-            catalogues_t.c.absent_items,
-            catalogues_t.c.waived_items,
+            lists_t.c.lacking_items,
+            lists_t.c.absent_items,
+            lists_t.c.waived_items,
         )
         .select_from(u)
         .join(d, sa.true())
@@ -316,6 +317,7 @@ def page_rows(scope: Scope, codes: Sequence[str]) -> Any:
             (catalogues_t.c.unit_code == u.c.code) & (catalogues_t.c.domain_code == d.c.code),
         )
         .outerjoin(gt, gt.c.domain_code == d.c.code)
+        .outerjoin(lists_t, lists_t.c.catalogue_id == catalogues_t.c.id)
         .outerjoin(latest, latest.c.catalogue_id == catalogues_t.c.id)
         .outerjoin(
             version,

@@ -30,6 +30,7 @@ guides_t = TABLES["guide_items"]
 waivers_t = TABLES["guide_waivers"]
 versions_t = TABLES["catalogue_versions"]
 units_t = TABLES["units"]
+lists_t = TABLES["catalogue_lists"]
 
 COLUMNS = (
     "item_count",
@@ -48,9 +49,9 @@ COLUMNS = (
 """The stored columns of catalogues, in the order `counts` answers them (after the id)."""
 
 DETAILS = ("lacking_items", "absent_items", "waived_items")
-"""The stored lists the audit shows per catalogue (JSON text, as the report writes them):
-its items lacking a required attribute, the guide items of its unit's level it neither holds
-nor waives, and the waived ones (`details`)."""
+"""The lists the audit shows per catalogue, stored in catalogue_lists (JSON text, as the
+report writes them): its items lacking a required attribute, the guide items of its unit's
+level it neither holds nor waives, and the waived ones (`details`)."""
 CHUNK = 500
 
 
@@ -242,20 +243,18 @@ def details(connection: sa.Connection, ids: list[int]) -> dict[int, tuple[str, s
 
 
 def store_details(connection: sa.Connection, ids: Iterable[int]) -> None:
-    """Recompute and store the lists (DETAILS) of these catalogues, CHUNK at a time."""
+    """Recompute and store the lists (DETAILS) of these catalogues, CHUNK at a time: their
+    rows in catalogue_lists replaced."""
     pending = list(ids)
-    update = (
-        catalogues_t.update()
-        .where(catalogues_t.c.id == sa.bindparam("cid"))
-        .values({name: sa.bindparam(name) for name in DETAILS})
-    )
     for start in range(0, len(pending), CHUNK):
-        made = details(connection, pending[start : start + CHUNK])
+        chunk = pending[start : start + CHUNK]
+        made = details(connection, chunk)
+        connection.execute(lists_t.delete().where(lists_t.c.catalogue_id.in_(chunk)))
         if made:
             connection.execute(
-                update,
+                lists_t.insert(),
                 [
-                    {"cid": cid, **dict(zip(DETAILS, texts, strict=True))}
+                    {"catalogue_id": cid, **dict(zip(DETAILS, texts, strict=True))}
                     for cid, texts in made.items()
                 ],
             )
@@ -268,7 +267,7 @@ def refresh(session: Session, catalogue: Catalogue) -> None:
     assert catalogue.id is not None
     session.flush()
     recompute(session.connection(), [catalogue.id])
-    session.expire(catalogue, [*COLUMNS, *DETAILS])
+    session.expire(catalogue, list(COLUMNS))
 
 
 def refresh_domains(session: Session, domains: Collection[str]) -> int:
@@ -283,5 +282,5 @@ def refresh_domains(session: Session, domains: Collection[str]) -> int:
     recompute(session.connection(), chosen)
     for loaded in list(session.identity_map.values()):
         if isinstance(loaded, Catalogue) and loaded.domain_code in domains:
-            session.expire(loaded, [*COLUMNS, *DETAILS])
+            session.expire(loaded, list(COLUMNS))
     return n

@@ -107,7 +107,7 @@ def _versions(session: Session, scope: Scope) -> list[Any]:
     if scope.domain is not None:
         query = query.where(col(Catalogue.domain_code) == scope.domain)
     latest: dict[int, Any] = {}
-    for row in session.exec(query).all():  # type: ignore[call-overload]
+    for row in session.connection().execute(query):  # Core rows: no ORM result processing
         latest[row.catalogue_id] = row  # ascending number: the last one wins
     return list(latest.values())
 
@@ -115,9 +115,9 @@ def _versions(session: Session, scope: Scope) -> list[Any]:
 def _calendar_tag(session: Session) -> tuple[Any, ...]:
     """Changes when an auditor loads a calendar year (a grace in working days may move)."""
     return tuple(
-        session.exec(  # type: ignore[call-overload]
-            sa.select(sa.func.count(), sa.func.max(col(CalendarYear.loaded_at)))
-        ).one()
+        session.connection()
+        .execute(sa.select(sa.func.count(), sa.func.max(col(CalendarYear.loaded_at))))
+        .one()
     )
 
 

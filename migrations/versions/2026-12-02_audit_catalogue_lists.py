@@ -1,4 +1,4 @@
-"""audit lists stored per catalogue: lacking items, absent and waived guide items (JSON text)
+"""catalogue_lists: the audit's lists per catalogue (lacking items, absent and waived guide items, JSON text)
 
 Revision ID: 0200_audit_lists
 Revises: 0107_pages
@@ -21,10 +21,14 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('catalogues', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('lacking_items', sa.Text(), nullable=True))
-        batch_op.add_column(sa.Column('absent_items', sa.Text(), nullable=True))
-        batch_op.add_column(sa.Column('waived_items', sa.Text(), nullable=True))
+    op.create_table('catalogue_lists',
+    sa.Column('catalogue_id', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('lacking_items', sa.Text(), nullable=False),
+    sa.Column('absent_items', sa.Text(), nullable=False),
+    sa.Column('waived_items', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['catalogue_id'], ['catalogues.id'], name=op.f('fk_catalogue_lists_catalogue_id_catalogues'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('catalogue_id', name=op.f('pk_catalogue_lists'))
+    )
     from app.services import stats
 
     connection = op.get_bind()
@@ -33,7 +37,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('catalogues', schema=None) as batch_op:
-        batch_op.drop_column('waived_items')
-        batch_op.drop_column('absent_items')
-        batch_op.drop_column('lacking_items')
+    op.drop_table('catalogue_lists')
