@@ -30,6 +30,8 @@ from app.rules.timelimits import (
 from app.services import records
 from app.services.calendar import work_calendar
 
+items_t = Item.__table__  # type: ignore[attr-defined]
+
 FLAG_AT = 5
 """Blank plus stale items at which a unit fails a provincial website check."""
 ACTIVE = "主动"
@@ -250,34 +252,42 @@ def _compute(
             col(Record.published_on) <= as_of,
             col(Record.deleted_at).is_(None),
         )
-        for row in session.exec(  # type: ignore[call-overload]
-            sa.select(
-                col(Record.catalogue_id),
-                col(Record.item_id),
-                sa.func.count(),
-                sa.func.sum(sa.case((col(Record.state) == RecordState.on_time, 1), else_=0)),
-                sa.func.sum(sa.case((col(Record.state) == RecordState.late, 1), else_=0)),
-                sa.func.sum(sa.case((col(Record.state) == RecordState.unknown, 1), else_=0)),
-                sa.func.max(col(Record.formed_on)),
+        for row in (
+            session.connection()
+            .execute(
+                sa.select(
+                    col(Record.catalogue_id),
+                    col(Record.item_id),
+                    sa.func.count(),
+                    sa.func.sum(sa.case((col(Record.state) == RecordState.on_time, 1), else_=0)),
+                    sa.func.sum(sa.case((col(Record.state) == RecordState.late, 1), else_=0)),
+                    sa.func.sum(sa.case((col(Record.state) == RecordState.unknown, 1), else_=0)),
+                    sa.func.max(col(Record.formed_on)),
+                )
+                .where(*alive)
+                .group_by(col(Record.catalogue_id), col(Record.item_id))
             )
-            .where(*alive)
-            .group_by(col(Record.catalogue_id), col(Record.item_id))
-        ).all():
+            .all()
+        ):
             counts[(row[0], row[1])] = (row[2], int(row[3]), int(row[4]), int(row[5]), row[6])
-        for row in session.exec(  # type: ignore[call-overload]
-            sa.select(
-                col(Record.catalogue_id),
-                col(Record.id),
-                col(Record.item_id),
-                col(Record.title),
-                col(Record.url),
-                col(Record.due_on),
-                col(Record.published_on),
-                col(Record.late_days),
+        for row in (
+            session.connection()
+            .execute(
+                sa.select(
+                    col(Record.catalogue_id),
+                    col(Record.id),
+                    col(Record.item_id),
+                    col(Record.title),
+                    col(Record.url),
+                    col(Record.due_on),
+                    col(Record.published_on),
+                    col(Record.late_days),
+                )
+                .where(*alive, col(Record.state) == RecordState.late)
+                .order_by(col(Record.id))
             )
-            .where(*alive, col(Record.state) == RecordState.late)
-            .order_by(col(Record.id))
-        ).all():
+            .all()
+        ):
             late[row[0]].append(
                 {
                     "id": row[1],
@@ -290,9 +300,9 @@ def _compute(
                 }
             )
         existing.update(
-            session.exec(  # type: ignore[call-overload]
-                sa.select(col(Item.id)).where(col(Item.catalogue_id).in_(chunk))
-            ).scalars()
+            session.connection()
+            .execute(sa.select(items_t.c.id).where(items_t.c.catalogue_id.in_(chunk)))
+            .scalars()
         )
 
     made: dict[int, Row] = {}
