@@ -842,18 +842,28 @@ def _rows(
     return result
 
 
+_GUIDE_LISTS: dict[tuple[Any, ...], dict[tuple[str, int], bytes]] = {}
+"""The last guide read and its lists (the guide changes only when it is reloaded)."""
+
+
 def _guide_lists(session: Session, read: Any) -> dict[tuple[str, int], Any]:
     """Per (domain, level mask): every guide item of that level, as a catalogue that holds
-    and waives nothing lists them absent (`read` of their JSON text)."""
-    lists: dict[tuple[str, int], list[GuideGap]] = defaultdict(list)
+    and waives nothing lists them absent (`read` of their JSON). The guide is read on each
+    call; the lists are made again only when what it read differs from the last time."""
     query = sa.select(
         guides_t.c.domain_code, guides_t.c.id, guides_t.c.name, guides_t.c.level_mask
     ).order_by(guides_t.c.domain_code, guides_t.c.position, guides_t.c.id)
-    for domain_code, guide_id, name, level_mask in session.connection().execute(query):
-        for mask in (quality.COUNTY, quality.TOWNSHIP):
-            if level_mask & mask:
-                lists[(domain_code, mask)].append({"guide_item_id": guide_id, "name": name})
-    return {key: read(orjson.dumps(value)) for key, value in lists.items()}
+    rows = tuple(tuple(row) for row in session.connection().execute(query))
+    made = _GUIDE_LISTS.get(rows)
+    if made is None:
+        lists: dict[tuple[str, int], list[GuideGap]] = defaultdict(list)
+        for domain_code, guide_id, name, level_mask in rows:
+            for mask in (quality.COUNTY, quality.TOWNSHIP):
+                if level_mask & mask:
+                    lists[(domain_code, mask)].append({"guide_item_id": guide_id, "name": name})
+        _GUIDE_LISTS.clear()
+        made = _GUIDE_LISTS[rows] = {key: orjson.dumps(value) for key, value in lists.items()}
+    return {key: read(text) for key, text in made.items()}
 
 
 def reasons(rows: list[CompletenessRow]) -> list[str]:

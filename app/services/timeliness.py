@@ -79,9 +79,26 @@ class Scope:
     domain: str | None
 
 
-def _versions(session: Session, scope: Scope) -> list[Any]:
-    """Per catalogue in scope, the latest version published on or before as_of, with what
-    its answer depends on: the catalogue's revision (items deleted) and record stamp."""
+class Latest(NamedTuple):
+    """A catalogue's latest version published by as_of, and what its row depends on."""
+
+    id: int
+    catalogue_id: int
+    number: int
+    unit_code: str
+    domain_code: str
+    first_version_on: date | None
+    revision: int
+    seq: int | None
+    name: str
+
+
+_STATEMENTS: dict[tuple[str, bool, bool], tuple[str, tuple[str, ...] | None]] = {}
+"""_versions' statement compiled once per database and filters given: (SQL, the parameter
+names in a positional driver's order)."""
+
+
+def _versions_query(district: bool, domain: bool) -> Any:
     query = (
         sa.select(
             col(CatalogueVersion.id),
@@ -97,21 +114,58 @@ def _versions(session: Session, scope: Scope) -> list[Any]:
         .join(Catalogue, col(Catalogue.id) == col(CatalogueVersion.catalogue_id))
         .join(Unit, col(Unit.code) == col(Catalogue.unit_code))
         .join(RecordStamp, col(RecordStamp.catalogue_id) == col(Catalogue.id), isouter=True)
-        .where(col(CatalogueVersion.published_on) <= scope.as_of)
+        .where(col(CatalogueVersion.published_on) <= sa.bindparam("as_of", type_=sa.Date))
         .order_by(
             col(Catalogue.unit_code), col(Catalogue.domain_code), col(CatalogueVersion.number)
         )
     )
-    if scope.district is not None:
-        query = query.where(
-            sa.or_(col(Unit.code) == scope.district, col(Unit.parent_code) == scope.district)
-        )
-    if scope.domain is not None:
-        query = query.where(col(Catalogue.domain_code) == scope.domain)
+    if district:
+        code = sa.bindparam("district", type_=sa.String)
+        query = query.where(sa.or_(col(Unit.code) == code, col(Unit.parent_code) == code))
+    if domain:
+        query = query.where(col(Catalogue.domain_code) == sa.bindparam("domain", type_=sa.String))
+    return query
+
+
+def _versions(session: Session, scope: Scope) -> list[Latest]:
+    """Per catalogue in scope, the latest version published on or before as_of, with what
+    its answer depends on: the catalogue's revision (items deleted) and record stamp.
+
+    Compiled once per shape and run on the driver (the completeness audit runs it for every
+    unit in scope on each request: SQLAlchemy's per-row processing was most of its cost)."""
+    connection = session.connection()
+    sqlite = connection.dialect.name == "sqlite"
+    key = (connection.dialect.name, scope.district is not None, scope.domain is not None)
+    found = _STATEMENTS.get(key)
+    if found is None:
+        compiled = _versions_query(key[1], key[2]).compile(dialect=connection.dialect)
+        order = tuple(compiled.positiontup) if compiled.positiontup is not None else None
+        found = _STATEMENTS[key] = (str(compiled), order)
+    sql, order = found
+    values: dict[str, Any] = {
+        "as_of": scope.as_of.isoformat() if sqlite else scope.as_of,
+        "district": scope.district,
+        "domain": scope.domain,
+    }
+    params: Any = values if order is None else tuple(values[name] for name in order)
     latest: dict[int, Any] = {}
-    for row in session.connection().execute(query):  # Core rows: no ORM result processing
-        latest[row.catalogue_id] = row  # ascending number: the last one wins
-    return list(latest.values())
+    for row in connection.exec_driver_sql(sql, params).all():
+        latest[row[1]] = row  # ascending number: the last one wins
+    day = date.fromisoformat
+    return [
+        Latest(
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            row[4],
+            day(row[5]) if isinstance(row[5], str) else row[5],
+            row[6],
+            row[7],
+            row[8],
+        )
+        for row in latest.values()
+    ]
 
 
 def _calendar_tag(session: Session) -> tuple[Any, ...]:
