@@ -2,9 +2,10 @@
 whatever the number of units and items; the database aggregates, Python only scores.
 
 Statements per completeness request: the unit aggregate (every unit in scope, for the
-district ranking, over the stored per-catalogue counts of app/services/stats.py), the rows
-of the page's units, their lacking items, their guide items, and two for the milestone
-states (milestones.states_for). Statistics: one.
+district ranking, over the stored per-catalogue counts of app/services/stats.py), the
+timeliness versions (every unit in scope, app/services/timeliness.py), the rows of the page's
+units with their stored lists (catalogue_lists), the guide when a row has no lists, and two
+for the milestone states (milestones.states_for). Statistics: one.
 """
 
 from __future__ import annotations
