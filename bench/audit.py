@@ -314,6 +314,11 @@ def main() -> str:
         "PostgreSQL, 2 runs each) the statistics took 1.9-2.3 s then, 0.7-1.1 s now, their "
         "statement 1.0-1.2 s (grouped by the units' columns) or 0.5-0.6 s (an anti-join for "
         "the latest versions, summed per unit) now. "
+        "Before the lacking items and guide gaps were stored per catalogue (catalogue_lists) "
+        "and the timeliness components added (3baa442), on a quiet machine (load 0.3, wall "
+        "time): city completeness of every unit 62.2 ms against 39.9 ms of SQL (1.56×), one "
+        "district 27.0 ms against 8.3 ms; by statement, cold: page rows 5.3, lacking items "
+        "7.5, guide gaps 11.0, milestone states 5.0, aggregate 1.1 ms. "
         'Where the time goes: docs/audit.md, "Cost".',
     ]
     return "\n".join(lines)
