@@ -164,3 +164,54 @@ def test_csv_and_xlsx_carry_the_same_rows(
     problems = [row[5] for row in book["空白与不更新栏目"].iter_rows(min_row=2, values_only=True)]
     assert sorted(problems) == ["不更新栏目", "空白栏目"]
     assert book["逾期记录"].max_row == 2
+
+
+@pytest.mark.parametrize("as_of", ["2020-11-04", "2020-11-05", "2021-01-10", "2022-04-01"])
+def test_the_completeness_score_reads_the_timeliness_audits_figures(
+    client: TestClient,
+    auditor: dict[str, str],
+    editor: dict[str, str],
+    catalogue: dict[str, dict[str, Any]],
+    as_of: str,
+) -> None:
+    add_item(client, editor, domain="02")  # a second catalogue, published: all blank
+    publish(client, editor, domain="02", compiled_on="2020-10-20", published_on="2020-11-05")
+    timely = client.get(URL, params={"as_of": as_of, "district": HULI}, headers=auditor).json()
+    response = client.get(
+        "/api/v1/audit/completeness", params={"as_of": as_of, "district": HULI}, headers=auditor
+    )
+    assert response.status_code == 200, response.text
+    report = response.json()
+    by_row = {(r["unit_code"], r["domain_code"]): r for r in timely["rows"]}
+    shown = {
+        (r["unit_code"], r["domain_code"]): r["timeliness"]
+        for r in report["rows"]
+        if r["timeliness"]
+    }
+    assert set(shown) == set(by_row)
+    for key, figures in shown.items():
+        for name, value in figures.items():
+            assert by_row[key][name] == value, (key, name)
+    for unit in report["units"]:
+        rows = [r for k, r in by_row.items() if k[0] == unit["unit_code"]]
+        parts = {c["name"]: c for c in unit["components"]}
+        items = sum(r["items"] for r in rows)
+        assert parts["blank"]["denominator"] == parts["stale"]["denominator"] == items
+        assert parts["blank"]["numerator"] == items - sum(r["blank"] for r in rows)
+        assert parts["stale"]["numerator"] == items - sum(r["stale"] for r in rows)
+        judged = sum(r["on_time"] + r["late"] for r in rows)
+        assert parts["late"]["denominator"] == judged
+        assert parts["late"]["numerator"] == sum(r["on_time"] for r in rows)
+        if not items:
+            assert parts["blank"]["ratio"] == parts["stale"]["ratio"] == 0
+            assert "没有已发布的事项" in parts["blank"]["reason"]
+        if not judged:
+            assert parts["late"]["ratio"] == 1
+            assert parts["late"]["reason"] is not None
+    huli = next(u for u in report["units"] if u["unit_code"] == HULI)
+    if as_of == "2021-01-10":
+        parts = {c["name"]: c for c in huli["components"]}
+        assert (parts["blank"]["numerator"], parts["blank"]["denominator"]) == (4, 6)
+        assert (parts["late"]["numerator"], parts["late"]["denominator"]) == (3, 4)
+        assert any("空白栏目" in reason and "01(1)" in reason for reason in huli["reasons"])
+        assert any("逾期" in reason and "01(1)" in reason for reason in huli["reasons"])

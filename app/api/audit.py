@@ -66,8 +66,9 @@ def audit_completeness(
 ) -> Response:
     """One row per unit × domain for a page of units; scores for those units; the district
     roll-up and ranking over every unit in scope. docs/audit.md has the formula."""
-    report = audit.completeness(session, scope, limit=limit, offset=offset)
-    if format == "json":
+    json = format == "json"
+    report = audit.completeness(session, scope, limit=limit, offset=offset, raw=json)
+    if json:
         # Plain dicts serialised once by orjson (dates as ISO strings): response_model above
         # documents the shape; validating a report of thousands of rows again on the way out
         # would cost more than building it (docs/audit.md, "Cost").

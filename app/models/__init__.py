@@ -16,7 +16,7 @@ from app.models.annual_report import (  # noqa: E402
     AnnualReportVersion,
 )
 from app.models.calendar import CalendarDay, CalendarYear  # noqa: E402
-from app.models.catalogue import Catalogue, CatalogueVersion  # noqa: E402
+from app.models.catalogue import Catalogue, CatalogueLists, CatalogueVersion  # noqa: E402
 from app.models.dashboard import DashboardSession  # noqa: E402
 from app.models.domain import Domain  # noqa: E402
 from app.models.guide import GuideItem, GuideWaiver  # noqa: E402
@@ -50,6 +50,7 @@ __all__ = [
     "CalendarDay",
     "CalendarYear",
     "Catalogue",
+    "CatalogueLists",
     "CatalogueVersion",
     "Change",
     "DashboardSession",

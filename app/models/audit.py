@@ -71,6 +71,20 @@ class MilestoneEntry(TypedDict):
     done_on: date | None
 
 
+class RowTimeliness(TypedDict):
+    """时效 / the row's figures in the timeliness audit (GET /audit/timeliness, same as_of):
+    the latest version published by as_of, its items, their records and gaps."""
+
+    version: int
+    items: int
+    records: int
+    on_time: int
+    late: int
+    unknown: int
+    blank: int
+    stale: int
+
+
 class CompletenessRow(TypedDict):
     """One unit × domain."""
 
@@ -93,6 +107,8 @@ class CompletenessRow(TypedDict):
     coverage: Coverage
     published: Published | None
     milestones: dict[str, MilestoneEntry]
+    timeliness: RowTimeliness | None
+    """null when no version was published by as_of."""
 
 
 class ScoreComponent(TypedDict):
@@ -104,6 +120,9 @@ class ScoreComponent(TypedDict):
     ratio: float
     points: float
     lost: float
+    reason: str | None
+    """why the ratio is what it is when its denominator is empty (e.g. 没有事项 / no
+    items), in Chinese and English; null otherwise."""
 
 
 class UnitScore(TypedDict):

@@ -4,7 +4,7 @@ from datetime import date, datetime
 from typing import Any
 
 from pydantic import ConfigDict, model_validator
-from sqlalchemy import JSON, Column, Integer, UniqueConstraint
+from sqlalchemy import JSON, Column, Integer, Text, UniqueConstraint
 from sqlalchemy.orm import declared_attr
 from sqlmodel import Field, SQLModel
 
@@ -54,6 +54,25 @@ class Catalogue(SQLModel, table=True):
     @declared_attr.directive
     def __mapper_args__(cls) -> dict[str, Any]:
         return {"version_id_col": cls.__table__.c.revision}  # type: ignore[attr-defined]
+
+
+class CatalogueLists(SQLModel, table=True):
+    """What the audit lists per catalogue, as the JSON text its report embeds (kept on write
+    by app/services/stats.py with the counts, see stats.details). A table of its own, so the
+    catalogue row every writer loads and every audit aggregate reads stays small. No row:
+    nothing written yet (no item, no waiver)."""
+
+    __tablename__ = "catalogue_lists"
+
+    catalogue_id: int = Field(
+        foreign_key="catalogues.id",
+        primary_key=True,
+        ondelete="CASCADE",
+        sa_column_kwargs={"autoincrement": False},
+    )
+    lacking_items: str = Field(sa_type=Text)
+    absent_items: str = Field(sa_type=Text)
+    waived_items: str = Field(sa_type=Text)
 
 
 class CatalogueVersion(SQLModel, table=True):

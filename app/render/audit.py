@@ -102,6 +102,12 @@ def completeness_rows(
         "发布日期",
         "发布网址",
         "首次发布日期",
+        "时效：已发布事项数",
+        "公开记录数",
+        "按时记录",
+        "逾期记录",
+        "空白栏目",
+        "不更新栏目",
     ]
     for code in codes:
         label = labels.get(code, f"节点 {code}")
@@ -142,6 +148,19 @@ def completeness_rows(
             published["url"] if published else "",
             published["first_published_on"].isoformat() if published else "",
         ]
+        timely = row["timeliness"]
+        line += (
+            [
+                timely["items"],
+                timely["records"],
+                timely["on_time"],
+                timely["late"],
+                timely["blank"],
+                timely["stale"],
+            ]
+            if timely
+            else [""] * 6
+        )
         for code in codes:
             state = row["milestones"].get(code)
             done_on = state["done_on"] if state else None
@@ -159,7 +178,8 @@ def unit_score_rows(report: CompletenessReport) -> Table:
     names = list(weights)
     headers = ["单位代码", "单位名称", "单位类型", "所属区代码", "领域数", "适用领域数", "得分"]
     headers += [f"{label}（满分{weights[n]:g}）" for n, label in _labels(report).items()]
-    headers += ["失分原因"]
+    headers += ["失分原因", "得分说明（分母为零的项）"]
+    labels = _labels(report)
     body = [
         [
             unit["unit_code"],
@@ -171,6 +191,11 @@ def unit_score_rows(report: CompletenessReport) -> Table:
             unit["score"],
             *[next(c["points"] for c in unit["components"] if c["name"] == n) for n in names],
             _cut("；".join(unit["reasons"])),
+            "；".join(
+                f"{labels.get(c['name'], c['name'])}：{c['reason']}"
+                for c in unit["components"]
+                if c["reason"]
+            ),
         ]
         for unit in report["units"]
     ]

@@ -2,9 +2,10 @@
 whatever the number of units and items; the database aggregates, Python only scores.
 
 Statements per completeness request: the unit aggregate (every unit in scope, for the
-district ranking, over the stored per-catalogue counts of app/services/stats.py), the rows
-of the page's units, their lacking items, their guide items, and two for the milestone
-states (milestones.states_for). Statistics: one.
+district ranking, over the stored per-catalogue counts of app/services/stats.py), the
+timeliness versions (every unit in scope, app/services/timeliness.py), the rows of the page's
+units with their stored lists (catalogue_lists), the guide when a row has no lists, and two
+for the milestone states (milestones.states_for). Statistics: one.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from functools import lru_cache
 from operator import itemgetter
 from typing import Any, NamedTuple
 
+import orjson
 import sqlalchemy as sa
 from sqlmodel import Session, SQLModel
 
@@ -25,10 +27,9 @@ from app.models.audit import (
     CompletenessRow,
     DistrictRollup,
     GuideGap,
-    GuideWaived,
-    LackingItem,
     LevelStatistics,
     MilestoneEntry,
+    RowTimeliness,
     ScoreComponent,
     StatisticsReport,
     UnitScore,
@@ -38,7 +39,7 @@ from app.models.common import UnitKind
 from app.models.domain import Domain
 from app.models.unit import GUIDE_LEVEL, Unit
 from app.rules import quality
-from app.services import milestones, stats
+from app.services import milestones, stats, timeliness
 
 TABLES = SQLModel.metadata.tables
 units_t = TABLES["units"]
@@ -48,16 +49,21 @@ items_t = TABLES["items"]
 guides_t = TABLES["guide_items"]
 waivers_t = TABLES["guide_waivers"]
 versions_t = TABLES["catalogue_versions"]
+lists_t = TABLES["catalogue_lists"]
 
 AUDITED_KINDS = (UnitKind.district, UnitKind.street, UnitKind.town)
 
-# The score: 100 points over five components (docs/audit.md).
+# The score: 100 points over eight components (docs/audit.md). Weights are data: change them
+# here (they must add up to 100; a test checks) and the report, files and pages follow.
 WEIGHTS: dict[str, float] = {
-    "catalogues": 25.0,
-    "attributes": 25.0,
-    "coverage": 20.0,
+    "catalogues": 20.0,
+    "attributes": 20.0,
+    "coverage": 15.0,
     "quality": 10.0,
-    "published": 20.0,
+    "published": 15.0,
+    "blank": 10.0,
+    "stale": 5.0,
+    "late": 5.0,
 }
 WEIGHT_OF = tuple(WEIGHTS.values())
 ORDER = itemgetter(13, 14, 0)
@@ -68,7 +74,19 @@ LABELS: dict[str, str] = {
     "coverage": "覆盖标准指引",
     "quality": "内容质量（时限、依据、主体）",
     "published": "按时发布（截至审计日）",
+    "blank": "无空白栏目（主动公开事项有记录）",
+    "stale": "无不更新栏目（定期事项按期更新）",
+    "late": "按时限公开（记录未逾期）",
 }
+NOTHING = timeliness.UnitFigures(0, 0, 0, 0, 0, 0, 0)
+"""The timeliness figures of a unit with no version published by as_of."""
+
+# Why a component's ratio is what it is when its denominator is empty (ScoreComponent.reason).
+ALL_EXCLUDED = "全部领域已声明不适用 / every domain declared not applicable"
+NO_ITEMS = "没有事项 / no items"
+NO_GUIDE = "适用领域在本层级没有标准指引事项 / no guide items at the unit's level"
+NOTHING_PUBLISHED = "截至审计日没有已发布的事项 / no item published by as_of"
+NO_JUDGED = "没有可判定时效的记录 / no record with a time limit to judge"
 
 
 @dataclass(frozen=True)
@@ -287,6 +305,9 @@ def page_rows(scope: Scope, codes: Sequence[str]) -> Any:
             version.c.published_on,
             version.c.published_url,
             catalogues_t.c.first_version_on.label("first_published_on"),
+            lists_t.c.lacking_items,
+            lists_t.c.absent_items,
+            lists_t.c.waived_items,
         )
         .select_from(u)
         .join(d, sa.true())
@@ -295,6 +316,7 @@ def page_rows(scope: Scope, codes: Sequence[str]) -> Any:
             (catalogues_t.c.unit_code == u.c.code) & (catalogues_t.c.domain_code == d.c.code),
         )
         .outerjoin(gt, gt.c.domain_code == d.c.code)
+        .outerjoin(lists_t, lists_t.c.catalogue_id == catalogues_t.c.id)
         .outerjoin(latest, latest.c.catalogue_id == catalogues_t.c.id)
         .outerjoin(
             version,
@@ -439,13 +461,17 @@ class Scored(NamedTuple):
     """each component's points, rounded to 2 places"""
 
 
-def _measure(row: Any) -> tuple[float, tuple[int, ...], tuple[float, ...], tuple[float, ...]]:
-    """The score of one unit aggregate row (docs/audit.md): (score, numerator and denominator
-    of each component, ratios, points), components in WEIGHTS order.
+def _measure(
+    row: Any, timely: timeliness.UnitFigures
+) -> tuple[float, tuple[int, ...], tuple[float, ...], tuple[float, ...]]:
+    """The score of one unit aggregate row and its timeliness figures (docs/audit.md):
+    (score, numerator and denominator of each component, ratios, points), components in
+    WEIGHTS order.
 
     A unit that declared every domain not applicable has nothing to lose (ratio 1). Otherwise
-    an empty denominator means the unit has nothing where it should: no items → 0; only the
-    guide may be empty for a level, and then there is nothing to cover (ratio 1).
+    an empty denominator means the unit has nothing where it should: no items → 0, nothing
+    published → 0 for blank and stale; the guide may be empty for a level (nothing to cover)
+    and a unit may have no record to judge (nothing late): ratio 1.
 
     Called for each of the 40,000 units of a nation, so written flat: no objects but the
     result, each component's rounding looked up in _ratio_points' cache.
@@ -456,13 +482,18 @@ def _measure(row: Any) -> tuple[float, tuple[int, ...], tuple[float, ...], tuple
     empty = 0.0 if applicable else 1.0
     sound = items - lacking
     unflagged = items - flagged
+    shown = timely.items
+    judged = timely.on_time + timely.late
     r1, p1 = _ratio_points(WEIGHT_OF[0], existing, applicable, empty)
     r2, p2 = _ratio_points(WEIGHT_OF[1], sound, items, empty)
     r3, p3 = _ratio_points(WEIGHT_OF[2], covered, guide, 1.0)
     r4, p4 = _ratio_points(WEIGHT_OF[3], unflagged, items, empty)
     r5, p5 = _ratio_points(WEIGHT_OF[4], published, applicable, empty)
+    r6, p6 = _ratio_points(WEIGHT_OF[5], shown - timely.blank, shown, empty)
+    r7, p7 = _ratio_points(WEIGHT_OF[6], shown - timely.stale, shown, empty)
+    r8, p8 = _ratio_points(WEIGHT_OF[7], timely.on_time, judged, 1.0)
     return (
-        round(p1 + p2 + p3 + p4 + p5, 2),
+        round(p1 + p2 + p3 + p4 + p5 + p6 + p7 + p8, 2),
         (
             existing,
             applicable,
@@ -474,19 +505,46 @@ def _measure(row: Any) -> tuple[float, tuple[int, ...], tuple[float, ...], tuple
             items,
             published,
             applicable,
+            shown - timely.blank,
+            shown,
+            shown - timely.stale,
+            shown,
+            timely.on_time,
+            judged,
         ),
-        (r1, r2, r3, r4, r5),
-        (p1, p2, p3, p4, p5),
+        (r1, r2, r3, r4, r5, r6, r7, r8),
+        (p1, p2, p3, p4, p5, p6, p7, p8),
     )
 
 
-def score(row: Any) -> Scored:
+def score(row: Any, timely: timeliness.UnitFigures = NOTHING) -> Scored:
     """One unit aggregate row scored, with what its report entry shows."""
-    return Scored(row[0], row[1], row[2], row[3], row[4], row[5], *_measure(row))
+    return Scored(row[0], row[1], row[2], row[3], row[4], row[5], *_measure(row, timely))
+
+
+EMPTY_REASON: dict[str, str] = {
+    "attributes": NO_ITEMS,
+    "quality": NO_ITEMS,
+    "coverage": NO_GUIDE,
+    "blank": NOTHING_PUBLISHED,
+    "stale": NOTHING_PUBLISHED,
+    "late": NO_JUDGED,
+}
+"""What an empty denominator means per component (catalogues and published count the
+applicable domains: empty only when every domain is declared not applicable)."""
+
+
+def _reason(name: str, unit: Scored, denominator: int) -> str | None:
+    if denominator:
+        return None
+    if not unit.applicable and name not in ("coverage", "late"):
+        return ALL_EXCLUDED
+    return EMPTY_REASON.get(name, ALL_EXCLUDED)
 
 
 def components(unit: Scored) -> list[ScoreComponent]:
-    """The score's components for one unit, each with its points and loss."""
+    """The score's components for one unit, each with its points and loss, and why when
+    its denominator is empty."""
     return [
         {
             "name": name,
@@ -497,6 +555,7 @@ def components(unit: Scored) -> list[ScoreComponent]:
             "ratio": unit.ratios[i],
             "points": unit.points[i],
             "lost": round(weight - unit.points[i], 2),
+            "reason": _reason(name, unit, unit.counts[2 * i + 1]),
         }
         for i, (name, weight) in enumerate(WEIGHTS.items())
     ]
@@ -512,7 +571,9 @@ def _rank(scores: list[tuple[str, float]]) -> dict[str, int]:
     return ranks
 
 
-def rollup(aggregate: Iterable[Any]) -> list[DistrictRollup]:
+def rollup(
+    aggregate: Iterable[Any], timely: dict[str, timeliness.UnitFigures]
+) -> list[DistrictRollup]:
     """Per district: the mean of its units' scores (itself and its streets and towns), and
     the mean ratio of each component. One pass over the unit aggregate rows, in the report's
     order (the sums are added in that order)."""
@@ -523,7 +584,7 @@ def rollup(aggregate: Iterable[Any]) -> list[DistrictRollup]:
     totals: dict[str, float] = defaultdict(float)
     ratios: dict[str, list[float]] = {}
     for row in aggregate:
-        unit_score, _, unit_ratios, _ = _measure(row)
+        unit_score, _, unit_ratios, _ = _measure(row, timely.get(row[0], NOTHING))
         code = row[3]
         totals[code] += unit_score
         if row[2] == district:
@@ -606,14 +667,20 @@ def milestone_states(
 # ------------------------------------------------------------------------ completeness
 
 
-def completeness(session: Session, scope: Scope, *, limit: int, offset: int) -> CompletenessReport:
+def completeness(
+    session: Session, scope: Scope, *, limit: int, offset: int, raw: bool = False
+) -> CompletenessReport:
     """The audit: rows for a page of units; scores and the district ranking for all of them.
 
     Plain dicts throughout (the route serialises them once with orjson); every unit in scope
     is scored for the ranking, but only the page's units get their components and reasons.
+    `raw`: the lists stored per catalogue (lacking, absent and waived items) are left as
+    the JSON text they are stored as (orjson.Fragment), for a caller that only serialises
+    the report; otherwise they are parsed into lists.
     """
     aggregate = sorted(fetch(session, unit_aggregate, scope), key=ORDER)
-    districts = rollup(aggregate)  # every unit scored, none kept
+    timely, timely_rows = timeliness.unit_figures(session, _timeliness_scope(scope))
+    districts = rollup(aggregate, timely)  # every unit scored, none kept
     page: list[UnitScore] = [
         {
             "unit_code": unit.code,
@@ -626,10 +693,12 @@ def completeness(session: Session, scope: Scope, *, limit: int, offset: int) -> 
             "components": components(unit),
             "reasons": [],
         }
-        for unit in map(score, aggregate[offset : offset + limit])
+        for unit in (
+            score(row, timely.get(row[0], NOTHING)) for row in aggregate[offset : offset + limit]
+        )
     ]
     codes = [unit["unit_code"] for unit in page]
-    rows = _rows(session, scope, codes) if page else []
+    rows = _rows(session, scope, codes, timely_rows, raw) if page else []
     by_unit: dict[str, list[CompletenessRow]] = defaultdict(list)
     for row in rows:
         by_unit[row["unit_code"]].append(row)
@@ -650,15 +719,46 @@ def completeness(session: Session, scope: Scope, *, limit: int, offset: int) -> 
     }
 
 
-def _rows(session: Session, scope: Scope, codes: list[str]) -> list[CompletenessRow]:
+def _timeliness_scope(scope: Scope) -> timeliness.Scope:
+    return timeliness.Scope(
+        as_of=scope.as_of,
+        district=scope.district.code if scope.district else None,
+        domain=scope.domain.code if scope.domain else None,
+    )
+
+
+def _row_timeliness(row: dict[str, Any] | None) -> RowTimeliness | None:
+    if row is None:
+        return None
+    return {
+        "version": row["version"],
+        "items": row["items"],
+        "records": row["records"],
+        "on_time": row["on_time"],
+        "late": row["late"],
+        "unknown": row["unknown"],
+        "blank": row["blank"],
+        "stale": row["stale"],
+    }
+
+
+def _rows(
+    session: Session,
+    scope: Scope,
+    codes: list[str],
+    timely_rows: dict[tuple[str, str], dict[str, Any]],
+    raw: bool,
+) -> list[CompletenessRow]:
     """The page's rows, by unit (in the page's order) then domain."""
     order = {code: position for position, code in enumerate(codes)}
     found = fetch(session, page_rows, scope, codes)
     found.sort(key=lambda r: (order[r[0]], r[4]))
-    flagged = _flagged_items(session, scope, codes)
-    guide = _guide_items(session, scope, codes)
     states = milestone_states(session, scope, codes)
-    nothing: tuple[list[GuideGap], list[GuideWaived]] = ([], [])
+    read: Any = orjson.Fragment if raw else orjson.loads
+    empty = read("[]")
+    unheld: dict[tuple[str, int], Any] | None = None
+    """per (domain, level mask): its guide items, for a domain without stored lists"""
+    district_kind = UnitKind.district.value
     result: list[CompletenessRow] = []
     append = result.append
     for (
@@ -686,10 +786,22 @@ def _rows(session: Session, scope: Scope, codes: list[str]) -> list[Completeness
         published_on,
         published_url,
         first_published_on,
+        lacking_items,
+        absent_items,
+        waived_items,
     ) in found:
         key = (unit_code, domain_code)
-        absent, waived = guide.get(key, nothing)
         exists = n_items > 0
+        if absent_items is None:  # no catalogue, or none of its lists written yet
+            if unheld is None:
+                unheld = _guide_lists(session, read)
+            mask = quality.COUNTY if unit_kind == district_kind else quality.TOWNSHIP
+            absent = unheld.get((domain_code, mask), empty)
+            lacking = waived = empty
+        else:
+            absent = read(absent_items)
+            lacking = read(lacking_items)
+            waived = read(waived_items)
         append(
             {
                 "unit_code": unit_code,
@@ -705,7 +817,7 @@ def _rows(session: Session, scope: Scope, codes: list[str]) -> list[Completeness
                 "status": str(status) if exists and status else "missing",
                 "items": n_items,
                 "lacking": n_lacking,
-                "lacking_items": flagged.get(key, []),
+                "lacking_items": lacking,
                 "quality": {
                     "flagged": n_flagged,
                     "vague_time_limit": n_vague,
@@ -717,7 +829,7 @@ def _rows(session: Session, scope: Scope, codes: list[str]) -> list[Completeness
                     "guide_items": int(n_guide),
                     "present": n_present,
                     "waived": n_waived,
-                    "absent": len(absent),
+                    "absent": int(n_guide) - n_present - n_waived,
                     "absent_items": absent,
                     "waived_items": waived,
                 },
@@ -730,100 +842,34 @@ def _rows(session: Session, scope: Scope, codes: list[str]) -> list[Completeness
                 if version is not None
                 else None,
                 "milestones": states.get(key, {}),
+                "timeliness": _row_timeliness(timely_rows.get(key)),
             }
         )
     return result
 
 
-def flagged_query(scope: Scope, codes: Sequence[str]) -> Any:
-    """The items of the page's units that lack a required attribute, in catalogue order."""
-    query = (
-        sa.select(
-            catalogues_t.c.unit_code,
-            catalogues_t.c.domain_code,
-            items_t.c.id,
-            items_t.c.name,
-            items_t.c.flags,
-        )
-        .join(catalogues_t, catalogues_t.c.id == items_t.c.catalogue_id)
-        .where(catalogues_t.c.unit_code.in_(_codes(codes)))
-        .where(items_t.c.lacking > 0)
-        .order_by(items_t.c.catalogue_id, items_t.c.position, items_t.c.id)
-    )
-    if scope.domain is not None:
-        query = query.where(catalogues_t.c.domain_code == _param("domain", scope.domain.code))
-    return query
+_GUIDE_LISTS: dict[tuple[Any, ...], dict[tuple[str, int], bytes]] = {}
+"""The last guide read and its lists (the guide changes only when it is reloaded)."""
 
 
-@lru_cache(maxsize=4096)
-def _flag_lists(flags: int) -> tuple[list[str], list[str]]:
-    """(missing attributes, quality flags) named from an item's flags; each pair is shared
-    by every listed item with those flags (read-only: serialised, never changed)."""
-    return quality.missing_names(flags), quality.flag_names(flags)
-
-
-def _flagged_items(
-    session: Session, scope: Scope, codes: list[str]
-) -> dict[tuple[str, str], list[LackingItem]]:
-    """The items of the page's units that lack a required attribute (with their flags too);
-    items that only carry a flag are counted per flag in the row, not listed."""
-    result: dict[tuple[str, str], list[LackingItem]] = defaultdict(list)
-    for unit_code, domain_code, item_id, name, flags in fetch(session, flagged_query, scope, codes):
-        missing, flag_names = _flag_lists(flags)
-        result[(unit_code, domain_code)].append(
-            {"id": item_id, "name": name, "missing": missing, "flags": flag_names}
-        )
-    return result
-
-
-def guide_query(scope: Scope, codes: Sequence[str]) -> Any:
-    """For the page's units: the guide items of their level no item matches, and whether
-    they are waived (the reason) or absent (none)."""
-    u = _scope_units(scope).where(units_t.c.code.in_(_codes(codes))).cte("pu")
-    cat = catalogues_t.alias("c")
-    # SELECT 1, not SELECT *: the probe is then answered from the index alone
-    present = (
-        sa.select(sa.literal_column("1"))
-        .where((items_t.c.catalogue_id == cat.c.id) & (items_t.c.name_key == guides_t.c.name_key))
-        .exists()
-    )
-    query = (
-        sa.select(
-            u.c.code,
-            guides_t.c.domain_code,
-            guides_t.c.id,
-            guides_t.c.name,
-            waivers_t.c.reason,
-        )
-        .select_from(u)
-        .join(guides_t, guides_t.c.level_mask.op("&")(u.c.mask) != 0)
-        .outerjoin(
-            cat, (cat.c.unit_code == u.c.code) & (cat.c.domain_code == guides_t.c.domain_code)
-        )
-        .outerjoin(
-            waivers_t,
-            (waivers_t.c.catalogue_id == cat.c.id) & (waivers_t.c.guide_item_id == guides_t.c.id),
-        )
-        .where(~present)
-        .order_by(u.c.code, guides_t.c.domain_code, guides_t.c.position, guides_t.c.id)
-    )
-    if scope.domain is not None:
-        query = query.where(guides_t.c.domain_code == _param("domain", scope.domain.code))
-    return query
-
-
-def _guide_items(
-    session: Session, scope: Scope, codes: list[str]
-) -> dict[tuple[str, str], tuple[list[GuideGap], list[GuideWaived]]]:
-    """For the page's units: the guide items of their level that are absent, and the waived."""
-    result: dict[tuple[str, str], tuple[list[GuideGap], list[GuideWaived]]] = {}
-    for unit_code, domain_code, guide_id, name, reason in fetch(session, guide_query, scope, codes):
-        absent, waived = result.setdefault((unit_code, domain_code), ([], []))
-        if reason is None:
-            absent.append({"guide_item_id": guide_id, "name": name})
-        else:
-            waived.append({"guide_item_id": guide_id, "name": name, "reason": reason})
-    return result
+def _guide_lists(session: Session, read: Any) -> dict[tuple[str, int], Any]:
+    """Per (domain, level mask): every guide item of that level, as a catalogue that holds
+    and waives nothing lists them absent (`read` of their JSON). The guide is read on each
+    call; the lists are made again only when what it read differs from the last time."""
+    query = sa.select(
+        guides_t.c.domain_code, guides_t.c.id, guides_t.c.name, guides_t.c.level_mask
+    ).order_by(guides_t.c.domain_code, guides_t.c.position, guides_t.c.id)
+    rows = tuple(tuple(row) for row in session.connection().execute(query))
+    made = _GUIDE_LISTS.get(rows)
+    if made is None:
+        lists: dict[tuple[str, int], list[GuideGap]] = defaultdict(list)
+        for domain_code, guide_id, name, level_mask in rows:
+            for mask in (quality.COUNTY, quality.TOWNSHIP):
+                if level_mask & mask:
+                    lists[(domain_code, mask)].append({"guide_item_id": guide_id, "name": name})
+        _GUIDE_LISTS.clear()
+        made = _GUIDE_LISTS[rows] = {key: orjson.dumps(value) for key, value in lists.items()}
+    return {key: read(text) for key, text in made.items()}
 
 
 def reasons(rows: list[CompletenessRow]) -> list[str]:
@@ -867,6 +913,22 @@ def reasons(rows: list[CompletenessRow]) -> list[str]:
         "截至审计日未发布的领域",
         "domains not published by as_of",
         [r["domain_code"] for r in applicable if r["published"] is None],
+    )
+    timely = [(r["domain_code"], r["timeliness"]) for r in rows if r["timeliness"]]
+    say(
+        "有空白栏目的领域",
+        "domains with blank items",
+        [f"{code}({t['blank']})" for code, t in timely if t["blank"]],
+    )
+    say(
+        "有不更新栏目的领域",
+        "domains with stale items",
+        [f"{code}({t['stale']})" for code, t in timely if t["stale"]],
+    )
+    say(
+        "有逾期公开记录的领域",
+        "domains with late records",
+        [f"{code}({t['late']})" for code, t in timely if t["late"]],
     )
     return said
 

@@ -13,9 +13,10 @@ cannot drift: a row holds what the statement says, whatever wrote before it.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlmodel import Session, SQLModel
 
@@ -28,6 +29,8 @@ items_t = TABLES["items"]
 guides_t = TABLES["guide_items"]
 waivers_t = TABLES["guide_waivers"]
 versions_t = TABLES["catalogue_versions"]
+units_t = TABLES["units"]
+lists_t = TABLES["catalogue_lists"]
 
 COLUMNS = (
     "item_count",
@@ -44,6 +47,12 @@ COLUMNS = (
     "first_version_on",
 )
 """The stored columns of catalogues, in the order `counts` answers them (after the id)."""
+
+DETAILS = ("lacking_items", "absent_items", "waived_items")
+"""The lists the audit shows per catalogue, stored in catalogue_lists (JSON text, as the
+report writes them): its items lacking a required attribute, the guide items of its unit's
+level it neither holds nor waives, and the waived ones (`details`)."""
+CHUNK = 500
 
 
 def _has(column: Any, bit: int) -> Any:
@@ -160,13 +169,95 @@ def counts(chosen: Any | None = None) -> Any:
 
 
 def recompute(connection: sa.Connection, chosen: Any) -> None:
-    """Recompute the stored counts of the chosen catalogues (a list or a SELECT of ids)."""
+    """Recompute the stored counts and lists of the chosen catalogues (a list or a SELECT of
+    ids)."""
     fresh = counts(chosen).subquery("fresh")
     connection.execute(
         catalogues_t.update()
         .values({name: fresh.c[name] for name in COLUMNS})
         .where(catalogues_t.c.id == fresh.c.catalogue_id)
     )
+    ids = list(chosen) if isinstance(chosen, list | tuple) else connection.execute(chosen).scalars()
+    store_details(connection, ids)
+
+
+def _json(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def details(connection: sa.Connection, ids: list[int]) -> dict[int, tuple[str, str, str]]:
+    """The definition of the stored lists (DETAILS) of these catalogues, as JSON text: two
+    statements, whatever the number of catalogues.
+
+    * lacking_items: its items with a required attribute missing, in catalogue order, each
+      `{"id", "name", "missing", "flags"}` (attribute and quality flag names);
+    * absent_items / waived_items: the guide items of its domain at its unit's level (县级
+      for a district, 乡级 otherwise) whose normalised name no item has, `{"guide_item_id",
+      "name"}`, the waived ones with the waiver's `reason`; in guide order.
+    """
+    lacking: dict[int, list[dict[str, Any]]] = {i: [] for i in ids}
+    absent: dict[int, list[dict[str, Any]]] = {i: [] for i in ids}
+    waived: dict[int, list[dict[str, Any]]] = {i: [] for i in ids}
+    if not ids:
+        return {}
+    names: dict[int, tuple[list[str], list[str]]] = {}
+    for catalogue_id, item_id, name, flags in connection.execute(
+        sa.select(items_t.c.catalogue_id, items_t.c.id, items_t.c.name, items_t.c.flags)
+        .where(items_t.c.catalogue_id.in_(ids), items_t.c.lacking > 0)
+        .order_by(items_t.c.catalogue_id, items_t.c.position, items_t.c.id)
+    ):
+        found = names.get(flags)
+        if found is None:
+            found = names[flags] = (quality.missing_names(flags), quality.flag_names(flags))
+        lacking[catalogue_id].append(
+            {"id": item_id, "name": name, "missing": found[0], "flags": found[1]}
+        )
+    c = catalogues_t.alias("c")
+    mask = sa.case((units_t.c.kind == "district", quality.COUNTY), else_=quality.TOWNSHIP)
+    held = (
+        sa.select(sa.literal_column("1"))
+        .where((items_t.c.catalogue_id == c.c.id) & (items_t.c.name_key == guides_t.c.name_key))
+        .exists()
+    )
+    for catalogue_id, guide_id, name, reason in connection.execute(
+        sa.select(c.c.id, guides_t.c.id, guides_t.c.name, waivers_t.c.reason)
+        .select_from(c)
+        .join(units_t, units_t.c.code == c.c.unit_code)
+        .join(
+            guides_t,
+            (guides_t.c.domain_code == c.c.domain_code)
+            & (guides_t.c.level_mask.op("&")(mask) != 0),
+        )
+        .outerjoin(
+            waivers_t,
+            (waivers_t.c.catalogue_id == c.c.id) & (waivers_t.c.guide_item_id == guides_t.c.id),
+        )
+        .where(c.c.id.in_(ids), ~held)
+        .order_by(c.c.id, guides_t.c.position, guides_t.c.id)
+    ):
+        if reason is None:
+            absent[catalogue_id].append({"guide_item_id": guide_id, "name": name})
+        else:
+            waived[catalogue_id].append({"guide_item_id": guide_id, "name": name, "reason": reason})
+    return {i: (_json(lacking[i]), _json(absent[i]), _json(waived[i])) for i in ids}
+
+
+def store_details(connection: sa.Connection, ids: Iterable[int]) -> None:
+    """Recompute and store the lists (DETAILS) of these catalogues, CHUNK at a time: their
+    rows in catalogue_lists replaced."""
+    pending = list(ids)
+    for start in range(0, len(pending), CHUNK):
+        chunk = pending[start : start + CHUNK]
+        made = details(connection, chunk)
+        connection.execute(lists_t.delete().where(lists_t.c.catalogue_id.in_(chunk)))
+        if made:
+            connection.execute(
+                lists_t.insert(),
+                [
+                    {"catalogue_id": cid, **dict(zip(DETAILS, texts, strict=True))}
+                    for cid, texts in made.items()
+                ],
+            )
 
 
 def refresh(session: Session, catalogue: Catalogue) -> None:
