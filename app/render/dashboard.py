@@ -8,7 +8,15 @@ from urllib.parse import urlencode
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from app.render.table import TEXT_COLUMNS
-from app.services.dashboard import CELL_MARKS, CELL_STATES, MILESTONE_STATES
+from app.services.dashboard import (
+    AGENDA_KINDS,
+    CELL_MARKS,
+    CELL_STATES,
+    MILESTONE_STATES,
+    REQUEST_STATES,
+    TIMELINESS_STATES,
+    segments,
+)
 
 STATIC = Path(__file__).parent / "static"
 
@@ -46,6 +54,15 @@ COMPONENT_LABELS: dict[str, str] = {
 """Short headings for the score components (app/services/audit.py LABELS says them in full)."""
 
 
+FILING_STATES: dict[str, str] = {
+    "on_time": "按时报送",
+    "late": "逾期报送",
+    "pending": "未到期",
+    "overdue": "逾期未报",
+}
+"""An annual report's state against its due date (as the annual-report audit gives it)."""
+
+
 def attributes(names: list[str]) -> str:
     return "、".join(ATTRIBUTE_LABELS.get(name, name) for name in names)
 
@@ -56,6 +73,11 @@ _templates.globals.update(
     CELL_MARKS=CELL_MARKS,
     MILESTONE_STATES=MILESTONE_STATES,
     COMPONENT_LABELS=COMPONENT_LABELS,
+    TIMELINESS_STATES=TIMELINESS_STATES,
+    REQUEST_STATES=REQUEST_STATES,
+    FILING_STATES=FILING_STATES,
+    AGENDA_KINDS=AGENDA_KINDS,
+    segments=segments,
 )
 _templates.filters["attributes"] = attributes
 
