@@ -35,6 +35,7 @@ FLAGS = [
     "--hide-scrollbars",
 ]
 WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
+PANELS = ("#timeliness", "#requests", "#filing", "#agenda", "#requests-due", "#records-due")
 
 
 def chromium() -> str:
@@ -165,6 +166,16 @@ def shoot(page: Any, directory: Path, name: str) -> None:
         # nothing wider than the window but the tables' own scrolling boxes
         overflow = page.evaluate("document.documentElement.scrollWidth")
         assert overflow <= width, (name, width, overflow)
+        for table in PANELS:  # each panel on its own, to look at closely
+            found = page.locator(table)
+            if found.count():
+                found.screenshot(path=str(directory / f"{name}-{label}-{table[1:]}.png"))
+        if label == "phone":  # the panels fit a phone: no table scrolls sideways in its box
+            wide = page.evaluate(
+                "Array.from(document.querySelectorAll('table.fit, table.stack'))"
+                ".filter(t => t.scrollWidth > t.parentElement.clientWidth + 1).map(t => t.id)"
+            )
+            assert wide == [], (name, wide)
     page.set_viewport_size({"width": 1280, "height": 900})
 
 

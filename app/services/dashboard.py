@@ -655,6 +655,13 @@ class AgendaEntry:
     overdue: bool
 
 
+def _some(names: Iterable[str], shown: int = 3) -> str:
+    """A few names and how many there are: 「02 重大建设项目、03 公共资源交易… 共 25 个」."""
+    listed = list(names)
+    head = "、".join(listed[:shown])
+    return head if len(listed) <= shown else f"{head}… 共 {len(listed)} 个"
+
+
 def agenda(view: View) -> list[AgendaEntry]:
     """Everything left, earliest due first: open milestones, items lacking attributes (one
     line per catalogue), requests due within 5 working days or overdue, blank items (due
@@ -665,7 +672,7 @@ def agenda(view: View) -> list[AgendaEntry]:
             t.milestone.due_on,
             "milestone",
             t.milestone.title,
-            "、".join(f"{code} {name}" for code, name, _, _ in t.domains),
+            _some(f"{code} {name}" for code, name, _, _ in t.domains),
             "#todo",
             t.state == "overdue",
         )
@@ -681,7 +688,7 @@ def agenda(view: View) -> list[AgendaEntry]:
                 due,
                 "lacking",
                 f"{code} {items[0].domain_name}：{len(items)} 个事项缺要素",
-                "、".join(i.item_name for i in items[:3]) + ("…" if len(items) > 3 else ""),
+                _some(i.item_name for i in items),
                 "#lacking",
                 due is not None and due < as_of,
             )
