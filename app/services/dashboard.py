@@ -417,7 +417,7 @@ class Panels:
 
 
 def filing_year(as_of: date) -> int:
-    """The year whose annual report is due in as_of's year (by 1 February)."""
+    """The year whose annual report falls due in as_of's year (the year before)."""
     return as_of.year - 1
 
 
