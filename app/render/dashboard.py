@@ -50,6 +50,9 @@ COMPONENT_LABELS: dict[str, str] = {
     "coverage": "指引覆盖",
     "quality": "内容质量",
     "published": "按时发布",
+    "blank": "无空白栏目",
+    "stale": "按期更新",
+    "late": "按时限公开",
 }
 """Short headings for the score components (app/services/audit.py LABELS says them in full)."""
 
