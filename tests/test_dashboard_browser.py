@@ -17,6 +17,7 @@ import httpx
 import pytest
 from openpyxl import load_workbook
 
+from tests.factories import report_body
 from tests.servers import Server, cli, free_port, serving
 
 pytestmark = pytest.mark.slow
@@ -34,6 +35,7 @@ FLAGS = [
     "--hide-scrollbars",
 ]
 WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
+PANELS = ("#timeliness", "#requests", "#filing", "#agenda", "#requests-due", "#records-due")
 
 
 def chromium() -> str:
@@ -81,11 +83,17 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, dic
 
 
 def sample(base: str, secrets: dict[str, str]) -> None:
-    """湖里区 01 compiled 2020-10-20 and published 2020-11-05; the street's 01 has one item."""
+    """湖里区 01 compiled 2020-10-20 and published 2020-11-05 with two items, one with a record
+    published late, one blank; the street's 01 has one item; applications open in both (one
+    overdue on 2020-11-12, one due within 5 working days); 湖里区's 2019 annual report
+    published 2020-01-20."""
     with httpx.Client(base_url=f"{base}/api/v1", timeout=30) as client:
         district = {"Authorization": f"Bearer {secrets['district']}"}
         catalogue = f"/units/{DISTRICT}/catalogues/01"
         item = ITEM | {"name": "控制性详细规划", "levels": ["县级"]}
+        created = client.post(f"{catalogue}/items", json=item, headers=district)
+        created.raise_for_status()
+        item = ITEM | {"name": "控制性详细规划修改", "levels": ["县级"]}
         client.post(f"{catalogue}/items", json=item, headers=district).raise_for_status()
         client.post(
             f"{catalogue}/compile", json={"compiled_on": "2020-10-20"}, headers=district
@@ -95,10 +103,40 @@ def sample(base: str, secrets: dict[str, str]) -> None:
             json={"published_on": "2020-11-05", "url": "http://www.huli.gov.cn/zwgk/cxgh/"},
             headers=district,
         ).raise_for_status()
+        late = {
+            "item_id": created.json()["id"],
+            "title": "湖里区某片区控制性详细规划批复",
+            "url": "http://www.huli.gov.cn/zwgk/cxgh/1.html",
+            "formed_on": "2020-10-01",
+            "published_on": "2020-11-10",
+        }
+        client.post(
+            f"/units/{DISTRICT}/records", json={"records": [late]}, headers=district
+        ).raise_for_status()
         street = {"Authorization": f"Bearer {secrets['street']}"}
         item = ITEM | {"name": "村庄规划", "levels": ["乡级"]}
         client.post(
             f"/units/{STREET}/catalogues/01/items", json=item, headers=street
+        ).raise_for_status()
+        for unit, headers in ((DISTRICT, district), (STREET, street)):
+            for received_on, reference in (("2020-09-25", "依申-1"), ("2020-10-20", "依申-2")):
+                client.post(
+                    f"/units/{unit}/requests",
+                    json={
+                        "received_on": received_on,
+                        "channel": "网络",
+                        "applicant_type": "natural",
+                        "summary": "申请公开某地块征收补偿方案",
+                        "reference": reference,
+                    },
+                    headers=headers,
+                ).raise_for_status()
+        report = f"/units/{DISTRICT}/annual-reports/2019"
+        client.put(report, json=report_body("2019"), headers=district).raise_for_status()
+        client.post(
+            f"{report}/publish",
+            json={"published_on": "2020-01-20", "url": "http://www.huli.gov.cn/ndbg/2019"},
+            headers=district,
         ).raise_for_status()
 
 
@@ -128,7 +166,22 @@ def shoot(page: Any, directory: Path, name: str) -> None:
         # nothing wider than the window but the tables' own scrolling boxes
         overflow = page.evaluate("document.documentElement.scrollWidth")
         assert overflow <= width, (name, width, overflow)
+        for table in PANELS:  # each panel on its own, to look at closely
+            found = page.locator(table)
+            if found.count():
+                found.screenshot(path=str(directory / f"{name}-{label}-{table[1:]}.png"))
+        if label == "phone":  # the panels fit a phone: no table scrolls sideways in its box
+            wide = page.evaluate(
+                "Array.from(document.querySelectorAll('table.fit, table.stack'))"
+                ".filter(t => t.scrollWidth > t.parentElement.clientWidth + 1).map(t => t.id)"
+            )
+            assert wide == [], (name, wide)
     page.set_viewport_size({"width": 1280, "height": 900})
+
+
+def figure(page: Any, name: str) -> str:
+    value: str = page.get_attribute(f"[data-figure='{name}']", "data-value")
+    return value
 
 
 def cell(page: Any, unit: str, domain: str) -> str:
@@ -156,7 +209,19 @@ def test_the_auditor_sees_the_city_change_between_two_days(
     page.wait_for_load_state()
     assert cell(page, DISTRICT, "01") == "published"
     assert page.locator("svg.bar").count() > 0
+    for panel in ("#timeliness", "#requests", "#filing"):
+        assert page.is_visible(panel), panel
+    assert figure(page, f"timeliness:{DISTRICT}:late") == "1"
+    assert figure(page, f"timeliness:{DISTRICT}:blank") == "1"
+    assert figure(page, f"requests:{DISTRICT}:open") == "4"
+    assert figure(page, f"requests:{DISTRICT}:overdue") == "2"
+    assert figure(page, f"filing:{DISTRICT}:on_time") == "1"
     shoot(page, tmp_path, "city-2020-11-12")
+    # a panel's figure links to the JSON behind it
+    source = page.get_attribute(f"[data-figure='requests:{DISTRICT}:open'] a", "href")
+    response = page.request.get(f"{server.base}{source}")
+    assert response.status == 200
+    assert response.json()["units"]
     # the sorting script runs: the ranking sorts by score on a click
     page.click("#ranking thead th:nth-child(3)")
     assert page.get_attribute("#ranking thead th:nth-child(3)", "aria-sort") == "ascending"
@@ -166,7 +231,15 @@ def test_the_auditor_sees_the_city_change_between_two_days(
     assert response.status == 200
     assert response.json()["districts"]
     page.goto(f"{server.base}/dashboard/districts/{DISTRICT}?as_of=2020-11-12")
+    for panel in ("#timeliness", "#requests", "#filing"):
+        assert page.is_visible(panel), panel
+    assert figure(page, f"requests:{STREET}:due_within_5") == "1"
+    assert figure(page, f"filing:{DISTRICT}:state") == "on_time"
     shoot(page, tmp_path, "district")
+    page.goto(f"{server.base}/dashboard/units/{DISTRICT}?as_of=2020-11-12")
+    assert page.locator("#records-due tbody tr").count() == 1  # the blank item
+    assert page.locator("#requests-due tbody tr").count() == 2
+    shoot(page, tmp_path, "unit-district")
     context.close()
 
 
@@ -179,7 +252,12 @@ def test_a_street_clerk_downloads_edits_uploads_and_applies_a_draft(
     sign_in(page, server.base, secrets["street"])
     assert page.url.endswith(f"/dashboard/units/{STREET}")
     assert page.get_attribute(f"[data-figure='items:{STREET}:01']", "data-value") == "1"
+    page.goto(f"{server.base}/dashboard/units/{STREET}?as_of=2020-11-12")
+    assert page.is_visible("#agenda")
+    assert page.locator("#requests-due tbody tr").count() == 2  # one overdue, one due soon
+    assert figure(page, f"requests:{STREET}:overdue") == "1"
     shoot(page, tmp_path, "unit")
+    page.goto(f"{server.base}/dashboard/units/{STREET}")
 
     with page.expect_download() as download_info:
         page.click(f"a[href='/dashboard/units/{STREET}/catalogues/01.xlsx']")
@@ -213,7 +291,11 @@ def test_a_street_clerk_downloads_edits_uploads_and_applies_a_draft(
     response = page.goto(f"{server.base}/dashboard/districts/{OTHER_DISTRICT}")
     assert response is not None
     assert response.status == 403
+    assert page.is_visible("#error-logout")
     shoot(page, tmp_path, "forbidden")
+    page.click("#back")  # the way back to the clerk's own page
+    page.wait_for_load_state()
+    assert page.url.endswith(f"/dashboard/units/{STREET}")
 
     page.goto(f"{server.base}/dashboard/units/{STREET}")
     cookie = next(c for c in context.cookies() if c["name"] == "gkml_session")

@@ -81,7 +81,15 @@ def html(name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
 def optional_signed(request: Request, session: SessionDep) -> Signed | None:
     cookie = request.cookies.get(SESSION_COOKIE)
     found = find_session(session, cookie) if cookie else None
-    return Signed(*found) if found else None
+    result = Signed(*found) if found else None
+    if result is not None:  # the error page offers sign-out and the way home (plain values:
+        # the database session has ended by the time an error page is drawn)
+        request.state.dashboard_signed = {
+            "principal": result.principal,
+            "csrf": result.row.csrf_token,
+            "home": sessions.landing(result.principal),
+        }
+    return result
 
 
 def signed(signed: Annotated[Signed | None, Depends(optional_signed)]) -> Signed:
@@ -225,7 +233,8 @@ def dashboard_district(
         raise PageError(404, f"{code} 不是区 / {code} is not a district")
     _readable(signed, unit)
     day = as_of or date.today()
-    view = service.district(session, unit, as_of=day)
+    auditor = signed.principal.role in (Role.auditor, Role.admin)
+    view = service.district(session, unit, as_of=day, filing=auditor)
     return html(
         "district.html",
         view=view,
@@ -253,6 +262,7 @@ def dashboard_unit(
     return html(
         "unit.html",
         view=view,
+        agenda=service.agenda(view),
         unit=unit,
         district=district,
         unit_link=_unit_link,
@@ -404,7 +414,10 @@ def _run(
 
 async def _page_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, PageError)
-    return html("error.html", exc.status_code, status=exc.status_code, message=exc.message)
+    context: dict[str, Any] = getattr(request.state, "dashboard_signed", {})
+    return html(
+        "error.html", exc.status_code, status=exc.status_code, message=exc.message, **context
+    )
 
 
 async def _sign_in_required(request: Request, exc: Exception) -> Response:

@@ -1,6 +1,7 @@
 """The pages' HTML: Jinja2 templates under templates/dashboard, CSS and the table-sorting
 script under static/ (served from this repository: the pages load nothing from elsewhere)."""
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -8,8 +9,6 @@ from urllib.parse import urlencode
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from app.render.table import TEXT_COLUMNS
-
-STATIC = Path(__file__).parent / "static"
 
 CELL_STATES: dict[str, str] = {
     "missing": "未建",
@@ -34,7 +33,43 @@ MILESTONE_STATES: dict[str, str] = {
     "pending": "未到期",
     "overdue": "已逾期",
 }
-"""A milestone's states (app/models/milestone.py MilestoneState), in the order of the bars."""
+
+TIMELINESS_STATES: dict[str, str] = {"late": "逾期发布", "blank": "空白栏目", "stale": "未更新"}
+"""The timeliness bar's segments: records published late, active items with no record, items
+not updated for their last period."""
+REQUEST_STATES: dict[str, str] = {
+    "overdue": "已逾期",
+    "due_within_5": "5个工作日内到期",
+    "later": "其余在办",
+}
+"""The request bar's segments: open applications overdue, due within 5 working days, the rest."""
+
+Segment = tuple[str, float, float, int]
+
+
+def segments(counts: dict[str, int], states: Iterable[str], scale: int) -> list[Segment]:
+    """(state, x, width, count) on a 0..100 axis where 100 is `scale` (a row's or the largest
+    row's total, so bars of one chart compare)."""
+    x, result = 0.0, []
+    for state in states:
+        count = counts.get(state, 0)
+        if count and scale:
+            width = 100.0 * count / scale
+            result.append((state, round(x, 3), round(width, 3), count))
+            x += width
+    return result
+
+
+AGENDA_KINDS: dict[str, str] = {
+    "milestone": "节点",
+    "lacking": "补要素",
+    "request": "答复申请",
+    "blank": "空白栏目",
+    "stale": "更新栏目",
+}
+
+
+STATIC = Path(__file__).parent / "static"
 
 _templates = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates" / "dashboard"),
@@ -66,8 +101,20 @@ COMPONENT_LABELS: dict[str, str] = {
     "coverage": "指引覆盖",
     "quality": "内容质量",
     "published": "按时发布",
+    "blank": "无空白栏目",
+    "stale": "按期更新",
+    "late": "按时限公开",
 }
 """Short headings for the score components (app/services/audit.py LABELS says them in full)."""
+
+
+FILING_STATES: dict[str, str] = {
+    "on_time": "按时报送",
+    "late": "逾期报送",
+    "pending": "未到期",
+    "overdue": "逾期未报",
+}
+"""An annual report's state against its due date (as the annual-report audit gives it)."""
 
 
 def attributes(names: list[str]) -> str:
@@ -80,6 +127,11 @@ _templates.globals.update(
     CELL_MARKS=CELL_MARKS,
     MILESTONE_STATES=MILESTONE_STATES,
     COMPONENT_LABELS=COMPONENT_LABELS,
+    TIMELINESS_STATES=TIMELINESS_STATES,
+    REQUEST_STATES=REQUEST_STATES,
+    FILING_STATES=FILING_STATES,
+    AGENDA_KINDS=AGENDA_KINDS,
+    segments=segments,
 )
 _templates.filters["attributes"] = attributes
 
