@@ -15,7 +15,7 @@ from alembic import op
 
 
 revision: str = '0200_audit_lists'
-down_revision: str | None = '0107_pages'
+down_revision: str | None = '0200_deadlines'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
