@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlmodel import Session
 
-from app.services import publication, record_column
+from app.services import published_cache, record_column
 from tests.factories import HULI, add_item, publish, token
 from tests.test_records import push, record
 
@@ -35,7 +35,7 @@ def rename(session: Session) -> None:
     session.exec(text("UPDATE domains SET name = :n WHERE code = '01'").bindparams(n=NEW_DOMAIN))  # type: ignore[call-overload]
     session.flush()
     # Forget what this process made, so every answer below is made again from the database.
-    publication.clear_caches()
+    published_cache.clear_caches()
     record_column.clear_caches()
 
 
