@@ -119,3 +119,73 @@ def test_no_migration_imports_rule_or_service_code() -> None:
                 or name in ("app.rules", "app.services")
             ]
     assert wrong == []
+
+
+def test_migration_0004_fills_items_with_its_own_copy_of_the_rules(database_dir: Path) -> None:
+    """0004's frozen rules, run by alembic on rows that exist, agree with today's rules
+    on these texts (a later rule change would show in `python -m app check`, not here)."""
+    from app.rules import quality
+
+    url = database_url(database_dir, "frozen_rules")
+    config = alembic_config(url)
+    engine = make_engine(url)
+    texts = ("及时", "自信息形成之日起20个工作日内", "看情况")
+    try:
+        command.upgrade(config, "0005")
+        with engine.begin() as connection:
+            connection.execute(
+                text("INSERT INTO domains (code, name, is_pilot) VALUES ('01', '城乡规划', true)")
+            )
+            connection.execute(
+                text("INSERT INTO units (code, name, kind) VALUES ('350206', '湖里区', 'district')")
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO catalogues (id, unit_code, domain_code, applicable, status,"
+                    " version, revision, created_at, updated_at) VALUES (1, '350206', '01', true,"
+                    " 'draft', 0, 1, '2020-11-05 00:00:00', '2020-11-05 00:00:00')"
+                )
+            )
+            for n, limit in enumerate(texts, 1):
+                connection.execute(
+                    text(
+                        "INSERT INTO items (id, catalogue_id, first_level, name, basis, time_limit,"
+                        " responsible_body, channels, levels, position, lacking, revision,"
+                        " created_at, updated_at) VALUES (:id, 1, '规划', :name, '依规定',"
+                        " :limit, '本单位', '[]', '[]', :id, 3, 1, '2020-11-05 00:00:00',"
+                        " '2020-11-05 00:00:00')"
+                    ),
+                    {"id": n, "name": f"事项 {n}", "limit": limit},
+                )
+            connection.execute(
+                text(
+                    "INSERT INTO guide_items (id, domain_code, first_level, name, channels, levels,"
+                    " position) VALUES (1, '01', '规划', '控制性 详细规划', '[]', '[\"乡级\"]', 1)"
+                )
+            )
+        command.upgrade(config, "0004")
+        with engine.connect() as connection:
+            rows = connection.execute(text("SELECT name, flags, name_key FROM items ORDER BY id"))
+            stored = [tuple(row) for row in rows]
+            guide = tuple(
+                connection.execute(text("SELECT name_key, level_mask FROM guide_items")).one()
+            )
+        assert stored == [
+            (
+                f"事项 {n}",
+                quality.item_flags(
+                    {
+                        "basis": "依规定",
+                        "time_limit": limit,
+                        "responsible_body": "本单位",
+                        "channels": [],
+                    }
+                ),
+                quality.name_key(f"事项 {n}"),
+            )
+            for n, limit in enumerate(texts, 1)
+        ]
+        assert guide == ("控制性详细规划", quality.TOWNSHIP)
+    finally:
+        command.downgrade(config, "base")
+        engine.dispose()

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Response
 
-from app.api.deps import require_match
+from app.api.deps import RowId, require_match
 from app.api.responses import AUTHED, CONFLICT, STALE
 from app.auth import Admin
 from app.db import SessionDep
@@ -15,7 +15,7 @@ from app.services import tokens
 router = APIRouter(tags=["tokens"])
 
 
-def get_token(token_id: int, _admin: Admin, session: SessionDep) -> ApiToken:
+def get_token(token_id: RowId, _admin: Admin, session: SessionDep) -> ApiToken:
     if (token := session.get(ApiToken, token_id)) is None:
         raise NotFound(f"令牌 {token_id} 不存在 / token {token_id} not found")
     return token
