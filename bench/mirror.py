@@ -172,6 +172,9 @@ def main() -> str:
         + f". The run with nothing new replaced {len(set(final.items()) - set(after.items()))} "
         "files.",
         "",
+        f"Load average at the end: {os.getloadavg()[0]:.1f} (other work shares this "
+        "machine; the goal is in seconds, so a loaded machine inflates it).",
+        "",
         "Where the time goes: the full run compresses every text file (gzip 9 and brotli "
         "11) and syncs each file to disk before renaming it; the files of a page are "
         "written and synced in parallel (8 threads), so the disk commits them together. The "
