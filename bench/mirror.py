@@ -172,8 +172,14 @@ def main() -> str:
         + f". The run with nothing new replaced {len(set(final.items()) - set(after.items()))} "
         "files.",
         "",
-        "Most of the full run is compression: brotli at quality 11 (the smallest files, made "
-        "once per version) and gzip at level 9, for each text file.",
+        f"Load average at the end: {os.getloadavg()[0]:.1f} (other work shares this "
+        "machine; the goal is in seconds, so a loaded machine inflates it).",
+        "",
+        "Where the time goes: the full run compresses every text file (gzip 9 and brotli "
+        "11) and syncs each file to disk before renaming it; the files of a page are "
+        "written and synced in parallel (8 threads), so the disk commits them together. The "
+        "incremental run is mostly the service rendering the new version on its first "
+        "request, and the disk syncs.",
         "",
         "Command: `python -m bench mirror --write` (`BENCH_CATALOGUES` sets how many "
         "catalogues, default 1,000).",
