@@ -158,6 +158,8 @@ WRITES: dict[str, str] = {
     "create_request": "create",
     "import_requests": "create",
     "add_request_event": "existing",
+    "create_token": "create",
+    "revoke_token": "existing",
     "dashboard_login": "session",
     "dashboard_logout": "session",
     "dashboard_import_preview": "catalogue",  # a dry run: changes nothing

@@ -26,6 +26,7 @@ TokenDep = Annotated[ApiToken, Depends(get_token)]
 
 @router.get("/tokens", response_model=list[TokenPublic], responses=AUTHED)
 def list_tokens(_admin: Admin, session: SessionDep) -> list[ApiToken]:
+    """Every token: role, unit, label, expiry, whether revoked; never a secret."""
     return tokens.listing(session)
 
 
@@ -33,6 +34,7 @@ def list_tokens(_admin: Admin, session: SessionDep) -> list[ApiToken]:
 def create_token(
     data: TokenCreate, admin: Admin, response: Response, session: SessionDep
 ) -> TokenIssued:
+    """Issue a token; the answer shows its secret, once (`Cache-Control: no-store`)."""
     try:
         expires_at = tokens.expiry(days=data.expires_days, on=data.expires_on)
         token, secret = tokens.issue(
@@ -53,6 +55,7 @@ def create_token(
 
 @router.get("/tokens/{token_id}", response_model=TokenPublic, responses=AUTHED)
 def read_token(token: TokenDep, response: Response) -> ApiToken:
+    """One token, with its ETag (send it as If-Match to revoke)."""
     response.headers["ETag"] = tokens.etag(token)
     return token
 

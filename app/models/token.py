@@ -27,9 +27,21 @@ class ApiToken(SQLModel, table=True):
 class TokenCreate(SQLModel):
     """POST /tokens: who the token is for and until when (a token made over HTTP expires)."""
 
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+    model_config = ConfigDict(  # type: ignore[assignment]
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "role": "editor",
+                    "unit_code": "350206",
+                    "label": "湖里区政府网站 CMS",
+                    "expires_days": 365,
+                }
+            ]
+        },
+    )
 
-    role: Role
+    role: Role = Field(description="editor, auditor or admin")
     unit_code: UnitCode | None = Field(default=None, description="required for editor tokens")
     label: NonBlank | None = Field(
         default=None, max_length=200, description="a note: who or what the token is for"
