@@ -14,14 +14,16 @@ from sqlmodel import Session, col, select
 from app.config import get_settings
 from app.db import SessionDep, reading
 from app.errors import Forbidden, Unauthorized
-from app.models.common import Role, UnitKind, utcnow
+from app.models.common import Role, utcnow
 from app.models.dashboard import DashboardSession
 from app.models.token import ApiToken
 from app.models.unit import Unit
 from app.principal import Principal
 from app.services import tokens
 from app.services.tokens import TOKEN_PREFIX
+from app.services.tokens import authenticate as authenticate
 from app.services.tokens import hash_token as hash_token
+from app.services.tokens import principal_of as principal_of
 
 _SECRET = re.compile(re.escape(TOKEN_PREFIX) + r"[A-Za-z0-9_-]{8,}")
 
@@ -69,46 +71,6 @@ def create_token(
     issue theirs through services.tokens.issue, which logs each one."""
     expires_at = utcnow() + expires_in if expires_in is not None else None
     return tokens.make(session, role=role, unit_code=unit_code, label=label, expires_at=expires_at)
-
-
-def _bearer(authorization: str | None) -> str | None:
-    if not authorization:
-        return None
-    scheme, _, secret = authorization.partition(" ")
-    return secret.strip() if scheme.lower() == "bearer" and secret.strip() else None
-
-
-def authenticate(session: Session, authorization: str | None) -> Principal | None:
-    secret = _bearer(authorization)
-    if secret is None:
-        return None
-    digest = hash_token(secret)
-    row = session.exec(
-        select(ApiToken, Unit.kind)
-        .join(Unit, col(Unit.code) == col(ApiToken.unit_code), isouter=True)
-        .where(ApiToken.token_hash == digest)
-    ).first()
-    if row is None:
-        raise Unauthorized("令牌无效 / invalid token")
-    token, kind = row
-    # The lookup is by hash; compare again in constant time so no timing leaks the match.
-    if not hmac.compare_digest(token.token_hash, digest):
-        raise Unauthorized("令牌无效 / invalid token")
-    return principal_of(token, kind)
-
-
-def principal_of(token: ApiToken, kind: str | None) -> Principal:
-    """The principal a stored token stands for; 401 once it is revoked or expired."""
-    if token.revoked_at is not None:
-        raise Unauthorized("令牌已被吊销 / token revoked")
-    if token.expires_at is not None and token.expires_at <= utcnow():
-        raise Unauthorized("令牌已过期 / token expired")
-    return Principal(
-        role=Role(token.role),
-        unit_code=token.unit_code,
-        unit_kind=UnitKind(kind) if kind else None,
-        token_id=token.id,
-    )
 
 
 SESSION_COOKIE = "gkml_session"

@@ -34,8 +34,11 @@ from typing import Any
 import brotli
 import httpx
 
-FORMATS: tuple[str, ...] = ("json", "html", "csv", "xlsx")
-"""Every format of a published catalogue the mirror asks for (`?format=`); a format the
+from app.render import published
+
+FORMATS: tuple[str, ...] = ("json", "html", "fragment", "csv", "xlsx")
+"""Every format of a published catalogue the mirror asks for (`?format=`), written as
+`index.<format>` (the fragment as `index.fragment`, HTML for a CMS to include); a format the
 service answers 422 for is skipped with a note."""
 COMPRESSED: frozenset[str] = frozenset({"json", "html", "csv", "fragment"})
 """Formats also written as `.gz` and `.br`; XLSX is a ZIP file already."""
@@ -52,12 +55,8 @@ WRITERS = 8
 BATCH_BYTES = 64 * 1024 * 1024
 """At most this much queued in memory before it is written."""
 RETRIES = 5
-MEDIA_TYPES = {
-    "json": "application/json",
-    "html": "text/html; charset=utf-8",
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
+MEDIA_TYPES: dict[str, str] = {str(fmt): media for fmt, media in published.MEDIA_TYPES.items()}
+"""What a file is when the service does not say (the service's own table)."""
 
 
 class MirrorError(Exception):

@@ -35,7 +35,7 @@ from tests.servers import Server, cli, free_port, serving
 pytestmark = pytest.mark.slow
 
 PUBLIC = "/api/v1/public"
-TEXT_FORMATS = ("json", "html", "csv")
+TEXT_FORMATS = ("json", "html", "fragment", "csv")
 
 
 class Service:
@@ -494,6 +494,9 @@ def test_the_documented_nginx_config_serves_the_mirror(service: Service, tmp_pat
             assert page.headers["content-type"] == "text/html; charset=utf-8"
             assert page.headers["content-encoding"] == "gzip"
             assert page.headers["cache-control"] == "public, max-age=31536000, immutable"
+            fragment = client.get(f"/units/{HULI}/catalogues/01/v1/index.fragment")
+            assert fragment.headers["content-type"] == "text/html; charset=utf-8"
+            assert fragment.content.startswith(b"<section")
             csv = client.get(f"/units/{HULI}/catalogues/01/v1/index.csv")
             assert csv.headers["content-type"] == "text/csv; charset=utf-8"
             xlsx = client.get(f"/units/{HULI}/catalogues/01/index.xlsx")

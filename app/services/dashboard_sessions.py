@@ -11,11 +11,11 @@ import secrets
 
 from sqlmodel import Session
 
-from app.auth import authenticate, hash_token
 from app.errors import Forbidden, Unauthorized
 from app.models.common import Role, utcnow
 from app.models.dashboard import DashboardSession
 from app.principal import Principal
+from app.services.tokens import authenticate, hash_token
 
 CSRF_FAILED = "表单已过期，请刷新页面后重试 / the form is stale or forged: reload the page"
 

@@ -6,6 +6,7 @@ expiry), never the secret nor its hash.
 """
 
 import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -13,8 +14,8 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from app.errors import Conflict
-from app.models.common import Role, iso_utc, utcnow
+from app.errors import Conflict, Unauthorized
+from app.models.common import Role, UnitKind, iso_utc, utcnow
 from app.models.token import ApiToken
 from app.models.unit import Unit
 from app.principal import Principal
@@ -192,3 +193,46 @@ def etag(token: ApiToken) -> str:
     """Changes when the token does (revoked): the If-Match of a revoke."""
     state = f"{token.id}:{_second(token.revoked_at)}:{_second(token.expires_at)}"
     return f'"t{token.id}.{hashlib.sha256(state.encode()).hexdigest()[:12]}"'
+
+
+# ---- who a bearer token stands for -------------------------------------------------------
+
+
+def _bearer(authorization: str | None) -> str | None:
+    if not authorization:
+        return None
+    scheme, _, secret = authorization.partition(" ")
+    return secret.strip() if scheme.lower() == "bearer" and secret.strip() else None
+
+
+def authenticate(session: Session, authorization: str | None) -> Principal | None:
+    secret = _bearer(authorization)
+    if secret is None:
+        return None
+    digest = hash_token(secret)
+    row = session.exec(
+        select(ApiToken, Unit.kind)
+        .join(Unit, col(Unit.code) == col(ApiToken.unit_code), isouter=True)
+        .where(ApiToken.token_hash == digest)
+    ).first()
+    if row is None:
+        raise Unauthorized("令牌无效 / invalid token")
+    token, kind = row
+    # The lookup is by hash; compare again in constant time so no timing leaks the match.
+    if not hmac.compare_digest(token.token_hash, digest):
+        raise Unauthorized("令牌无效 / invalid token")
+    return principal_of(token, kind)
+
+
+def principal_of(token: ApiToken, kind: str | None) -> Principal:
+    """The principal a stored token stands for; 401 once it is revoked or expired."""
+    if token.revoked_at is not None:
+        raise Unauthorized("令牌已被吊销 / token revoked")
+    if token.expires_at is not None and token.expires_at <= utcnow():
+        raise Unauthorized("令牌已过期 / token expired")
+    return Principal(
+        role=Role(token.role),
+        unit_code=token.unit_code,
+        unit_kind=UnitKind(kind) if kind else None,
+        token_id=token.id,
+    )
