@@ -162,7 +162,8 @@ def main() -> str:
         f"{idle[0] / anchor_seconds:.4f}× |",
         "",
         f"The full mirror is {len(files):,} files, {total_bytes / 1e6:,.1f} MB (every version "
-        "in JSON, HTML, the HTML fragment, CSV and XLSX, the four text formats also as .gz and .br, a "
+        "in JSON, HTML, the HTML fragment, CSV and XLSX, the four text formats also as .gz "
+        "and .br, a "
         "`.headers.json` per directory, an index per unit and one on top). After the publish, "
         f"{len(rewritten)} files were replaced (a new inode): {len(versions)} under "
         f"`units/{unit}/catalogues/{domain}/` (the new `v2/` and the latest `index.*`), "
