@@ -16,10 +16,32 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+from sqlalchemy import create_engine, make_url, text
 
 from app.config import ROOT
 
 START_SECONDS = 30
+
+
+@contextmanager
+def scratch_database(name: str, directory: Path) -> Iterator[str]:
+    """A database of its own for a server under test: a SQLite file in `directory`, or (with
+    TEST_DATABASE_URL on PostgreSQL) a scratch database `<name>_<pid>`, dropped afterwards."""
+    test_url = os.environ.get("TEST_DATABASE_URL", "")
+    if not test_url.startswith("postgresql"):
+        yield f"sqlite:///{directory / f'{name}.sqlite3'}"
+        return
+    scratch = f"{name}_{os.getpid()}"
+    admin = create_engine(test_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{scratch}"'))
+    try:
+        yield make_url(test_url).set(database=scratch).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def free_port() -> int:

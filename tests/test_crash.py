@@ -9,7 +9,6 @@ the test kills it once it says it is paused there (and, from outside, the transa
 seen open: SQLite's write lock held, a PostgreSQL backend holding a transaction id).
 """
 
-import os
 import sqlite3
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -26,7 +25,7 @@ import app.models  # noqa: F401  (every table in the metadata)
 from app.faults import PAUSED
 from app.render.table import CatalogueItem, CatalogueView, render_csv
 from tests.factories import HULI, item_body
-from tests.servers import Server, cli, free_port
+from tests.servers import Server, cli, free_port, scratch_database
 
 IMPORT_ROWS = 2_000  # seconds of work on a server; the flush alone writes megabytes
 FILLED = (("02", 30), ("03", 200))
@@ -35,21 +34,8 @@ Dump = dict[str, list[tuple[Any, ...]]]
 
 @pytest.fixture(scope="module")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    test_url = os.environ.get("TEST_DATABASE_URL", "")
-    if not test_url.startswith("postgresql"):
-        yield f"sqlite:///{tmp_path_factory.mktemp('crash') / 'crash.sqlite3'}"
-        return
-    name = f"crash_{os.getpid()}"
-    admin = create_engine(test_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(test_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_database("crash", tmp_path_factory.mktemp("crash")) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

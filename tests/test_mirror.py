@@ -25,12 +25,11 @@ from pathlib import Path
 import brotli
 import httpx
 import pytest
-from sqlalchemy import create_engine, make_url, text
 
 from app.config import ROOT
 from app.mirror import FORMATS, HEADERS, STATE, Mirror
 from tests.factories import HULI, SIMING, item_body
-from tests.servers import Server, cli, free_port, serving
+from tests.servers import Server, cli, free_port, scratch_database, serving
 
 pytestmark = pytest.mark.slow
 
@@ -67,21 +66,8 @@ class Service:
 @pytest.fixture(scope="module")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A temporary SQLite file, or (TEST_DATABASE_URL on PostgreSQL) a scratch database."""
-    test_url = os.environ.get("TEST_DATABASE_URL", "")
-    if not test_url.startswith("postgresql"):
-        yield f"sqlite:///{tmp_path_factory.mktemp('mirror-db') / 'service.sqlite3'}"
-        return
-    name = f"mirror_{os.getpid()}"
-    admin = create_engine(test_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(test_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_database("mirror", tmp_path_factory.mktemp("mirror-db")) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

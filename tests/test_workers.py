@@ -7,17 +7,15 @@ back in time over 10 publishes. Every read here opens a new connection, so the r
 spread over the workers.
 """
 
-import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, make_url, text
 
 from tests.factories import HULI, item_body
-from tests.servers import cli, free_port, serving
+from tests.servers import cli, free_port, scratch_database, serving
 
 PUBLISHES = 3
 READS = 24
@@ -28,21 +26,8 @@ LATEST = f"/api/v1/public/units/{HULI}/catalogues/01"
 @pytest.fixture
 def database_url(tmp_path: Path) -> Iterator[str]:
     """This run's kind of database: a SQLite file, or a scratch PostgreSQL database."""
-    test_url = os.environ.get("TEST_DATABASE_URL", "")
-    if not test_url.startswith("postgresql"):
-        yield f"sqlite:///{tmp_path / 'workers.sqlite3'}"
-        return
-    name = f"workers_{os.getpid()}"
-    admin = create_engine(test_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(test_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_database("workers", tmp_path) as url:
+        yield url
 
 
 def publish(client: httpx.Client, editor: dict[str, str], n: int) -> int:
