@@ -202,10 +202,12 @@ def test_the_completeness_score_reads_the_timeliness_audits_figures(
         judged = sum(r["on_time"] + r["late"] for r in rows)
         assert parts["late"]["denominator"] == judged
         assert parts["late"]["numerator"] == sum(r["on_time"] for r in rows)
-        if not items:
+        if not items:  # nothing published: no points for blank, stale nor late
             assert parts["blank"]["ratio"] == parts["stale"]["ratio"] == 0
+            assert parts["late"]["ratio"] == 0
             assert "没有已发布的事项" in parts["blank"]["reason"]
-        if not judged:
+            assert "没有已发布的事项" in parts["late"]["reason"]
+        elif not judged:  # published, no record to judge: nothing was late
             assert parts["late"]["ratio"] == 1
             assert parts["late"]["reason"] is not None
     huli = next(u for u in report["units"] if u["unit_code"] == HULI)

@@ -470,8 +470,9 @@ def _measure(
 
     A unit that declared every domain not applicable has nothing to lose (ratio 1). Otherwise
     an empty denominator means the unit has nothing where it should: no items → 0, nothing
-    published → 0 for blank and stale; the guide may be empty for a level (nothing to cover)
-    and a unit may have no record to judge (nothing late): ratio 1.
+    published → 0 for blank, stale and late; the guide may be empty for a level (nothing to
+    cover), and a unit that published items but has no record to judge has nothing late:
+    ratio 1 (its missing records count as blank).
 
     Called for each of the 40,000 units of a nation, so written flat: no objects but the
     result, each component's rounding looked up in _ratio_points' cache.
@@ -491,7 +492,7 @@ def _measure(
     r5, p5 = _ratio_points(WEIGHT_OF[4], published, applicable, empty)
     r6, p6 = _ratio_points(WEIGHT_OF[5], shown - timely.blank, shown, empty)
     r7, p7 = _ratio_points(WEIGHT_OF[6], shown - timely.stale, shown, empty)
-    r8, p8 = _ratio_points(WEIGHT_OF[7], timely.on_time, judged, 1.0)
+    r8, p8 = _ratio_points(WEIGHT_OF[7], timely.on_time, judged, 1.0 if shown else empty)
     return (
         round(p1 + p2 + p3 + p4 + p5 + p6 + p7 + p8, 2),
         (
@@ -539,6 +540,8 @@ def _reason(name: str, unit: Scored, denominator: int) -> str | None:
         return None
     if not unit.applicable and name not in ("coverage", "late"):
         return ALL_EXCLUDED
+    if name == "late" and unit.applicable and not unit.counts[11]:  # nothing shown to judge
+        return NOTHING_PUBLISHED
     return EMPTY_REASON.get(name, ALL_EXCLUDED)
 
 
