@@ -33,6 +33,7 @@ from app.db import get_session, make_engine
 from app.main import app
 from app.models.catalogue import Catalogue, CatalogueVersion
 from app.models.common import Role
+from app.models.domain import Domain
 from app.models.item import Item
 from app.models.record import Record, RecordBatch, RecordStamp
 from app.models.unit import Unit
@@ -147,7 +148,13 @@ def _catalogue(
             "id": catalogue_id,
             "catalogue_id": catalogue_id,
             "unit_code": unit_code,
+            "unit_name": connection.execute(
+                sa.select(Unit.name).where(Unit.code == unit_code)  # type: ignore[call-overload]
+            ).scalar_one(),
             "domain_code": domain_code,
+            "domain_name": connection.execute(
+                sa.select(Domain.name).where(Domain.code == domain_code)  # type: ignore[call-overload]
+            ).scalar_one(),
             "number": 1,
             "published_on": date(2020, 1, 15),
             "published_url": "http://www.xm.gov.cn/",

@@ -276,13 +276,16 @@ def normalize_levels(values: Iterable[str]) -> list[str]:
     return [level for level in LEVELS if level in chosen]
 
 
+_SPACE = re.compile(r"\s")
+
+
 def check_url(value: str) -> str:
     """A well-formed absolute http(s) URL: what a published page or an opinion lives at."""
     from urllib.parse import urlsplit
 
     value = value.strip()
     parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc or any(c.isspace() for c in value):
+    if parts.scheme not in ("http", "https") or not parts.netloc or _SPACE.search(value):
         raise ValueError(
             f"网址须为完整的 http(s) 地址 / url must be an absolute http(s) URL, got {value!r}"
         )
