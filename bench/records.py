@@ -432,7 +432,10 @@ def _timeliness_case(
 
 def _column_case(client: TestClient) -> tuple[float, float, int]:
     path = f"/api/v1/public/units/{BIG_UNIT}/catalogues/01/records"
-    body = client.get(path).content
+    # the uncompressed bytes both ways (httpx asks for gzip and br by default, and would time
+    # its own decompression); compressed pulls are `python -m bench compression`
+    identity = {"accept-encoding": "identity"}
+    body = client.get(path, headers=identity).content
     bare = FastAPI()
 
     @bare.get("/bytes")
@@ -442,11 +445,11 @@ def _column_case(client: TestClient) -> tuple[float, float, int]:
     plain = TestClient(bare)
 
     def ours() -> None:
-        response = client.get(path)
+        response = client.get(path, headers=identity)
         assert response.status_code == 200
 
     def anchor() -> None:
-        response = plain.get("/bytes")
+        response = plain.get("/bytes", headers=identity)
         assert response.status_code == 200
 
     return _median_ms(ours, RUNS * 3), _median_ms(anchor, RUNS * 3), len(body)
