@@ -1,5 +1,6 @@
 """Path resolvers (404 and scope written once), If-Match checks and list parameters."""
 
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -270,3 +271,17 @@ def link_next(request: Request, response: Response, **params: object) -> None:
     """Say where the next page is, for lists whose body is a bare array."""
     url = request.url.include_query_params(**params)
     response.headers["Link"] = f'<{url}>; rel="next"'
+
+
+def link_next_offset(
+    request: Request, response: Response, next_offset: int | None, limit: int
+) -> None:
+    """`Link` to the page at `next_offset` (from app.services.paging), nothing on the last."""
+    if next_offset is not None:
+        link_next(request, response, offset=next_offset, limit=limit)
+
+
+def say_next_offset(headers: MutableMapping[str, str], next_offset: int | None) -> None:
+    """`X-Next-Offset` on a file, which cannot say it in its body; nothing on the last page."""
+    if next_offset is not None:
+        headers["X-Next-Offset"] = str(next_offset)

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from sqlmodel import col, select
 
-from app.api.deps import MAX_ID, DomainDep, UnitDep, link_next
+from app.api.deps import MAX_ID, DomainDep, UnitDep, link_next_offset
 from app.api.responses import CONFLICT, FORBIDDEN, NOT_FOUND, UNAUTHORIZED
 from app.auth import Admin, Auditor
 from app.db import SessionDep
@@ -14,7 +14,7 @@ from app.models.common import UnitKind
 from app.models.domain import Domain, DomainCreate, DomainPublic
 from app.models.guide import GuideItem, GuideItemPublic
 from app.models.unit import Unit, UnitCreate, UnitPublic
-from app.services import history
+from app.services import history, paging
 
 router = APIRouter(tags=["reference"])
 
@@ -85,9 +85,9 @@ def list_units(
     if kind is not None:
         query = query.where(Unit.kind == kind)
     rows = list(session.exec(query.order_by(col(Unit.code)).offset(offset).limit(limit + 1)))
-    if len(rows) > limit:
-        link_next(request, response, offset=offset + limit, limit=limit)
-    return rows[:limit]
+    rows, more = paging.cut(rows, limit)
+    link_next_offset(request, response, paging.next_offset(offset, limit, more), limit)
+    return rows
 
 
 @router.get("/units/{unit_code}", response_model=UnitPublic, responses=NOT_FOUND)
