@@ -5,7 +5,6 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Header, Path, Query, Request, Response
-from sqlmodel import select
 
 from app.auth import AnyPrincipal, Writer
 from app.db import SessionDep
@@ -94,13 +93,7 @@ RowId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 def get_item(item_id: RowId, session: SessionDep) -> ItemContext:
-    row = session.exec(
-        select(Item, Catalogue, Unit)
-        .join(Catalogue, Catalogue.id == Item.catalogue_id)  # type: ignore[arg-type]
-        .join(Unit, Unit.code == Catalogue.unit_code)  # type: ignore[arg-type]
-        .where(Item.id == item_id)
-    ).first()
-    if row is None:
+    if (row := item_service.with_owner(session, item_id)) is None:
         raise NotFound(f"事项 {item_id} 不存在 / item {item_id} not found")
     return ItemContext(*row)
 
@@ -150,12 +143,7 @@ MilestoneDep = Annotated[Milestone, Depends(get_milestone)]
 
 
 def readable_opinion(opinion_id: RowId, principal: AnyPrincipal, session: SessionDep) -> Opinion:
-    row = session.exec(
-        select(Opinion, Unit)
-        .join(Unit, Unit.code == Opinion.issuer_unit_code)  # type: ignore[arg-type]
-        .where(Opinion.id == opinion_id)
-    ).first()
-    if row is None:
+    if (row := opinions.with_issuer(session, opinion_id)) is None:
         raise NotFound(f"落实意见 {opinion_id} 不存在 / opinion {opinion_id} not found")
     opinion, issuer = row
     if not opinions.may_read(session, principal, issuer):
