@@ -16,20 +16,20 @@ from app.models.item import Item
 from app.models.milestone import Milestone, Opinion
 from app.models.unit import Unit
 from app.principal import Principal
-from app.services import catalogues, opinions, reference
+from app.services import catalogues, milestones, opinions, reference
 from app.services import items as item_service
 
 OUT_OF_SCOPE = "超出令牌的单位范围 / outside the unit scope of this token"
 
 
 def get_unit(unit_code: str, session: SessionDep) -> Unit:
-    if (unit := session.get(Unit, unit_code)) is None:
+    if (unit := reference.find_unit(session, unit_code)) is None:
         raise NotFound(f"单位 {unit_code} 不存在 / unit {unit_code} not found")
     return unit
 
 
 def get_domain(domain_code: str, session: SessionDep) -> Domain:
-    if (domain := session.get(Domain, domain_code)) is None:
+    if (domain := reference.find_domain(session, domain_code)) is None:
         raise NotFound(f"领域 {domain_code} 不存在 / domain {domain_code} not found")
     return domain
 
@@ -134,7 +134,7 @@ FreshItem = Annotated[ItemContext, Depends(fresh_item)]
 
 
 def get_milestone(code: str, session: SessionDep) -> Milestone:
-    if (milestone := session.get(Milestone, code)) is None:
+    if (milestone := milestones.find(session, code)) is None:
         raise NotFound(f"节点 {code} 不存在 / milestone {code} not found")
     return milestone
 
@@ -160,7 +160,7 @@ def fresh_opinion(
     session: SessionDep,
     if_match: Annotated[str | None, Header()] = None,
 ) -> Opinion:
-    issuer = session.get(Unit, opinion.issuer_unit_code)
+    issuer = reference.find_unit(session, opinion.issuer_unit_code)
     if issuer is None or not opinions.may_record(principal, issuer):
         raise Forbidden(OUT_OF_SCOPE)  # a street reads its district's opinion, never edits it
     require_match(if_match, opinions.etag(opinion), "落实意见已被他人修改 / the opinion")

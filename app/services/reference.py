@@ -15,6 +15,16 @@ from app.principal import Principal
 from app.services import history
 
 
+def find_unit(session: Session, code: str) -> Unit | None:
+    """The unit `code`, None when there is none."""
+    return session.get(Unit, code)
+
+
+def find_domain(session: Session, code: str) -> Domain | None:
+    """The domain `code`, None when there is none."""
+    return session.get(Domain, code)
+
+
 def district(session: Session, code: str) -> Unit:
     """The district `code`, or 422 on query.district."""
     unit = session.get(Unit, code)
