@@ -14,6 +14,7 @@ from app.api.deps import (
     WritableUnit,
     get_unit,
     require_match,
+    say_next_offset,
 )
 from app.api.pages import security_headers
 from app.api.public import NOT_MODIFIED, not_modified
@@ -38,7 +39,7 @@ from app.models.unit import Unit
 from app.render import annual_report as render
 from app.render import audit as audit_render
 from app.rules import annual_report as rules
-from app.services import annual_reports
+from app.services import annual_reports, paging
 
 router = APIRouter(tags=["annual reports"])
 REPORT = "/units/{unit_code}/annual-reports/{year}"
@@ -223,8 +224,7 @@ def annual_report_history(
     rows = annual_reports.history_of(
         session, unit.code, year, limit=page.limit + 1, before_id=before_id
     )
-    more = len(rows) > page.limit
-    rows = rows[: page.limit]
+    rows, more = paging.cut(rows, page.limit)
     return Page[ChangePublic](
         items=[ChangePublic.model_validate(row) for row in rows],
         next=str(rows[-1].id) if more and rows else None,
@@ -388,9 +388,8 @@ def audit_annual_reports(
     name = f"政府信息公开工作年度报告_{year}_{district or '全部'}_{result.as_of.isoformat()}"
     units = audit_render.annual_report_rows(result)
     totals = audit_render.request_total_rows(result)
-    headers = {}
-    if result.next_offset is not None:
-        headers["X-Next-Offset"] = str(result.next_offset)
+    headers: dict[str, str] = {}
+    say_next_offset(headers, result.next_offset)
     if format == "csv":
         headers["Content-Disposition"] = audit_render.disposition(f"{name}.csv")
         return Response(

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from app.api.deps import MAX_ID, DistrictFilter, DomainFilter
+from app.api.deps import MAX_ID, DistrictFilter, DomainFilter, say_next_offset
 from app.api.responses import AUTHED
 from app.auth import Auditor
 from app.db import SessionDep
@@ -49,8 +49,7 @@ Offset = Annotated[
 
 def _file(content: bytes, media_type: str, filename: str, next_offset: int | None) -> Response:
     headers = {"Content-Disposition": render.disposition(filename)}
-    if next_offset is not None:
-        headers["X-Next-Offset"] = str(next_offset)  # a file cannot say it in its body
+    say_next_offset(headers, next_offset)
     return Response(content, media_type=media_type, headers=headers)
 
 

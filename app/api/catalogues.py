@@ -33,7 +33,7 @@ from app.models.history import ChangePublic
 from app.models.item import Item, ItemCreate, ItemPublic
 from app.render import published
 from app.render.published import MEDIA_TYPES, TABLE_FORMATS, Format
-from app.services import catalogues, history, items, lifecycle, publication, views
+from app.services import catalogues, history, items, lifecycle, paging, publication, views
 
 router = APIRouter(tags=["catalogues"])
 CATALOGUE = "/units/{unit_code}/catalogues/{domain_code}"
@@ -226,8 +226,7 @@ def catalogue_history(
     if catalogue.id is None:
         return Page[ChangePublic](items=[], next=None)
     rows = history.for_catalogue(session, catalogue.id, limit=page.limit + 1, before_id=before_id)
-    more = len(rows) > page.limit
-    rows = rows[: page.limit]
+    rows, more = paging.cut(rows, page.limit)
     return Page[ChangePublic](
         items=[ChangePublic.model_validate(row) for row in rows],
         next=str(rows[-1].id) if more and rows else None,
@@ -251,8 +250,9 @@ def list_items(
 ) -> Page[ItemPublic]:
     """The catalogue's items in order, a page at a time (cursor = items already read)."""
     offset = _int_cursor(cursor) or 0
-    rows = items.ordered(session, catalogue.id)[offset : offset + limit + 1] if catalogue.id else []
+    ordered = items.ordered(session, catalogue.id) if catalogue.id else []
+    rows, next_offset = paging.window(ordered, offset, limit)
     return Page[ItemPublic](
-        items=[ItemPublic.model_validate(row) for row in rows[:limit]],
-        next=str(offset + limit) if len(rows) > limit else None,
+        items=[ItemPublic.model_validate(row) for row in rows],
+        next=str(next_offset) if next_offset is not None else None,
     )

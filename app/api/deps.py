@@ -1,10 +1,10 @@
 """Path resolvers (404 and scope written once), If-Match checks and list parameters."""
 
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Header, Path, Query, Request, Response
-from sqlmodel import select
 
 from app.auth import AnyPrincipal, Writer
 from app.db import SessionDep
@@ -16,20 +16,20 @@ from app.models.item import Item
 from app.models.milestone import Milestone, Opinion
 from app.models.unit import Unit
 from app.principal import Principal
-from app.services import catalogues, opinions, reference
+from app.services import catalogues, milestones, opinions, reference
 from app.services import items as item_service
 
 OUT_OF_SCOPE = "超出令牌的单位范围 / outside the unit scope of this token"
 
 
 def get_unit(unit_code: str, session: SessionDep) -> Unit:
-    if (unit := session.get(Unit, unit_code)) is None:
+    if (unit := reference.find_unit(session, unit_code)) is None:
         raise NotFound(f"单位 {unit_code} 不存在 / unit {unit_code} not found")
     return unit
 
 
 def get_domain(domain_code: str, session: SessionDep) -> Domain:
-    if (domain := session.get(Domain, domain_code)) is None:
+    if (domain := reference.find_domain(session, domain_code)) is None:
         raise NotFound(f"领域 {domain_code} 不存在 / domain {domain_code} not found")
     return domain
 
@@ -93,13 +93,7 @@ RowId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 def get_item(item_id: RowId, session: SessionDep) -> ItemContext:
-    row = session.exec(
-        select(Item, Catalogue, Unit)
-        .join(Catalogue, Catalogue.id == Item.catalogue_id)  # type: ignore[arg-type]
-        .join(Unit, Unit.code == Catalogue.unit_code)  # type: ignore[arg-type]
-        .where(Item.id == item_id)
-    ).first()
-    if row is None:
+    if (row := item_service.with_owner(session, item_id)) is None:
         raise NotFound(f"事项 {item_id} 不存在 / item {item_id} not found")
     return ItemContext(*row)
 
@@ -140,7 +134,7 @@ FreshItem = Annotated[ItemContext, Depends(fresh_item)]
 
 
 def get_milestone(code: str, session: SessionDep) -> Milestone:
-    if (milestone := session.get(Milestone, code)) is None:
+    if (milestone := milestones.find(session, code)) is None:
         raise NotFound(f"节点 {code} 不存在 / milestone {code} not found")
     return milestone
 
@@ -149,12 +143,7 @@ MilestoneDep = Annotated[Milestone, Depends(get_milestone)]
 
 
 def readable_opinion(opinion_id: RowId, principal: AnyPrincipal, session: SessionDep) -> Opinion:
-    row = session.exec(
-        select(Opinion, Unit)
-        .join(Unit, Unit.code == Opinion.issuer_unit_code)  # type: ignore[arg-type]
-        .where(Opinion.id == opinion_id)
-    ).first()
-    if row is None:
+    if (row := opinions.with_issuer(session, opinion_id)) is None:
         raise NotFound(f"落实意见 {opinion_id} 不存在 / opinion {opinion_id} not found")
     opinion, issuer = row
     if not opinions.may_read(session, principal, issuer):
@@ -171,7 +160,7 @@ def fresh_opinion(
     session: SessionDep,
     if_match: Annotated[str | None, Header()] = None,
 ) -> Opinion:
-    issuer = session.get(Unit, opinion.issuer_unit_code)
+    issuer = reference.find_unit(session, opinion.issuer_unit_code)
     if issuer is None or not opinions.may_record(principal, issuer):
         raise Forbidden(OUT_OF_SCOPE)  # a street reads its district's opinion, never edits it
     require_match(if_match, opinions.etag(opinion), "落实意见已被他人修改 / the opinion")
@@ -270,3 +259,17 @@ def link_next(request: Request, response: Response, **params: object) -> None:
     """Say where the next page is, for lists whose body is a bare array."""
     url = request.url.include_query_params(**params)
     response.headers["Link"] = f'<{url}>; rel="next"'
+
+
+def link_next_offset(
+    request: Request, response: Response, next_offset: int | None, limit: int
+) -> None:
+    """`Link` to the page at `next_offset` (from app.services.paging), nothing on the last."""
+    if next_offset is not None:
+        link_next(request, response, offset=next_offset, limit=limit)
+
+
+def say_next_offset(headers: MutableMapping[str, str], next_offset: int | None) -> None:
+    """`X-Next-Offset` on a file, which cannot say it in its body; nothing on the last page."""
+    if next_offset is not None:
+        headers["X-Next-Offset"] = str(next_offset)

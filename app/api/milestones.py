@@ -12,7 +12,7 @@ from app.api.deps import (
     DomainFilter,
     MilestoneDep,
     OffsetDep,
-    link_next,
+    link_next_offset,
     require_match,
 )
 from app.api.responses import AUTHED, CONFLICT, FORBIDDEN, NOT_FOUND, STALE, UNAUTHORIZED
@@ -29,7 +29,7 @@ from app.models.milestone import (
 )
 from app.models.unit import Unit
 from app.render import audit as render
-from app.services import milestones
+from app.services import milestones, paging
 
 router = APIRouter(tags=["deadlines"])
 
@@ -137,13 +137,11 @@ def milestone_status(
         limit=page.limit + 1,
         offset=page.offset,
     )
-    more = len(rows) > page.limit
-    rows = rows[: page.limit]
+    rows, more = paging.cut(rows, page.limit)
+    next_offset = paging.next_offset(page.offset, page.limit, more)
     if format == "json":
-        if more:
-            link_next(request, response, offset=page.offset + page.limit, limit=page.limit)
+        link_next_offset(request, response, next_offset, page.limit)
         return rows
-    next_offset = page.offset + page.limit if more else None
     codes = sorted({row.unit_code for row in rows})
     units = dict(session.exec(select(Unit.code, Unit.name).where(col(Unit.code).in_(codes))).all())
     domains = dict(session.exec(select(Domain.code, Domain.name)).all())
@@ -157,6 +155,5 @@ def milestone_status(
         file = _file(
             render.to_xlsx(sheets, _about(request, day, title)), XLSX, f"{name}.xlsx", next_offset
         )
-    if more:
-        link_next(request, file, offset=page.offset + page.limit, limit=page.limit)
+    link_next_offset(request, file, next_offset, page.limit)
     return file

@@ -4,12 +4,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from app.api.deps import FreshOpinion, OffsetDep, ReadableOpinion, link_next
+from app.api.deps import FreshOpinion, OffsetDep, ReadableOpinion, link_next_offset
 from app.api.responses import AUTHED, STALE
 from app.auth import AnyPrincipal
 from app.db import SessionDep
 from app.models.milestone import Opinion, OpinionCreate, OpinionPublic, OpinionUpdate
-from app.services import opinions
+from app.services import opinions, paging
 
 router = APIRouter(tags=["deadlines"])
 
@@ -45,9 +45,11 @@ def list_opinions(
         limit=page.limit + 1,
         offset=page.offset,
     )
-    if len(rows) > page.limit:
-        link_next(request, response, offset=page.offset + page.limit, limit=page.limit)
-    return rows[: page.limit]
+    rows, more = paging.cut(rows, page.limit)
+    link_next_offset(
+        request, response, paging.next_offset(page.offset, page.limit, more), page.limit
+    )
+    return rows
 
 
 @router.get("/opinions/{opinion_id}", response_model=OpinionPublic, responses=AUTHED)

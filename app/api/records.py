@@ -9,7 +9,15 @@ from fastapi import APIRouter, Depends, Header, Query, Response
 
 from app.api import public
 from app.api.audit import FILES, XLSX
-from app.api.deps import MAX_ID, DistrictScope, DomainFilter, ReadableUnit, RowId, WritableUnit
+from app.api.deps import (
+    MAX_ID,
+    DistrictScope,
+    DomainFilter,
+    ReadableUnit,
+    RowId,
+    WritableUnit,
+    say_next_offset,
+)
 from app.api.imports import IMPORT_ERRORS
 from app.api.responses import AUTHED, NOT_FOUND, STALE
 from app.api.uploads import UPLOAD_BODY, SettingsDep, UploadDep
@@ -166,8 +174,7 @@ def audit_timeliness(
         return _json(report)
     name = f"政务公开时效审计_{scope.district or '全部'}_{scope.as_of.isoformat()}"
     headers = {"Content-Disposition": render.disposition(f"{name}.{format}")}
-    if report["next_offset"] is not None:
-        headers["X-Next-Offset"] = str(report["next_offset"])
+    say_next_offset(headers, report["next_offset"])
     if format == "csv":
         content = render.to_csv(record_rows.timeliness_rows(report))
         return Response(content, media_type="text/csv; charset=utf-8", headers=headers)

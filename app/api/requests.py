@@ -17,8 +17,9 @@ from app.api.deps import (
     ReadableUnit,
     RowId,
     WritableUnit,
-    link_next,
+    link_next_offset,
     require_match,
+    say_next_offset,
 )
 from app.api.imports import IMPORT_ERRORS
 from app.api.responses import AUTHED, CONFLICT, STALE
@@ -40,7 +41,7 @@ from app.models.request import (
 from app.models.unit import Unit
 from app.render import audit as render
 from app.render import requests as register
-from app.services import request_import, requests
+from app.services import paging, request_import, requests
 
 router = APIRouter(tags=["requests"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -136,9 +137,9 @@ def list_requests(
         limit=limit + 1,
         offset=offset,
     )
-    if len(rows) > limit:
-        link_next(request, response, offset=offset + limit, limit=limit)
-    return requests.publics(session, rows[:limit], as_of=day)
+    rows, more = paging.cut(rows, limit)
+    link_next_offset(request, response, paging.next_offset(offset, limit, more), limit)
+    return requests.publics(session, rows, as_of=day)
 
 
 @router.get(
@@ -228,8 +229,7 @@ def audit_requests(
         return report
     name = f"依申请公开台账审计_{scope.district or '全部'}_{scope.as_of.isoformat()}"
     headers = {"Content-Disposition": render.disposition(f"{name}.{format}")}
-    if report.next_offset is not None:
-        headers["X-Next-Offset"] = str(report.next_offset)
+    say_next_offset(headers, report.next_offset)
     if format == "csv":
         content = render.to_csv(register.unit_rows(report))
         return Response(content, media_type="text/csv; charset=utf-8", headers=headers)

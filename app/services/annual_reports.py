@@ -29,7 +29,7 @@ from app.models.history import Change
 from app.models.unit import Unit
 from app.principal import Principal
 from app.rules import annual_report as rules
-from app.services import audit, history, milestones
+from app.services import audit, history, milestones, paging
 from app.services import requests as request_register
 
 ENTITY = "annual_report"
@@ -536,7 +536,7 @@ def audit_report(
         "total_units": len(units),
         "offset": offset,
         "limit": limit,
-        "next_offset": offset + limit if offset + limit < len(units) else None,
+        "next_offset": paging.after_offset(offset, limit, len(units)),
         "units": rows,
         "requests_total": rules.sum_requests(template, counted),
         "reports_counted": len(counted),

@@ -39,7 +39,7 @@ from app.models.common import UnitKind
 from app.models.domain import Domain
 from app.models.unit import GUIDE_LEVEL, Unit
 from app.rules import quality
-from app.services import milestones, stats, timeliness
+from app.services import milestones, paging, stats, timeliness
 
 TABLES = SQLModel.metadata.tables
 units_t = TABLES["units"]
@@ -715,7 +715,7 @@ def completeness(
         "total_units": len(aggregate),
         "offset": offset,
         "limit": limit,
-        "next_offset": offset + limit if offset + limit < len(aggregate) else None,
+        "next_offset": paging.after_offset(offset, limit, len(aggregate)),
         "rows": rows,
         "units": page,
         "districts": districts,
@@ -1050,7 +1050,7 @@ def statistics(session: Session, scope: Scope, *, limit: int, offset: int) -> St
         total_units=len(rows),
         offset=offset,
         limit=limit,
-        next_offset=offset + limit if offset + limit < len(rows) else None,
+        next_offset=paging.after_offset(offset, limit, len(rows)),
         units=units,
         levels=levels,
     )

@@ -10,6 +10,7 @@ from app.errors import Conflict, invalid
 from app.models.catalogue import Catalogue
 from app.models.common import utcnow
 from app.models.item import Item, ItemCreate, ItemUpdate
+from app.models.unit import Unit
 from app.principal import Principal
 from app.rules.attributes import ITEM_ATTRIBUTES
 from app.services import locks
@@ -146,3 +147,14 @@ def delete(session: Session, catalogue: Catalogue, item: Item, *, actor: Princip
         session.flush()
         _shift(session, catalogue.id, before["position"] + 1, MAX_ITEMS_PER_CATALOGUE, -1, but=0)
         change.log("delete", "item", before["id"], before=before)
+
+
+def with_owner(session: Session, item_id: int) -> tuple[Item, Catalogue, Unit] | None:
+    """The item with its catalogue and unit (one query), None when there is no such item."""
+    row = session.exec(
+        select(Item, Catalogue, Unit)
+        .join(Catalogue, col(Catalogue.id) == col(Item.catalogue_id))
+        .join(Unit, col(Unit.code) == col(Catalogue.unit_code))
+        .where(col(Item.id) == item_id)
+    ).first()
+    return None if row is None else (row[0], row[1], row[2])

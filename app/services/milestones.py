@@ -468,3 +468,8 @@ def update(
         after=_snapshot(milestone, codes),
     )
     return public(milestone, codes)
+
+
+def find(session: Session, code: str) -> Milestone | None:
+    """The milestone `code`, None when there is none."""
+    return session.get(Milestone, code)

@@ -161,3 +161,13 @@ def find(
         query = query.where(Opinion.issuer_unit_code == issuer_unit_code)
     query = query.order_by(col(Opinion.issued_on), col(Opinion.id)).offset(offset).limit(limit)
     return list(session.exec(query))
+
+
+def with_issuer(session: Session, opinion_id: int) -> tuple[Opinion, Unit] | None:
+    """The opinion with its issuing unit (one query), None when there is no such opinion."""
+    row = session.exec(
+        select(Opinion, Unit)
+        .join(Unit, col(Unit.code) == col(Opinion.issuer_unit_code))
+        .where(col(Opinion.id) == opinion_id)
+    ).first()
+    return None if row is None else (row[0], row[1])

@@ -34,7 +34,7 @@ from app.rules.timelimits import (
     evaluate,
     parse,
 )
-from app.services import history, record_column
+from app.services import history, paging, record_column
 from app.services.calendar import work_calendar
 
 # A constant key for PostgreSQL's transaction-level advisory lock: "gkmlrecs" in ASCII.
@@ -645,8 +645,9 @@ def listing(
     if published_to is not None:
         query = query.where(col(Record.published_on) <= published_to)
     rows = session.exec(query.order_by(col(Record.id)).limit(limit + 1)).all()  # type: ignore[call-overload]
-    page = [_public(dict(row._mapping), item_gone=bool(row.item_gone)) for row in rows[:limit]]
-    return page, (page[-1]["id"] if len(rows) > limit else None)
+    rows, more = paging.cut(rows, limit)
+    page = [_public(dict(row._mapping), item_gone=bool(row.item_gone)) for row in rows]
+    return page, (page[-1]["id"] if more else None)
 
 
 def rejudged(session: Session, records: Sequence[Record]) -> list[tuple[Record, Judgement]]:

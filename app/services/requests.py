@@ -28,7 +28,7 @@ from app.models.unit import Unit
 from app.principal import Principal
 from app.rules import request_clock
 from app.rules.request_clock import Calendar, Clock, SequenceError
-from app.services import history
+from app.services import history, paging
 from app.services.calendar import work_calendar
 
 log = logging.getLogger("app.requests")
@@ -434,8 +434,7 @@ def audit(session: Session, scope: AuditScope, *, limit: int, offset: int) -> di
             or_(col(Unit.code) == scope.district, col(Unit.parent_code) == scope.district)
         )
     units = session.exec(units_query.offset(offset).limit(limit + 1)).all()
-    more = len(units) > limit
-    units = units[:limit]
+    units, more = paging.cut(units, limit)
     codes = [code for code, _ in units]
     rows: dict[str, dict[str, Any]] = {
         code: {
@@ -491,5 +490,5 @@ def audit(session: Session, scope: AuditScope, *, limit: int, offset: int) -> di
         "as_of": as_of,
         "district": scope.district,
         "units": list(rows.values()),
-        "next_offset": offset + limit if more else None,
+        "next_offset": paging.next_offset(offset, limit, more),
     }

@@ -27,7 +27,7 @@ from app.rules.timelimits import (
     _period_end,
     _period_start,
 )
-from app.services import records
+from app.services import paging, records
 from app.services.calendar import work_calendar
 
 items_t = Item.__table__  # type: ignore[attr-defined]
@@ -263,8 +263,8 @@ def report(
 ) -> dict[str, Any]:
     versions = _versions(session, scope)
     unit_codes = sorted({row.unit_code for row in versions})
-    page_units = set(unit_codes[offset : offset + limit])
-    next_offset = offset + limit if offset + limit < len(unit_codes) else None
+    page_codes, next_offset = paging.window(unit_codes, offset, limit)
+    page_units = set(page_codes)
     versions = [row for row in versions if row.unit_code in page_units]
     found = _rows_of(session, versions, scope.as_of, calendar)
     rows: list[dict[str, Any]] = []
