@@ -9,6 +9,8 @@ function that defines it:
 - items: name_key, flags, lacking (rules.quality.refresh_item);
 - catalogue_versions: item_count, first_level_count (the version's frozen items);
 - catalogues: the audit counts and first_version_on (stats.COLUMNS; stats.counts);
+- catalogue_lists: the audit's lists of lacking items and absent/waived guide items
+  (stats.DETAILS; stats.details);
 - records: due_on, state, late_days, note (services.records.judge);
 - disclosure_requests: state, clock_start, due_on, paused_until, extended_days,
   late_notice, outcome, answered_on, closed_on, on_time, note (rules.request_clock.replay).
@@ -155,6 +157,25 @@ def _counts(session: Session, catalogue_id: int) -> list[Difference]:
     )
 
 
+def _lists(session: Session, catalogue_id: int) -> list[Difference]:
+    """The audit's stored lists (catalogue_lists) against stats.details."""
+    row = (
+        session.connection()
+        .execute(
+            sa.select(*_cols(stats.lists_t, *stats.DETAILS)).where(
+                stats.lists_t.c.catalogue_id == catalogue_id
+            )
+        )
+        .mappings()
+        .first()
+    )
+    stored = dict(row) if row is not None else dict.fromkeys(stats.DETAILS)
+    defined = stats.details(session.connection(), [catalogue_id])[catalogue_id]
+    return _compare(
+        "catalogue_lists", catalogue_id, stored, dict(zip(stats.DETAILS, defined, strict=True))
+    )
+
+
 def _records(session: Session, catalogue_id: int) -> list[Difference]:
     live = list(
         session.exec(
@@ -189,6 +210,7 @@ def check_catalogue(session: Session, catalogue_id: int) -> list[Difference]:
         _items(session, catalogue_id)
         + _versions(session, catalogue_id)
         + _counts(session, catalogue_id)
+        + _lists(session, catalogue_id)
         + _records(session, catalogue_id)
     )
 
@@ -218,9 +240,9 @@ def recompute_catalogue(session: Session, catalogue: Catalogue) -> int:
             .values({difference.column: difference.defined})
         )
         changed += 1
-    counted = _counts(session, catalogue.id)
+    counted = _counts(session, catalogue.id) + _lists(session, catalogue.id)
     if counted:
-        stats.recompute(session.connection(), [catalogue.id])
+        stats.recompute(session.connection(), [catalogue.id])  # the counts and the lists
         changed += len(counted)
     wrong_records = _records(session, catalogue.id)
     if wrong_records:
