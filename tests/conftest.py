@@ -138,3 +138,20 @@ def committed(engine: Engine) -> Iterator[Engine]:
                 connection.execute(table.delete())
         connection.execute(text("DELETE FROM units WHERE code LIKE 'T%'"))
         connection.execute(text("DELETE FROM domains WHERE code > '26'"))
+
+
+@pytest.fixture
+def live(committed: Engine) -> Iterator[Engine]:
+    """The app on the test database with its own per-request sessions and commits: real
+    concurrent transactions, and the process caches forgotten before and after."""
+
+    def real_session() -> Iterator[Session]:
+        with Session(committed) as session:
+            yield session
+            session.commit()
+
+    application.dependency_overrides[get_session] = real_session
+    published_cache.clear_caches()
+    yield committed
+    application.dependency_overrides.clear()
+    published_cache.clear_caches()

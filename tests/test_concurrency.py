@@ -4,29 +4,13 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from app.db import get_session
 from app.main import app
 from app.models.catalogue import CatalogueVersion
 from tests.factories import HULI, add_item, item_body, token
-
-
-@pytest.fixture
-def live(committed: Engine) -> Iterator[Engine]:
-    """The app on the test database with its own per-request sessions and commits."""
-
-    def real_session() -> Iterator[Session]:
-        with Session(committed) as session:
-            yield session
-            session.commit()
-
-    app.dependency_overrides[get_session] = real_session
-    yield committed
-    app.dependency_overrides.clear()
 
 
 def run_together(n: int, work: Callable[[int], int]) -> list[int]:

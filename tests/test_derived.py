@@ -6,15 +6,12 @@ The values are corrupted with plain SQL, as a rule changed by an upgrade would l
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlmodel import Session
 
 from app.config import ROOT
-from app.db import get_session
 from app.main import app
 from app.services import derived
 from tests.factories import HULI, add_item, add_request, publish, token
@@ -32,18 +29,6 @@ def cli(engine: Engine, *args: str) -> subprocess.CompletedProcess[str]:
         timeout=300,
         check=False,
     )
-
-
-@pytest.fixture
-def live(committed: Engine) -> Iterator[Engine]:
-    def real_session() -> Iterator[Session]:
-        with Session(committed) as session:
-            yield session
-            session.commit()
-
-    app.dependency_overrides[get_session] = real_session
-    yield committed
-    app.dependency_overrides.clear()
 
 
 def test_check_names_every_corrupted_value_and_recompute_mends_them_once(live: Engine) -> None:

@@ -3,33 +3,18 @@ both succeed (before, on PostgreSQL, the loser answered 500 on the unique key
 uq_catalogues_unit_code: 19 of 28 such requests failed in one run)."""
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from app.db import get_session
 from app.main import app
 from app.models.catalogue import Catalogue
 from tests.factories import HULI, item_body, token
 
 WRITERS = 6
-
-
-@pytest.fixture
-def live(committed: Engine) -> Iterator[Engine]:
-    """The app with its own per-request sessions and commits: real concurrent transactions."""
-
-    def real_session() -> Iterator[Session]:
-        with Session(committed) as session:
-            yield session
-            session.commit()
-
-    app.dependency_overrides[get_session] = real_session
-    yield committed
-    app.dependency_overrides.clear()
 
 
 def together(work: Callable[[TestClient, int], int]) -> list[int]:

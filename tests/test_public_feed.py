@@ -2,36 +2,17 @@
 
 import threading
 import time
-from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from app.db import get_session
 from app.main import app
-from app.services import published_cache
 from tests.factories import HULI, add_item, token
 
 PUBLISHERS = 4
 ROUNDS = 6
-
-
-@pytest.fixture
-def live(committed: Engine) -> Iterator[Engine]:
-    """The app on the test database with its own per-request sessions and commits."""
-
-    def real_session() -> Iterator[Session]:
-        with Session(committed) as session:
-            yield session
-            session.commit()
-
-    app.dependency_overrides[get_session] = real_session
-    published_cache.clear_caches()
-    yield committed
-    app.dependency_overrides.clear()
-    published_cache.clear_caches()
 
 
 def test_a_reader_paging_during_concurrent_publishes_sees_each_exactly_once(

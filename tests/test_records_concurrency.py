@@ -9,9 +9,7 @@ from sqlmodel import Session, col, select
 from app.main import app
 from app.models.record import Record
 from tests.factories import HULI, add_item, token
-from tests.test_concurrency import live, run_together
-
-__all__ = ["live"]
+from tests.test_concurrency import run_together
 
 
 def test_racing_pushes_of_one_new_url_store_it_once(live: Engine) -> None:
