@@ -1,11 +1,12 @@
 """落实意见 through HTTP: who may record one, validation, listing in scope, corrections."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
+from app.models.common import today_in_beijing
 from app.models.history import Change
 from tests.factories import (
     CITY,
@@ -65,7 +66,7 @@ def test_an_auditor_records_for_any_unit(client: TestClient, session: Session) -
         ("domain_code", "99", "unknown_domain"),
         ("issuer_unit_code", "999999", "unknown_unit"),
         ("issuer_unit_code", HULI_STREET, "issuer_kind"),
-        ("issued_on", (date.today() + timedelta(days=1)).isoformat(), "date_in_future"),
+        ("issued_on", "tomorrow", "date_in_future"),
         ("url", "www.huli.gov.cn/opinion", "value_error"),
         ("url", "ftp://huli.gov.cn/opinion", "value_error"),
         ("title", "  ", "too_short"),
@@ -74,6 +75,8 @@ def test_an_auditor_records_for_any_unit(client: TestClient, session: Session) -
 def test_an_invalid_opinion_is_422_naming_the_field(
     client: TestClient, session: Session, field: str, value: str, kind: str
 ) -> None:
+    if value == "tomorrow":  # Beijing's tomorrow when the test runs, not when it was collected
+        value = (today_in_beijing() + timedelta(days=1)).isoformat()
     response = client.post(
         URL, json=opinion_body(**{field: value}), headers=token(session, "auditor")
     )
@@ -147,7 +150,7 @@ def test_a_correction_cannot_move_into_the_future(
     client: TestClient, editor: dict[str, str]
 ) -> None:
     opinion = add_opinion(client, editor)
-    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    tomorrow = (today_in_beijing() + timedelta(days=1)).isoformat()
     response = client.patch(
         f"{URL}/{opinion['id']}",
         json={"issued_on": tomorrow},
@@ -180,3 +183,16 @@ def test_a_street_editor_sees_the_opinions_that_apply_to_it(
         headers=street | {"If-Match": district["etag"]},
     )
     assert edit.status_code == 403
+
+
+def test_an_opinion_dated_today_in_beijing_is_accepted(
+    client: TestClient, session: Session
+) -> None:
+    """Beijing's today is never "in the future", even while the server's UTC date is still
+    yesterday (00:00 to 08:00 in Xiamen)."""
+    today = today_in_beijing().isoformat()
+    response = client.post(
+        URL, json=opinion_body(issued_on=today), headers=token(session, "auditor")
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["issued_on"] == today

@@ -33,7 +33,7 @@ from app.models.annual_report import (
     PublishedReport,
     PublishReport,
 )
-from app.models.common import Page, UnitKind
+from app.models.common import Page, UnitKind, today_in_beijing
 from app.models.history import ChangePublic
 from app.models.unit import Unit
 from app.render import annual_report as render
@@ -377,7 +377,7 @@ def audit_annual_reports(
     report = annual_reports.audit_report(
         session,
         year=year,
-        as_of=as_of or date.today(),
+        as_of=as_of or today_in_beijing(),
         district=district,
         limit=page.limit,
         offset=page.offset,

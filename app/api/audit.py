@@ -12,7 +12,7 @@ from app.api.responses import AUTHED
 from app.auth import Auditor
 from app.db import SessionDep
 from app.models.audit import CompletenessReport, StatisticsReport
-from app.models.common import utcnow
+from app.models.common import today_in_beijing, utcnow
 from app.render import audit as render
 from app.services import audit, milestones, reference
 
@@ -34,7 +34,7 @@ def audit_scope(
     as_of: Annotated[date | None, Query(description="default: today")] = None,
 ) -> audit.Scope:
     return audit.Scope(
-        as_of=as_of or date.today(),
+        as_of=as_of or today_in_beijing(),
         district=reference.district(session, district) if district is not None else None,
         domain=reference.domain(session, domain) if domain is not None else None,
     )

@@ -23,7 +23,7 @@ from app.config import get_settings
 from app.db import SessionDep
 from app.errors import AppError, Unauthorized
 from app.models.catalogue import Catalogue
-from app.models.common import Role, UnitKind
+from app.models.common import Role, UnitKind, today_in_beijing
 from app.models.dashboard import DashboardSession
 from app.models.domain import Domain
 from app.models.imports import ImportReport
@@ -213,7 +213,7 @@ def dashboard_logout(
 def dashboard_city(signed: SignedDep, session: SessionDep, as_of: AsOf = None) -> Response:
     if signed.principal.role not in (Role.auditor, Role.admin):
         raise PageError(403, "全市看板仅限审计 / the city page is for the auditor")
-    day = as_of or date.today()
+    day = as_of or today_in_beijing()
     view = service.city(session, as_of=day)
     return html(
         "city.html",
@@ -232,7 +232,7 @@ def dashboard_district(
     if unit.kind != UnitKind.district:
         raise PageError(404, f"{code} 不是区 / {code} is not a district")
     _readable(signed, unit)
-    day = as_of or date.today()
+    day = as_of or today_in_beijing()
     auditor = signed.principal.role in (Role.auditor, Role.admin)
     view = service.district(session, unit, as_of=day, filing=auditor)
     return html(
@@ -256,7 +256,7 @@ def dashboard_unit(
 ) -> Response:
     unit = _unit(session, code)
     _readable(signed, unit)
-    day = as_of or date.today()
+    day = as_of or today_in_beijing()
     view = service.unit_page(session, unit, as_of=day)
     district = service.district_of(session, unit)
     return html(
@@ -337,7 +337,7 @@ def _preview(
         domain=domain,
         report=report,
         problem=problem,
-        **_common(signed, date.today()),
+        **_common(signed, today_in_beijing()),
     )
 
 
@@ -368,7 +368,7 @@ def dashboard_import_apply(
             domain=domain,
             report=report,
             problem=problem,
-            **_common(signed, date.today()),
+            **_common(signed, today_in_beijing()),
         )
     sessions.forget_upload(signed.row)
     session.add(signed.row)

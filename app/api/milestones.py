@@ -18,6 +18,7 @@ from app.api.deps import (
 from app.api.responses import AUTHED, CONFLICT, FORBIDDEN, NOT_FOUND, STALE, UNAUTHORIZED
 from app.auth import Auditor
 from app.db import SessionDep
+from app.models.common import today_in_beijing
 from app.models.domain import Domain
 from app.models.milestone import (
     Milestone,
@@ -126,7 +127,7 @@ def milestone_status(
     `Link: <…>; rel="next"` header (files also `X-Next-Offset`); `format=csv|xlsx` gives the
     page as a file, the workbook with a sheet saying the query and its as_of date.
     """
-    day = as_of or date.today()
+    day = as_of or today_in_beijing()
     rows = milestones.statuses(
         session,
         milestone,

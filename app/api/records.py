@@ -24,6 +24,7 @@ from app.api.uploads import UPLOAD_BODY, SettingsDep, UploadDep
 from app.auth import Writer
 from app.db import SessionDep, SessionFactoryDep
 from app.errors import Forbidden, NotFound, Stale, etag_matches
+from app.models.common import today_in_beijing
 from app.models.imports import ImportReport
 from app.models.record import (
     RecordBatch,
@@ -153,7 +154,7 @@ def timeliness_scope(
     as_of: Annotated[date | None, Query(description="default: today")] = None,
 ) -> timeliness.Scope:
     """Auditors see every unit; a district editor its district (the default for it)."""
-    return timeliness.Scope(as_of=as_of or date.today(), district=district, domain=domain)
+    return timeliness.Scope(as_of=as_of or today_in_beijing(), district=district, domain=domain)
 
 
 @router.get(

@@ -27,6 +27,7 @@ from app.api.uploads import UPLOAD_BODY, SettingsDep, UploadDep
 from app.auth import AnyPrincipal, Writer
 from app.db import SessionDep
 from app.errors import Forbidden, NotFound
+from app.models.common import today_in_beijing
 from app.models.request import (
     DisclosureRequest,
     EventCreate,
@@ -108,7 +109,7 @@ def create_request(
     request = requests.create(session, unit, data, actor=writer)
     response.headers["ETag"] = requests.etag(request)
     response.headers["Location"] = f"/api/v1/requests/{request.id}"
-    return requests.public(session, request, as_of=date.today())
+    return requests.public(session, request, as_of=today_in_beijing())
 
 
 @router.get("/units/{unit_code}/requests", response_model=list[RequestPublic], responses=AUTHED)
@@ -126,7 +127,7 @@ def list_requests(
 ) -> list[RequestPublic]:
     """A unit's applications by receipt date, with their events. A full page carries a
     `Link: <…>; rel="next"` header to the next one."""
-    day = as_of or date.today()
+    day = as_of or today_in_beijing()
     rows = requests.find(
         session,
         unit.code,
@@ -180,7 +181,7 @@ def read_request(
 ) -> RequestPublic:
     """One application with its events; due date, days left and on time from the events."""
     response.headers["ETag"] = requests.etag(request)
-    return requests.public(session, request, as_of=as_of or date.today())
+    return requests.public(session, request, as_of=as_of or today_in_beijing())
 
 
 @router.post(
@@ -198,7 +199,7 @@ def add_request_event(
     sequence breaks. docs/requests.md has the clock."""
     requests.add_event(session, request, data, actor=writer)
     response.headers["ETag"] = requests.etag(request)
-    return requests.public(session, request, as_of=date.today())
+    return requests.public(session, request, as_of=today_in_beijing())
 
 
 # --------------------------------------------------------------------------- audit
@@ -206,7 +207,7 @@ def add_request_event(
 
 def audit_scope(district: DistrictScope, as_of: AsOf = None) -> requests.AuditScope:
     """Auditors and admins any district or all; a district's editors their own district."""
-    return requests.AuditScope(as_of=as_of or date.today(), district=district)
+    return requests.AuditScope(as_of=as_of or today_in_beijing(), district=district)
 
 
 @router.get(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 from enum import StrEnum
 from typing import Annotated, Generic, TypeVar
 
@@ -24,6 +24,18 @@ def string_enum(enum_class: type[StrEnum]) -> sa.Enum:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+# China Standard Time, UTC+8 all year (no daylight saving since 1991). The offices work,
+# and the 条例's clocks run, on Beijing time: "today" is Beijing's date whatever the
+# server's own time zone (a server on UTC is still on yesterday until 08:00 Beijing).
+CHINA_STANDARD_TIME = timezone(timedelta(hours=8), "CST")
+
+
+def today_in_beijing() -> date:
+    """Today's date in Beijing: the date every "not in the future" rule and every default
+    `as_of` use."""
+    return datetime.now(CHINA_STANDARD_TIME).date()
 
 
 def iso_utc(moment: datetime) -> str:

@@ -24,7 +24,7 @@ from app.models.annual_report import (
     DueDateUpdate,
     ReportStatus,
 )
-from app.models.common import UnitKind, utcnow
+from app.models.common import UnitKind, today_in_beijing, utcnow
 from app.models.history import Change
 from app.models.unit import Unit
 from app.principal import Principal
@@ -240,7 +240,7 @@ def publish(
             "after the year ends",
             "published_in_year",
         )
-    if on > date.today():
+    if on > today_in_beijing():
         raise invalid(
             ("body", "published_on"),
             "published_on 不能晚于今天 / published_on cannot be in the future",

@@ -10,7 +10,7 @@ from sqlmodel import Session
 from app import faults
 from app.errors import Conflict, invalid, invalid_all
 from app.models.catalogue import Catalogue, CatalogueVersion
-from app.models.common import ATTRIBUTE_LABELS, Status
+from app.models.common import ATTRIBUTE_LABELS, Status, today_in_beijing
 from app.models.domain import Domain
 from app.models.item import Item
 from app.models.unit import Unit
@@ -23,7 +23,7 @@ from app.services.catalogues import changing
 
 def _not_in_future(field: str, day: date) -> None:
     """An event date must be possible: not in the future, not before 2000."""
-    if (problem := event_date_problem(field, day, date.today())) is not None:
+    if (problem := event_date_problem(field, day, today_in_beijing())) is not None:
         raise invalid(("body", field), problem[1], problem[0])
 
 

@@ -7,7 +7,7 @@ from sqlalchemy import ColumnElement, and_, or_
 from sqlmodel import Session, col, select
 
 from app.errors import Forbidden, invalid
-from app.models.common import Role, UnitKind, utcnow
+from app.models.common import Role, UnitKind, today_in_beijing, utcnow
 from app.models.domain import Domain
 from app.models.milestone import Opinion, OpinionCreate, OpinionUpdate
 from app.models.unit import Unit
@@ -65,7 +65,7 @@ def may_read(session: Session, principal: Principal, issuer: Unit) -> bool:
 
 def _not_in_future(day: date) -> None:
     """An opinion's date must be possible: not in the future, not before 2000."""
-    if (problem := event_date_problem("issued_on", day, date.today())) is not None:
+    if (problem := event_date_problem("issued_on", day, today_in_beijing())) is not None:
         raise invalid(("body", "issued_on"), problem[1], problem[0])
 
 

@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from app.errors import invalid
 from app.models.catalogue import Catalogue
+from app.models.common import today_in_beijing
 from app.models.item import Item
 from app.models.record import RecordIn
 from app.models.unit import Unit
@@ -164,7 +165,7 @@ def run(
                 errors.append(_note(number, field, error["msg"]))
     if rows:
         items = records.items_by_id(session, [row.item_id for row in rows])
-        for problem in records.check(unit, rows, items, today=date.today()):
+        for problem in records.check(unit, rows, items, today=today_in_beijing()):
             _, _, index, field = problem["loc"]
             errors.append(_note(row_numbers[index], field, problem["msg"]))
     report: dict[str, Any] = {

@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 
 from app.errors import invalid, invalid_all
 from app.models.catalogue import Catalogue, CatalogueVersion
-from app.models.common import utcnow
+from app.models.common import today_in_beijing, utcnow
 from app.models.item import Item
 from app.models.record import Record, RecordIn, RecordStamp, RecordState
 from app.models.unit import Unit
@@ -406,7 +406,7 @@ def upsert(
     and after), so a bulk push is one change in the unit's history.
     """
     items = items_by_id(session, [row.item_id for row in rows])
-    errors = check(unit, rows, items, today=today or date.today())
+    errors = check(unit, rows, items, today=today or today_in_beijing())
     if errors:
         raise invalid_all(errors)
     calendar = calendar or work_calendar(session)

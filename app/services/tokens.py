@@ -15,7 +15,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from app.errors import Conflict, Unauthorized
-from app.models.common import Role, UnitKind, iso_utc, utcnow
+from app.models.common import Role, UnitKind, iso_utc, today_in_beijing, utcnow
 from app.models.token import ApiToken
 from app.models.unit import Unit
 from app.principal import Principal
@@ -63,7 +63,7 @@ def expiry(
             )
         return utcnow() + timedelta(days=days)
     if on is not None:
-        today = today or utcnow().date()
+        today = today or today_in_beijing()
         if not today < on <= today + timedelta(days=MAX_DAYS):
             raise TokenProblem(
                 "expires_on",
