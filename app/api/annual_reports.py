@@ -14,8 +14,8 @@ from app.api.deps import (
     WritableUnit,
     get_unit,
     require_match,
-    say_next_offset,
 )
+from app.api.files import HTML, JSON, REPORT_FILES, XLSX, ReportFormat, report_file
 from app.api.pages import security_headers
 from app.api.public import NOT_MODIFIED, not_modified
 from app.api.responses import AUTHED, CONFLICT, NOT_FOUND, STALE
@@ -43,8 +43,6 @@ from app.services import annual_reports, paging
 
 router = APIRouter(tags=["annual reports"])
 REPORT = "/units/{unit_code}/annual-reports/{year}"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-HTML = "text/html; charset=utf-8"
 Format = Literal["json", "html", "xlsx"]
 FILES: dict[int | str, dict[str, Any]] = {
     200: {
@@ -270,7 +268,7 @@ def read_published_annual_report(
             requests=published.requests,
             reviews=published.reviews,
         ).model_dump_json()
-        answer = _file(body.encode(), "application/json", "", etag)
+        answer = _file(body.encode(), JSON, "", etag)
     else:
         view = render.view_of(
             unit_code=unit.code,
@@ -347,18 +345,11 @@ def read_annual_report_due_date(
 
 # ---- the city's audit ---------------------------------------------------------------------------
 
-AUDIT_FILES: dict[int | str, dict[str, Any]] = {
-    200: {
-        "content": {"text/csv": {}, XLSX: {}},
-        "description": "JSON, or with ?format=csv|xlsx the same rows as a file",
-    }
-}
-
 
 @router.get(
     "/audit/annual-reports",
     response_model=AnnualReportAudit,
-    responses=AUTHED | AUDIT_FILES,
+    responses=AUTHED | REPORT_FILES,
     tags=["audit"],
 )
 def audit_annual_reports(
@@ -368,7 +359,7 @@ def audit_annual_reports(
     session: SessionDep,
     year: Annotated[int, Query(ge=2008, le=2100, description="the year reported on")],
     as_of: Annotated[date | None, Query(description="default: today")] = None,
-    format: Literal["json", "csv", "xlsx"] = "json",
+    format: ReportFormat = "json",
 ) -> AnnualReportAudit | Response:
     """Per unit (a page of units): due date, state (on_time, late, pending, overdue with
     days, as for milestones, against the first publication), the report's status, errors and
@@ -388,13 +379,7 @@ def audit_annual_reports(
     name = f"政府信息公开工作年度报告_{year}_{district or '全部'}_{result.as_of.isoformat()}"
     units = audit_render.annual_report_rows(result)
     totals = audit_render.request_total_rows(result)
-    headers: dict[str, str] = {}
-    say_next_offset(headers, result.next_offset)
     if format == "csv":
-        headers["Content-Disposition"] = audit_render.disposition(f"{name}.csv")
-        return Response(
-            audit_render.to_csv(units), media_type="text/csv; charset=utf-8", headers=headers
-        )
-    headers["Content-Disposition"] = audit_render.disposition(f"{name}.xlsx")
+        return report_file(audit_render.to_csv(units), "csv", name, result.next_offset)
     body = audit_render.to_xlsx([("单位", units), ("表三合计", totals)])
-    return Response(body, media_type=XLSX, headers=headers)
+    return report_file(body, "xlsx", name, result.next_offset)

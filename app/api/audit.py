@@ -2,29 +2,22 @@
 CSV or XLSX."""
 
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated
 
 import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from app.api.deps import MAX_ID, DistrictFilter, DomainFilter, say_next_offset
+from app.api.deps import MAX_ID, DistrictFilter, DomainFilter
+from app.api.files import JSON, REPORT_FILES, ReportFormat, about_sheet, report_file
 from app.api.responses import AUTHED
 from app.auth import Auditor
 from app.db import SessionDep
 from app.models.audit import CompletenessReport, StatisticsReport
-from app.models.common import today_in_beijing, utcnow
+from app.models.common import today_in_beijing
 from app.render import audit as render
 from app.services import audit, milestones, reference
 
 router = APIRouter(prefix="/audit", tags=["audit"])
-Format = Literal["json", "csv", "xlsx"]
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-FILES: dict[int | str, dict[str, Any]] = {
-    200: {
-        "content": {"text/csv": {}, XLSX: {}},
-        "description": "JSON, or with ?format=csv|xlsx the same rows as a file",
-    }
-}
 
 
 def audit_scope(
@@ -47,19 +40,13 @@ Offset = Annotated[
 ]
 
 
-def _file(content: bytes, media_type: str, filename: str, next_offset: int | None) -> Response:
-    headers = {"Content-Disposition": render.disposition(filename)}
-    say_next_offset(headers, next_offset)
-    return Response(content, media_type=media_type, headers=headers)
-
-
-@router.get("/completeness", response_model=CompletenessReport, responses=AUTHED | FILES)
+@router.get("/completeness", response_model=CompletenessReport, responses=AUTHED | REPORT_FILES)
 def audit_completeness(
     request: Request,
     scope: ScopeDep,
     auditor: Auditor,
     session: SessionDep,
-    format: Format = "json",
+    format: ReportFormat = "json",
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> Response:
@@ -71,29 +58,29 @@ def audit_completeness(
         # Plain dicts serialised once by orjson (dates as ISO strings): response_model above
         # documents the shape; validating a report of thousands of rows again on the way out
         # would cost more than building it (docs/audit.md, "Cost").
-        return Response(orjson.dumps(report), media_type="application/json")
+        return Response(orjson.dumps(report), media_type=JSON)
     name = f"基层政务公开标准目录审计_{scope.district.code if scope.district else '全部'}"
     name += f"_{scope.as_of.isoformat()}"
     if format == "csv":
         content = render.to_csv(render.completeness_rows(report))
-        return _file(content, "text/csv; charset=utf-8", f"{name}.csv", report["next_offset"])
+        return report_file(content, "csv", name, report["next_offset"])
     labels = [render.MilestoneLabel(m.code, m.title, m.due_on) for m in milestones.listing(session)]
     sheets = [
         ("目录明细", render.completeness_rows(report, labels)),
         ("单位得分", render.unit_score_rows(report)),
         ("区排名", render.district_rows(report)),
     ]
-    about = _about(request, scope.as_of, "基层政务公开标准目录完整性审计")
-    return _file(render.to_xlsx(sheets, about), XLSX, f"{name}.xlsx", report["next_offset"])
+    about = about_sheet(request, scope.as_of, "基层政务公开标准目录完整性审计")
+    return report_file(render.to_xlsx(sheets, about), "xlsx", name, report["next_offset"])
 
 
-@router.get("/statistics", response_model=StatisticsReport, responses=AUTHED | FILES)
+@router.get("/statistics", response_model=StatisticsReport, responses=AUTHED | REPORT_FILES)
 def audit_statistics(
     request: Request,
     scope: ScopeDep,
     auditor: Auditor,
     session: SessionDep,
-    format: Format = "json",
+    format: ReportFormat = "json",
     limit: Limit = 1000,
     offset: Offset = 0,
 ) -> StatisticsReport | Response:
@@ -101,25 +88,15 @@ def audit_statistics(
     versions published on or before as_of, the figures annual reports quote."""
     report = audit.statistics(session, scope, limit=limit, offset=offset)
     if format == "json":
-        return Response(report.model_dump_json(), media_type="application/json")
+        return Response(report.model_dump_json(), media_type=JSON)
     name = f"基层政务公开标准目录统计_{scope.district.code if scope.district else '全部'}"
     name += f"_{scope.as_of.isoformat()}"
     if format == "csv":
         content = render.to_csv(render.statistics_rows(report))
-        return _file(content, "text/csv; charset=utf-8", f"{name}.csv", report.next_offset)
+        return report_file(content, "csv", name, report.next_offset)
     sheets = [
         ("单位统计", render.statistics_rows(report)),
         ("分层级统计", render.level_rows(report)),
     ]
-    about = _about(request, scope.as_of, "基层政务公开标准目录统计")
-    return _file(render.to_xlsx(sheets, about), XLSX, f"{name}.xlsx", report.next_offset)
-
-
-def _about(request: Request, as_of: date, title: str) -> list[tuple[str, str]]:
-    query = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return [
-        ("报表", title),
-        ("截至日期 as_of", as_of.isoformat()),
-        ("查询 query", query),
-        ("生成时间 made at (UTC)", utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")),
-    ]
+    about = about_sheet(request, scope.as_of, "基层政务公开标准目录统计")
+    return report_file(render.to_xlsx(sheets, about), "xlsx", name, report.next_offset)

@@ -1,12 +1,11 @@
 """节点 / milestones: the reference list, the auditor's changes, and status as of a date."""
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from sqlmodel import col, select
 
-from app.api.audit import FILES, XLSX, _about, _file
 from app.api.deps import (
     DistrictFilter,
     DomainFilter,
@@ -15,6 +14,7 @@ from app.api.deps import (
     link_next_offset,
     require_match,
 )
+from app.api.files import REPORT_FILES, ReportFormat, about_sheet, report_file
 from app.api.responses import AUTHED, CONFLICT, FORBIDDEN, NOT_FOUND, STALE, UNAUTHORIZED
 from app.auth import Auditor
 from app.db import SessionDep
@@ -99,7 +99,7 @@ def update_milestone(
 @router.get(
     "/milestones/{code}/status",
     response_model=list[MilestoneStatus],
-    responses=AUTHED | FILES,
+    responses=AUTHED | REPORT_FILES,
 )
 def milestone_status(
     milestone: MilestoneDep,
@@ -115,7 +115,7 @@ def milestone_status(
         MilestoneState | None, Query(description="only rows in this state as of `as_of`")
     ] = None,
     format: Annotated[
-        Literal["json", "csv", "xlsx"],
+        ReportFormat,
         Query(description="json, or the same page as a CSV or XLSX file"),
     ] = "json",
 ) -> list[MilestoneStatus] | Response:
@@ -149,12 +149,12 @@ def milestone_status(
     table = render.milestone_status_rows(rows, units, domains)
     name = f"节点状态_{milestone.code}_{district or '全部'}_{day.isoformat()}"
     if format == "csv":
-        file = _file(render.to_csv(table), "text/csv; charset=utf-8", f"{name}.csv", next_offset)
+        file = report_file(render.to_csv(table), "csv", name, next_offset)
     else:
         title = f"节点状态 {milestone.title}（{milestone.due_on.isoformat()}）"
         sheets = [(milestone.code[:31], table)]
-        file = _file(
-            render.to_xlsx(sheets, _about(request, day, title)), XLSX, f"{name}.xlsx", next_offset
+        file = report_file(
+            render.to_xlsx(sheets, about_sheet(request, day, title)), "xlsx", name, next_offset
         )
     link_next_offset(request, file, next_offset, page.limit)
     return file

@@ -8,7 +8,6 @@ import orjson
 from fastapi import APIRouter, Depends, Header, Query, Response
 
 from app.api import public
-from app.api.audit import FILES, XLSX
 from app.api.deps import (
     MAX_ID,
     DistrictScope,
@@ -16,8 +15,8 @@ from app.api.deps import (
     ReadableUnit,
     RowId,
     WritableUnit,
-    say_next_offset,
 )
+from app.api.files import JSON, REPORT_FILES, ReportFormat, report_file
 from app.api.imports import IMPORT_ERRORS
 from app.api.responses import AUTHED, NOT_FOUND, STALE
 from app.api.uploads import UPLOAD_BODY, SettingsDep, UploadDep
@@ -45,7 +44,7 @@ UNIT_RECORDS = "/units/{unit_code}/records"
 def _json(data: Any, status_code: int = 200) -> Response:
     # Plain dicts serialised once by orjson: response_model documents the shape, and a
     # thousand records validated again on the way out would cost more than storing them.
-    return Response(orjson.dumps(data), status_code=status_code, media_type="application/json")
+    return Response(orjson.dumps(data), status_code=status_code, media_type=JSON)
 
 
 @router.post(UNIT_RECORDS, response_model=RecordsWritten, responses=AUTHED)
@@ -158,12 +157,15 @@ def timeliness_scope(
 
 
 @router.get(
-    "/audit/timeliness", response_model=TimelinessReport, responses=AUTHED | FILES, tags=["audit"]
+    "/audit/timeliness",
+    response_model=TimelinessReport,
+    responses=AUTHED | REPORT_FILES,
+    tags=["audit"],
 )
 def audit_timeliness(
     scope: Annotated[timeliness.Scope, Depends(timeliness_scope)],
     session: SessionDep,
-    format: Literal["json", "csv", "xlsx"] = "json",
+    format: ReportFormat = "json",
     limit: Annotated[int, Query(ge=1, le=1000, description="units per page")] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_ID, description="the previous next_offset")] = 0,
 ) -> Response:
@@ -174,17 +176,15 @@ def audit_timeliness(
     if format == "json":
         return _json(report)
     name = f"政务公开时效审计_{scope.district or '全部'}_{scope.as_of.isoformat()}"
-    headers = {"Content-Disposition": render.disposition(f"{name}.{format}")}
-    say_next_offset(headers, report["next_offset"])
     if format == "csv":
         content = render.to_csv(record_rows.timeliness_rows(report))
-        return Response(content, media_type="text/csv; charset=utf-8", headers=headers)
+        return report_file(content, "csv", name, report["next_offset"])
     sheets = [
         ("时效明细", record_rows.timeliness_rows(report)),
         ("空白与不更新栏目", record_rows.timeliness_item_rows(report)),
         ("逾期记录", record_rows.late_record_rows(report)),
     ]
-    return Response(render.to_xlsx(sheets), media_type=XLSX, headers=headers)
+    return report_file(render.to_xlsx(sheets), "xlsx", name, report["next_offset"])
 
 
 # ---- the public column ---------------------------------------------------------------------

@@ -5,7 +5,7 @@ write, auditors read, admins do everything.
 """
 
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from sqlmodel import col, select
@@ -19,8 +19,8 @@ from app.api.deps import (
     WritableUnit,
     link_next_offset,
     require_match,
-    say_next_offset,
 )
+from app.api.files import REPORT_FILES, ReportFormat, report_file
 from app.api.imports import IMPORT_ERRORS
 from app.api.responses import AUTHED, CONFLICT, STALE
 from app.api.uploads import UPLOAD_BODY, SettingsDep, UploadDep
@@ -45,13 +45,6 @@ from app.render import requests as register
 from app.services import paging, request_import, requests
 
 router = APIRouter(tags=["requests"])
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-FILES: dict[int | str, dict[str, Any]] = {
-    200: {
-        "content": {"text/csv": {}, XLSX: {}},
-        "description": "JSON, or with ?format=csv|xlsx the same rows as a file",
-    }
-}
 AsOf = Annotated[date | None, Query(description="the day to count days left to; default today")]
 
 
@@ -211,12 +204,15 @@ def audit_scope(district: DistrictScope, as_of: AsOf = None) -> requests.AuditSc
 
 
 @router.get(
-    "/audit/requests", response_model=RequestAuditReport, responses=AUTHED | FILES, tags=["audit"]
+    "/audit/requests",
+    response_model=RequestAuditReport,
+    responses=AUTHED | REPORT_FILES,
+    tags=["audit"],
 )
 def audit_requests(
     scope: Annotated[requests.AuditScope, Depends(audit_scope)],
     session: SessionDep,
-    format: Literal["json", "csv", "xlsx"] = "json",
+    format: ReportFormat = "json",
     limit: Annotated[int, Query(ge=1, le=1000, description="units per page")] = 1000,
     offset: Annotated[int, Query(ge=0, le=MAX_ID, description="the previous next_offset")] = 0,
 ) -> RequestAuditReport | Response:
@@ -229,16 +225,14 @@ def audit_requests(
     if format == "json":
         return report
     name = f"依申请公开台账审计_{scope.district or '全部'}_{scope.as_of.isoformat()}"
-    headers = {"Content-Disposition": render.disposition(f"{name}.{format}")}
-    say_next_offset(headers, report.next_offset)
     if format == "csv":
         content = render.to_csv(register.unit_rows(report))
-        return Response(content, media_type="text/csv; charset=utf-8", headers=headers)
+        return report_file(content, "csv", name, report.next_offset)
     sheets = [
         ("单位汇总", register.unit_rows(report)),
         ("逾期申请", register.overdue_rows(report)),
     ]
-    return Response(render.to_xlsx(sheets), media_type=XLSX, headers=headers)
+    return report_file(render.to_xlsx(sheets), "xlsx", name, report.next_offset)
 
 
 @router.post(
