@@ -21,7 +21,7 @@ from app.api.public import NOT_MODIFIED, not_modified
 from app.api.responses import AUTHED, CONFLICT, NOT_FOUND, STALE
 from app.auth import Auditor, Writer
 from app.db import SessionDep
-from app.errors import IfMatchRequired, NotFound, Stale, etag_matches, invalid
+from app.errors import IfMatchRequired, NotFound, Stale, etag_matches
 from app.models.annual_report import (
     AnnualReport,
     AnnualReportAudit,
@@ -214,11 +214,7 @@ def annual_report_history(
 ) -> Page[ChangePublic]:
     """Every change and publication of the report, newest first; pass `next` back as
     `cursor` for the page after."""
-    before_id = None
-    if page.cursor is not None:
-        if not page.cursor.isdecimal() or len(page.cursor) > 10 or int(page.cursor) > 2**31 - 1:
-            raise invalid(("query", "cursor"), "游标无效 / invalid cursor", "cursor_invalid")
-        before_id = int(page.cursor)
+    before_id = paging.plain_cursor(page.cursor)
     rows = annual_reports.history_of(
         session, unit.code, year, limit=page.limit + 1, before_id=before_id
     )

@@ -7,13 +7,13 @@ from typing import Annotated
 import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from app.api.deps import MAX_ID, DistrictFilter, DomainFilter
+from app.api.deps import DistrictFilter, DomainFilter
 from app.api.files import JSON, REPORT_FILES, ReportFormat, about_sheet, report_file
 from app.api.responses import AUTHED
 from app.auth import Auditor
 from app.db import SessionDep
 from app.models.audit import CompletenessReport, StatisticsReport
-from app.models.common import today_in_beijing
+from app.models.common import MAX_ID, today_in_beijing
 from app.render import audit as render
 from app.services import audit, milestones, reference
 

@@ -1,12 +1,10 @@
 """A unit's catalogues: read, applicability, compile, publish, history."""
 
-import re
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Response
 
 from app.api.deps import (
-    MAX_ID,
     PageDep,
     ReadableCatalogue,
     ReadableUnit,
@@ -17,7 +15,6 @@ from app.api.pages import security_headers
 from app.api.responses import AUTHED, CONFLICT, STALE
 from app.auth import Auditor, Writer
 from app.db import SessionDep
-from app.errors import invalid
 from app.models.catalogue import (
     Applicability,
     Catalogue,
@@ -222,7 +219,7 @@ def catalogue_history(
     session: SessionDep,
 ) -> Page[ChangePublic]:
     """Changes, newest first; pass `next` back as `cursor` for the page after."""
-    before_id = _int_cursor(page.cursor)
+    before_id = paging.plain_cursor(page.cursor)
     if catalogue.id is None:
         return Page[ChangePublic](items=[], next=None)
     rows = history.for_catalogue(session, catalogue.id, limit=page.limit + 1, before_id=before_id)
@@ -233,14 +230,6 @@ def catalogue_history(
     )
 
 
-def _int_cursor(cursor: str | None) -> int | None:
-    if cursor is None:
-        return None
-    if not re.fullmatch(r"[0-9]{1,10}", cursor) or int(cursor) > MAX_ID:
-        raise invalid(("query", "cursor"), "游标无效 / invalid cursor", "cursor_invalid")
-    return int(cursor)
-
-
 @router.get(f"{CATALOGUE}/items", response_model=Page[ItemPublic], responses=AUTHED)
 def list_items(
     catalogue: ReadableCatalogue,
@@ -249,7 +238,7 @@ def list_items(
     cursor: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Page[ItemPublic]:
     """The catalogue's items in order, a page at a time (cursor = items already read)."""
-    offset = _int_cursor(cursor) or 0
+    offset = paging.plain_cursor(cursor) or 0
     ordered = items.ordered(session, catalogue.id) if catalogue.id else []
     rows, next_offset = paging.window(ordered, offset, limit)
     return Page[ItemPublic](

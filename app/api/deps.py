@@ -10,7 +10,7 @@ from app.auth import AnyPrincipal, Writer
 from app.db import SessionDep
 from app.errors import Forbidden, IfMatchRequired, NotFound, Stale, etag_matches
 from app.models.catalogue import Catalogue
-from app.models.common import Role, UnitKind
+from app.models.common import MAX_ID, Role, UnitKind
 from app.models.domain import Domain
 from app.models.item import Item
 from app.models.milestone import Milestone, Opinion
@@ -88,7 +88,6 @@ class ItemContext:
     unit: Unit
 
 
-MAX_ID = 2**31 - 1  # PostgreSQL INTEGER; larger ids cannot exist and must not reach the driver
 RowId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 

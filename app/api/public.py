@@ -14,11 +14,11 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Header, Path, Query, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.api.deps import MAX_ID
 from app.api.pages import security_headers
 from app.api.responses import NOT_FOUND
 from app.db import SessionDep, SessionFactoryDep
 from app.errors import NotFound
+from app.models.common import MAX_ID
 from app.models.publication import (
     ChangeFeed,
     PublishedCatalogue,

@@ -9,7 +9,6 @@ from fastapi import APIRouter, Depends, Header, Query, Response
 
 from app.api import public
 from app.api.deps import (
-    MAX_ID,
     DistrictScope,
     DomainFilter,
     ReadableUnit,
@@ -23,7 +22,7 @@ from app.api.uploads import UPLOAD_BODY, SettingsDep, UploadDep
 from app.auth import Writer
 from app.db import SessionDep, SessionFactoryDep
 from app.errors import Forbidden, NotFound, Stale, etag_matches
-from app.models.common import today_in_beijing
+from app.models.common import MAX_ID, today_in_beijing
 from app.models.imports import ImportReport
 from app.models.record import (
     RecordBatch,

@@ -4,11 +4,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from app.api.deps import MAX_ID, DomainDep, UnitDep, link_next_offset
+from app.api.deps import DomainDep, UnitDep, link_next_offset
 from app.api.responses import CONFLICT, FORBIDDEN, NOT_FOUND, UNAUTHORIZED
 from app.auth import Admin, Auditor
 from app.db import SessionDep
-from app.models.common import UnitKind
+from app.models.common import MAX_ID, UnitKind
 from app.models.domain import Domain, DomainCreate, DomainPublic
 from app.models.guide import GuideItem, GuideItemPublic
 from app.models.unit import Unit, UnitCreate, UnitPublic

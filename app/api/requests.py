@@ -11,7 +11,6 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from sqlmodel import col, select
 
 from app.api.deps import (
-    MAX_ID,
     OUT_OF_SCOPE,
     DistrictScope,
     ReadableUnit,
@@ -27,7 +26,7 @@ from app.api.uploads import UPLOAD_BODY, SettingsDep, UploadDep
 from app.auth import AnyPrincipal, Writer
 from app.db import SessionDep
 from app.errors import Forbidden, NotFound
-from app.models.common import today_in_beijing
+from app.models.common import MAX_ID, today_in_beijing
 from app.models.request import (
     DisclosureRequest,
     EventCreate,

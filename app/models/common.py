@@ -17,6 +17,11 @@ from app.rules.attributes import LABELS
 T = TypeVar("T")
 
 
+MAX_ID = 2**31 - 1
+"""The largest row id (PostgreSQL INTEGER), and so the largest offset or cursor number: a
+larger one cannot name a row and must not reach the driver."""
+
+
 def string_enum(enum_class: type[StrEnum]) -> sa.Enum:
     """Store a vocabulary as VARCHAR without a CHECK: new values need no type migration."""
     return sa.Enum(enum_class, native_enum=False, create_constraint=False, length=20)

@@ -8,12 +8,10 @@ from pydantic import ConfigDict, StringConstraints
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.models.common import HttpUrl, string_enum, utcnow
+from app.models.common import MAX_ID, HttpUrl, string_enum, utcnow
 
 MAX_RECORDS = 1000
 """Records one POST may carry."""
-
-MAX_ROW_ID = 2**31 - 1
 
 
 class RecordState(StrEnum):
@@ -33,7 +31,7 @@ class RecordIn(SQLModel):
 
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
 
-    item_id: int = Field(ge=1, le=MAX_ROW_ID, description="the catalogue item (its `id`)")
+    item_id: int = Field(ge=1, le=MAX_ID, description="the catalogue item (its `id`)")
     title: Title = Field(description="the record's title as published")
     url: HttpUrl = Field(description="where it is published; (unit, url) identifies it")
     formed_on: date = Field(description="信息形成或变更之日 / the day the information was formed")

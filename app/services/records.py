@@ -7,8 +7,6 @@ definition; `recompute` applies it again (after a calendar year is loaded, for i
 
 from __future__ import annotations
 
-import base64
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -20,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy import func, text
 from sqlmodel import Session, col, select
 
-from app.errors import invalid, invalid_all
+from app.errors import invalid_all
 from app.models.catalogue import Catalogue, CatalogueVersion
 from app.models.common import today_in_beijing, utcnow
 from app.models.item import Item
@@ -575,40 +573,13 @@ _CURSOR_PREFIX = "rec:"
 
 
 def cursor(record_id: int) -> str:
-    return base64.urlsafe_b64encode(f"{_CURSOR_PREFIX}{record_id}".encode()).decode().rstrip("=")
-
-
-_NUMBER = re.compile(r"[0-9]{1,10}")
-
-
-def _cursor_numbers(value: str, prefix: str, separator: str, parameter: str) -> list[int]:
-    """The numbers an opaque cursor carries (`prefix` n [`separator` m]), each a possible
-    INTEGER id; anything else is 422 cursor_invalid naming the query parameter."""
-    try:
-        decoded = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
-    except (ValueError, UnicodeDecodeError):
-        decoded = ""
-    parts = decoded.removeprefix(prefix).split(separator)
-    if (
-        not decoded.startswith(prefix)
-        or not all(_NUMBER.fullmatch(part) for part in parts)
-        or max(int(part) for part in parts) > 2**31 - 1  # INTEGER columns
-    ):
-        raise invalid(
-            ("query", parameter),
-            "游标无效，请使用上一页返回的 next / invalid cursor: pass back a previous `next`",
-            "cursor_invalid",
-        )
-    return [int(part) for part in parts]
+    return paging.opaque_cursor(f"{_CURSOR_PREFIX}{record_id}")
 
 
 def parse_cursor(value: str | None) -> int:
     if not value:
         return 0
-    numbers = _cursor_numbers(value, _CURSOR_PREFIX, ",", "cursor")
-    if len(numbers) != 1:
-        raise invalid(("query", "cursor"), "游标无效 / invalid cursor", "cursor_invalid")
-    return numbers[0]
+    return paging.opaque_numbers(value, _CURSOR_PREFIX, ",", parameter="cursor", most=1)[0]
 
 
 def _record_columns() -> tuple[Any, ...]:
@@ -763,7 +734,7 @@ def feed_cursor(publish_seq: int, record_seq: int) -> str:
     raw = f"{_FEED_PREFIX}{publish_seq}"
     if record_seq:
         raw += f"{_FEED_RECORDS}{record_seq}"
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    return paging.opaque_cursor(raw)
 
 
 def parse_feed_cursor(value: str | None) -> tuple[int, int]:
@@ -771,7 +742,5 @@ def parse_feed_cursor(value: str | None) -> tuple[int, int]:
     record seen yet, so a site that synced catalogues before records gets every record."""
     if not value:
         return 0, 0
-    numbers = _cursor_numbers(value, _FEED_PREFIX, _FEED_RECORDS, "since")
-    if len(numbers) > 2:
-        raise invalid(("query", "since"), "游标无效 / invalid cursor", "cursor_invalid")
+    numbers = paging.opaque_numbers(value, _FEED_PREFIX, _FEED_RECORDS, parameter="since", most=2)
     return numbers[0], numbers[1] if len(numbers) == 2 else 0
