@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import os
 import statistics
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -22,13 +21,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from app import auth
-from app.db import get_session, make_engine
+from app.db import make_engine
 from app.main import app
-from app.models.common import Role
 from app.models.unit import Unit
 from app.services import audit
 from bench.audit_data import CITY, NATION, Shape, generate
+from bench.harness import bearer, bench_clock, in_process, median_ms
 
 DATA = Path(__file__).resolve().parent / ".data"
 CITY_URL = f"sqlite:///{DATA / 'city.sqlite3'}"
@@ -36,34 +34,18 @@ PG_URL = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1
 AS_OF = date(2021, 1, 1)
 RUNS = int(os.environ.get("BENCH_RUNS", "7"))
 CPU = os.environ.get("BENCH_CLOCK", "wall") == "cpu"
-clock = time.process_time if CPU else time.perf_counter
+clock = bench_clock("wall")
 """BENCH_CLOCK=cpu: the process's CPU time (every thread, SQLite included) instead of wall
 time, for a machine others load: a request's wall time there is mostly waiting for a core."""
 
 
 def _median_ms(run: Callable[[], object], runs: int) -> float:
-    run()  # warm: caches, plans, pages
-    times = []
-    for _ in range(runs):
-        started = clock()
-        run()
-        times.append((clock() - started) * 1000)
-    return statistics.median(times)
+    return median_ms(run, runs, clock=clock)
 
 
 def _client(engine: Engine) -> tuple[TestClient, dict[str, str]]:
-    """A client of the app as served: entered, so that its lifespan (start-up) runs."""
-
-    def session() -> Iterator[Session]:
-        with Session(engine) as s:
-            yield s
-            s.commit()
-
-    app.dependency_overrides[get_session] = session
-    with Session(engine) as s:
-        _, secret = auth.create_token(s, role=Role.auditor, label="bench")
-        s.commit()
-    return TestClient(app), {"Authorization": f"Bearer {secret}"}
+    """A client of the app as served (bench.harness)."""
+    return in_process(engine), bearer(engine, "auditor")
 
 
 Result = tuple[str, float | None, float | None, float | None]

@@ -21,18 +21,18 @@ from pathlib import Path
 import brotli
 import httpx
 
-from bench.publish import (
+from bench.harness import (
     CONNECTIONS,
     DURATION,
     ROUNDS,
+    TABLE_HEAD,
     THREADS,
-    Result,
     free_port,
-    median,
+    interleaved,
+    load_note,
     migrate_and_seed,
     row,
     server,
-    wrk,
 )
 
 ITEMS = 1000
@@ -150,17 +150,16 @@ def main() -> str:
                 for encoding in ("gzip", "br"):
                     check = httpx.get(f"{bare}/{encoding}", headers={"Accept-Encoding": encoding})
                     assert check.content == (Path(directory) / "body.json").read_bytes()
-                runs: dict[str, list[Result]] = {}
-                for _ in range(ROUNDS):  # interleaved, so drifting load hits both sides
-                    for name, target, header in (
+                runs = interleaved(
+                    [
                         ("anchor_gzip", f"{bare}/gzip", None),
                         ("app_gzip", app_base + CATALOGUE, "Accept-Encoding: gzip"),
                         ("anchor_br", f"{bare}/br", None),
                         ("app_br", app_base + CATALOGUE, "Accept-Encoding: br"),
-                    ):
-                        runs.setdefault(name, []).append(wrk(target, header))
+                    ]
+                )
     anchor_gzip, app_gzip, anchor_br, app_br = (
-        median(runs[name]) for name in ("anchor_gzip", "app_gzip", "anchor_br", "app_br")
+        runs[name] for name in ("anchor_gzip", "app_gzip", "anchor_br", "app_br")
     )
     json_size = sizes["json"]
     lines = [
@@ -201,15 +200,13 @@ def main() -> str:
         f"{ROUNDS} interleaved rounds, each row the round with the median requests/s. Goal: "
         "both ratios ≥ 0.8.",
         "",
-        "| what | endpoint | requests/s | p50 ms | p99 ms | app / anchor |",
-        "| --- | --- | ---: | ---: | ---: | ---: |",
+        *TABLE_HEAD,
         row("anchor: precomputed gzip", "/gzip", anchor_gzip, None),
         row("published catalogue, gzip", CATALOGUE, app_gzip, anchor_gzip),
         row("anchor: precomputed brotli", "/br", anchor_br, None),
         row("published catalogue, brotli", CATALOGUE, app_br, anchor_br),
         "",
-        f"Load average at the end: {os.getloadavg()[0]:.1f} (other work shares this machine, "
-        "so compare the ratios, not the absolute figures).",
+        load_note(),
         "",
         "Command: `python -m bench compression --write` (needs `wrk`; `BENCH_SECONDS` and "
         "`BENCH_ROUNDS` as for the publishing benchmark).",

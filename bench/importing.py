@@ -96,12 +96,11 @@ def http_dry_run(data: bytes) -> Callable[[], object]:
     from fastapi.testclient import TestClient
     from sqlmodel import Session
 
-    from app import auth
     from app.__main__ import migrate
     from app.config import get_settings
     from app.db import get_engine
     from app.main import app
-    from app.models.common import Role
+    from bench.harness import bearer
     from seed import load
 
     get_settings.cache_clear()
@@ -109,10 +108,9 @@ def http_dry_run(data: bytes) -> Callable[[], object]:
     migrate()
     with Session(get_engine()) as session:
         load(session)
-        _, secret = auth.create_token(session, role=Role.admin)
         session.commit()
     client = TestClient(app)
-    headers = {"Authorization": f"Bearer {secret}"}
+    headers = bearer(get_engine(), "admin")
 
     def run() -> object:
         response = client.post(

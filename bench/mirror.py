@@ -18,7 +18,8 @@ from pathlib import Path
 
 import httpx
 
-from bench.publish import fill, free_port, migrate_and_seed, server
+from bench.harness import free_port, migrate_and_seed, server
+from bench.publish import fill
 
 CATALOGUES = int(os.environ.get("BENCH_CATALOGUES", "1000"))
 ITEMS = 20

@@ -10,17 +10,12 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
 
-from fastapi.testclient import TestClient
-from sqlmodel import Session
-
-from app import auth
-from app.db import get_session, make_engine
+from app.db import make_engine
 from app.main import app
-from app.models.common import Role
 from bench.audit import AS_OF, CITY_URL, DATA, _median_ms
 from bench.audit_data import CITY, generate
+from bench.harness import bearer, in_process
 
 RUNS = int(os.environ.get("BENCH_RUNS", "7"))
 GOAL = 2.0
@@ -31,17 +26,10 @@ def main() -> str:
     generate(CITY_URL, CITY, quiet=True)
     engine = make_engine(CITY_URL)
 
-    def session() -> Iterator[Session]:
-        with Session(engine) as s:
-            yield s
-            s.commit()
-
-    app.dependency_overrides[get_session] = session
-    with Session(engine) as s:
-        _, secret = auth.create_token(s, role=Role.auditor, label="bench pages")
-        s.commit()
+    headers = bearer(engine, "auditor", label="bench pages")
+    secret = headers["Authorization"].removeprefix("Bearer ")  # the page signs in with it
     try:
-        with TestClient(app) as api, TestClient(app) as browser:
+        with in_process(engine) as api, in_process(engine) as browser:
             form = browser.get("/dashboard").text
             csrf = re.search(r'name="csrf" value="([^"]+)"', form)
             assert csrf is not None
@@ -52,7 +40,6 @@ def main() -> str:
             )
             assert signed.status_code == 303, signed.text
             params = {"as_of": AS_OF.isoformat()}
-            headers = {"Authorization": f"Bearer {secret}"}
             sizes: dict[str, int] = {}
 
             def page() -> None:

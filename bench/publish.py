@@ -10,56 +10,36 @@ figures move ±10-25 % from run to run (../shared/PERF.md).
 from __future__ import annotations
 
 import os
-import re
 import shutil
-import socket
-import subprocess
-import sys
 import tempfile
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import httpx
 
+from bench.harness import (
+    CONNECTIONS,
+    DURATION,
+    ROUNDS,
+    TABLE_HEAD,
+    THREADS,
+    free_port,
+    interleaved,
+    load_note,
+    migrate_and_seed,
+    row,
+    server,
+)
+
 if TYPE_CHECKING:
     from sqlmodel import Session
 
     from app.models.item import ItemCreate
 
-ROOT = Path(__file__).resolve().parent.parent
-CONNECTIONS = 32
-THREADS = 2
-DURATION = int(os.environ.get("BENCH_SECONDS", "5"))
-ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 ITEMS = 1000
 UNIT, DOMAIN = "350206", "01"
 CATALOGUE = f"/api/v1/public/units/{UNIT}/catalogues/{DOMAIN}"
-
-
-@dataclass(frozen=True)
-class Result:
-    rps: float
-    p50_ms: float
-    p99_ms: float
-    bad: int
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def migrate_and_seed(url: str) -> None:
-    env = os.environ | {"DATABASE_URL": url}
-    for command in ("migrate", "seed"):
-        subprocess.run([sys.executable, "-m", "app", command], cwd=ROOT, env=env, check=True)
 
 
 def sample_item(n: int) -> ItemCreate:
@@ -121,90 +101,6 @@ def build_database(url: str) -> None:
     engine.dispose()
 
 
-@contextmanager
-def started(
-    app: str, port: int, env: dict[str, str], workers: int = 1
-) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """uvicorn serving app on 127.0.0.1:port (1 worker: the process is the server; more: it
-    supervises that many worker processes)."""
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            app,
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-            "--loop",
-            "uvloop",
-            "--http",
-            "httptools",
-            "--no-access-log",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=os.environ | env,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"{base}/docs", timeout=1)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError(f"{app} did not start") from None
-                time.sleep(0.1)
-        yield base, process
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
-@contextmanager
-def server(app: str, port: int, env: dict[str, str]) -> Iterator[str]:
-    with started(app, port, env) as (base, _process):
-        yield base
-
-
-_LATENCY = re.compile(r"^\s*(50|99)%\s+([\d.]+)(us|ms|s)\s*$", re.M)
-_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
-
-
-def wrk(url: str, header: str | None = None) -> Result:
-    command = ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{DURATION}s", "--latency", url]
-    if header:
-        command[1:1] = ["-H", header]
-    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    latency = {p: float(v) * _UNITS[u] for p, v, u in _LATENCY.findall(out)}
-    bad_match = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    errors = re.search(r"Socket errors:.*", out)
-    if errors:
-        print(f"  {url}: {errors.group(0)}", file=sys.stderr)
-    return Result(rps, latency["50"], latency["99"], int(bad_match.group(1)) if bad_match else 0)
-
-
-def median(results: list[Result]) -> Result:
-    """The run with the median throughput (its own latencies, not a mix of runs)."""
-    return sorted(results, key=lambda r: r.rps)[len(results) // 2]
-
-
-def row(what: str, endpoint: str, result: Result, anchor: Result | None) -> str:
-    ratio = f"**{result.rps / anchor.rps:.2f}×**" if anchor else "1 (anchor)"
-    bad = f" ({result.bad} non-2xx/3xx)" if result.bad else ""
-    return (
-        f"| {what} | `{endpoint}` | {result.rps:,.0f}{bad} | {result.p50_ms:.2f} | "
-        f"{result.p99_ms:.2f} | {ratio} |"
-    )
-
-
 def main() -> str:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install wrk")
@@ -221,17 +117,16 @@ def main() -> str:
             assert check.status_code == 304, check.status_code
             with server("bench.anchor:app", free_port(), {"BENCH_BODY": str(body_file)}) as bare:
                 assert httpx.get(f"{bare}/bytes").content == first.content
-                runs: dict[str, list[Result]] = {}
-                for _ in range(ROUNDS):  # interleaved, so drifting load hits both sides
-                    for name, target, header in (
+                runs = interleaved(
+                    [
                         ("anchor_bytes", f"{bare}/bytes", None),
                         ("app_bytes", app_base + CATALOGUE, None),
                         ("anchor_tiny", f"{bare}/tiny", None),
                         ("app_304", app_base + CATALOGUE, f"If-None-Match: {etag}"),
-                    ):
-                        runs.setdefault(name, []).append(wrk(target, header))
+                    ]
+                )
     anchor_bytes, app_bytes, anchor_tiny, app_304 = (
-        median(runs[name]) for name in ("anchor_bytes", "app_bytes", "anchor_tiny", "app_304")
+        runs[name] for name in ("anchor_bytes", "app_bytes", "anchor_tiny", "app_304")
     )
     size = len(first.content)
     lines = [
@@ -244,15 +139,13 @@ def main() -> str:
         f"same {os.cpu_count()} cores; {ROUNDS} interleaved rounds, each row the round with the "
         "median requests/s. Goal: both ratios ≥ 0.8.",
         "",
-        "| what | endpoint | requests/s | p50 ms | p99 ms | app / anchor |",
-        "| --- | --- | ---: | ---: | ---: | ---: |",
+        *TABLE_HEAD,
         row("anchor: precomputed bytes", "/bytes", anchor_bytes, None),
         row("published catalogue, JSON", CATALOGUE, app_bytes, anchor_bytes),
         row("anchor: tiny JSON", "/tiny", anchor_tiny, None),
         row("If-None-Match → 304", CATALOGUE, app_304, anchor_tiny),
         "",
-        f"Load average at the end: {os.getloadavg()[0]:.1f} (other work shares this machine, "
-        "so compare the ratios, not the absolute figures).",
+        load_note(),
         "",
         "How: the bytes of each version × format are made on the first request and kept in "
         'the process; the "latest version" answer is trusted for 1 s (a publish in the same '

@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import os
 import random
-import statistics
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,11 +27,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from app import auth
-from app.db import get_session, make_engine
+from app.db import make_engine
 from app.main import app
 from app.models.catalogue import Catalogue, CatalogueVersion
-from app.models.common import Role
 from app.models.domain import Domain
 from app.models.item import Item
 from app.models.record import Record, RecordBatch, RecordStamp
@@ -40,6 +37,7 @@ from app.models.unit import Unit
 from app.rules.timelimits import WorkCalendar
 from app.services import record_column, records, timeliness
 from bench.audit_data import _migrate
+from bench.harness import bearer, bench_clock, in_process, median_ms
 from seed import load
 
 DATA = Path(__file__).resolve().parent / ".data"
@@ -63,19 +61,13 @@ LIMITS = (
 )
 
 
-CLOCK = time.process_time if os.environ.get("BENCH_CLOCK", "cpu") == "cpu" else time.perf_counter
+CLOCK = bench_clock("cpu")
 """CPU time of this process (all its threads; SQLite runs in-process) by default: on a
 shared machine wall time measures the neighbours. BENCH_CLOCK=wall for wall time."""
 
 
 def _median_ms(run: Callable[[], object], runs: int = RUNS) -> float:
-    run()
-    times = []
-    for _ in range(runs):
-        started = CLOCK()
-        run()
-        times.append((CLOCK() - started) * 1000)
-    return statistics.median(times)
+    return median_ms(run, runs, clock=CLOCK)
 
 
 def _limit(rng: random.Random) -> str:
@@ -282,21 +274,8 @@ def generate(url: str) -> None:
 
 
 def _client(engine: Engine) -> tuple[TestClient, dict[str, str], dict[str, str]]:
-    def session() -> Iterator[Session]:
-        with Session(engine) as s:
-            yield s
-            s.commit()
-
-    app.dependency_overrides[get_session] = session
-    with Session(engine) as s:
-        _, auditor = auth.create_token(s, role=Role.auditor, label="bench")
-        _, editor = auth.create_token(s, role=Role.editor, unit_code=BIG_UNIT, label="bench")
-        s.commit()
-    return (
-        TestClient(app),
-        {"Authorization": f"Bearer {auditor}"},
-        {"Authorization": f"Bearer {editor}"},
-    )
+    auditor = bearer(engine, "auditor")
+    return in_process(engine), auditor, bearer(engine, "editor", unit_code=BIG_UNIT)
 
 
 def _post_case(

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.publish import free_port, migrate_and_seed, started
+from bench.harness import free_port, migrate_and_seed, started
 
 CLERKS = 16
 DURATION = float(os.environ.get("BENCH_SECONDS", "5"))

@@ -24,7 +24,8 @@ from pathlib import Path
 
 import httpx
 
-from bench.publish import fill, free_port, migrate_and_seed, started
+from bench.harness import free_port, migrate_and_seed, started
+from bench.publish import fill
 
 DURATION = float(os.environ.get("BENCH_SECONDS", "60"))
 WORKERS = int(os.environ.get("BENCH_WORKERS", "1"))
