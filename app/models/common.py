@@ -20,6 +20,13 @@ T = TypeVar("T")
 MAX_ID = 2**31 - 1
 """The largest row id (PostgreSQL INTEGER), and so the largest offset or cursor number: a
 larger one cannot name a row and must not reach the driver."""
+_WHOLE_NUMBER = re.compile(r"[0-9]{1,10}")
+
+
+def whole_number(text: str) -> int | None:
+    """`text` as a number that can name a row or an offset (ASCII digits, 0..MAX_ID), None
+    if it cannot be one: the one reader of ids, offsets and cursor numbers sent as text."""
+    return int(text) if _WHOLE_NUMBER.fullmatch(text) and int(text) <= MAX_ID else None
 
 
 def string_enum(enum_class: type[StrEnum]) -> sa.Enum:

@@ -12,18 +12,16 @@ same 422 `cursor_invalid` naming the query parameter, never a 500 from the drive
 """
 
 import base64
-import re
 from collections.abc import Sequence
 from typing import TypeVar
 
 from fastapi.exceptions import RequestValidationError
 
 from app.errors import invalid
-from app.models.common import MAX_ID
+from app.models.common import whole_number
 
 T = TypeVar("T")
 INVALID_CURSOR = "游标无效，请使用上一页返回的 next / invalid cursor: pass back a previous `next`"
-_NUMBER = re.compile(r"[0-9]{1,10}")
 
 
 def cut(rows: Sequence[T], limit: int) -> tuple[list[T], bool]:
@@ -51,16 +49,11 @@ def invalid_cursor(parameter: str = "cursor") -> RequestValidationError:
     return invalid(("query", parameter), INVALID_CURSOR, "cursor_invalid")
 
 
-def row_number(text: str) -> int | None:
-    """`text` as an id or offset (ASCII digits, 0..MAX_ID), None if it cannot be one."""
-    return int(text) if _NUMBER.fullmatch(text) and int(text) <= MAX_ID else None
-
-
 def plain_cursor(value: str | None, parameter: str = "cursor") -> int | None:
     """A cursor that is a bare number (an id or an offset); None when absent."""
     if value is None:
         return None
-    if (number := row_number(value)) is None:
+    if (number := whole_number(value)) is None:
         raise invalid_cursor(parameter)
     return number
 
@@ -80,7 +73,7 @@ def opaque_numbers(
         decoded = ""
     if not decoded.startswith(prefix):
         raise invalid_cursor(parameter)
-    numbers = [row_number(part) for part in decoded.removeprefix(prefix).split(separator)]
+    numbers = [whole_number(part) for part in decoded.removeprefix(prefix).split(separator)]
     if len(numbers) > most or any(number is None for number in numbers):
         raise invalid_cursor(parameter)
     return [number for number in numbers if number is not None]

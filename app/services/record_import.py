@@ -7,14 +7,12 @@ by 一级事项 + 二级事项 among the unit's items.
 
 from __future__ import annotations
 
-import re
-from datetime import date
 from typing import Any
 
 from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
-from app.errors import invalid
+from app.errors import bilingual, invalid
 from app.models.catalogue import Catalogue
 from app.models.common import today_in_beijing
 from app.models.item import Item
@@ -23,9 +21,8 @@ from app.models.unit import Unit
 from app.principal import Principal
 from app.services import records
 from app.services.imports import _file_error
-from app.spreadsheet import BadFile
+from app.spreadsheet import BadFile, columns
 from app.spreadsheet.files import load_sheets
-from app.spreadsheet.models import Grid
 
 HEADERS: dict[str, tuple[str, ...]] = {
     "title": ("标题", "信息标题", "title"),
@@ -36,34 +33,12 @@ HEADERS: dict[str, tuple[str, ...]] = {
     "first_level": ("一级事项", "first_level"),
     "name": ("二级事项", "name"),
 }
-_DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T].*)?$")
+LABELS = {field: names[0] for field, names in HEADERS.items()} | {"item": "事项"}
+HEADER_ROWS = 10
 
 
-def _header(grid: Grid) -> tuple[int, dict[str, int]] | None:
-    for index, row in enumerate(grid[:10]):
-        columns: dict[str, int] = {}
-        for position, cell in enumerate(row):
-            label = cell.text.strip()
-            for field, names in HEADERS.items():
-                if label in names and field not in columns:
-                    columns[field] = position
-        if "title" in columns and "url" in columns:
-            return index, columns
-    return None
-
-
-def _date(text: str) -> date | None:
-    match = _DATE.match(text.strip())
-    if match is None:
-        return None
-    try:
-        return date(int(match[1]), int(match[2]), int(match[3]))
-    except ValueError:
-        return None
-
-
-def _note(row: int, field: str, msg: str) -> dict[str, Any]:
-    return {"row": row, "field": field, "msg": msg}
+def _note(fault: columns.Fault) -> dict[str, Any]:
+    return {"row": fault.row, "field": fault.field, "msg": fault.msg}
 
 
 def run(
@@ -82,25 +57,37 @@ def run(
         sheets = load_sheets(filename, data, max_bytes=max_bytes, max_rows=max_rows)
     except BadFile as exc:
         raise _file_error(exc) from exc
-    found = next(((s, h) for s in sheets if (h := _header(s.grid)) is not None), None)
+    found = next(
+        (
+            (sheet, header)
+            for sheet in sheets
+            if (
+                header := columns.find_header(
+                    sheet.grid, HEADERS, needs=("title", "url"), rows=HEADER_ROWS
+                )
+            )
+            is not None
+        ),
+        None,
+    )
     if found is None:
         raise invalid(
             ("body", "file"),
-            "找不到表头（需要 标题、链接、形成日期、发布日期 列）/ no header row naming 标题 "
-            "(title), 链接 (url), 形成日期 and 发布日期",
+            columns.no_header([LABELS[f] for f in ("title", "url", "formed_on", "published_on")]),
             "header_not_found",
         )
-    sheet, (header_row, columns) = found
-    errors: list[dict[str, Any]] = []
-    for field in ("formed_on", "published_on"):
-        if field not in columns:
-            errors.append(_note(0, field, f"缺少 {HEADERS[field][0]} 列 / no {field} column"))
-    if "item_id" not in columns and not {"first_level", "name"} <= columns.keys():
-        errors.append(
-            _note(
+    sheet, header = found
+    faults = [
+        columns.missing_column(LABELS[field], field)
+        for field in ("formed_on", "published_on")
+        if field not in header.positions
+    ]
+    if "item_id" not in header.positions and not {"first_level", "name"} <= header.positions.keys():
+        faults.append(
+            columns.Fault(
                 0,
                 "item_id",
-                "缺少 事项ID 或 一级事项+二级事项 列 / name the item by 事项ID "
+                "缺少“事项ID”列或“一级事项”“二级事项”列 / name the item by 事项ID "
                 "or by 一级事项 + 二级事项",
             )
         )
@@ -114,60 +101,48 @@ def run(
 
     rows: list[RecordIn] = []
     row_numbers: list[int] = []
-    for offset, cells in enumerate(sheet.grid[header_row + 1 :]):
-        number = header_row + 2 + offset
-        values = {
-            field: cells[position].text.strip() if position < len(cells) else ""
-            for field, position in columns.items()
-        }
-        if not any(values.values()):
-            continue
-        if errors and any(e["row"] == 0 for e in errors):
-            break
-        raw: dict[str, Any] = {"title": values.get("title", ""), "url": values.get("url", "")}
-        for field in ("formed_on", "published_on"):
-            parsed = _date(values.get(field, ""))
-            if parsed is None:
-                errors.append(
-                    _note(
-                        number,
-                        field,
-                        f"日期无法识别：{values.get(field, '')!r} / not a date (YYYY-MM-DD)",
-                    )
-                )
-            raw[field] = parsed
-        if values.get("item_id"):
-            text = values["item_id"]
-            raw["item_id"] = int(text) if text.isdecimal() and len(text) < 10 else -1
+    for row in [] if faults else columns.data_rows(sheet.grid, header, LABELS):
+        raw: dict[str, Any] = {"title": row.text("title"), "url": row.text("url")}
+        raw["formed_on"] = row.date("formed_on")
+        raw["published_on"] = row.date("published_on")
+        if row.text("item_id"):
+            raw["item_id"] = row.row_id("item_id")
         else:
-            key = (values.get("first_level", ""), values.get("name", ""))
+            key = (row.text("first_level"), row.text("name"))
             matches = by_name.get(key, [])
-            if len(matches) != 1:
-                what = "不存在" if not matches else "不唯一（请用事项ID）"
-                errors.append(
-                    _note(
-                        number,
-                        "item",
-                        f"事项 {key[0]}/{key[1]} {what} / the item "
-                        f"{'does not exist' if not matches else 'is ambiguous: use 事项ID'}",
-                    )
+            if len(matches) == 1:
+                raw["item_id"] = matches[0]
+            elif not matches:
+                row.fault("item", f"事项 {key[0]}/{key[1]} 不存在", "the item does not exist")
+            else:
+                row.fault(
+                    "item",
+                    f"事项 {key[0]}/{key[1]} 不唯一（请用事项ID）",
+                    "the item is ambiguous: name it by 事项ID",
                 )
-                continue
-            raw["item_id"] = matches[0]
-        if any(raw.get(field) is None for field in ("formed_on", "published_on")):
+        faults += row.faults
+        if row.faults:
             continue
         try:
             rows.append(RecordIn.model_validate(raw))
-            row_numbers.append(number)
+            row_numbers.append(row.number)
         except ValidationError as exc:
             for error in exc.errors():
                 field = str(error["loc"][0]) if error["loc"] else "row"
-                errors.append(_note(number, field, error["msg"]))
+                zh, _, en = bilingual({**error, "loc": ("body", *error["loc"])}).partition(" / ")
+                if zh.startswith(f"{field}："):  # a generic rule: name the column by its label
+                    label = LABELS.get(field, field)
+                    zh = f"{label}：{zh.removeprefix(f'{field}：')}"
+                    en = f"{label}: {en.removeprefix(f'{field}: ')}"
+                row.fault(field, zh, en or zh)
+            faults += row.faults
     if rows:
         items = records.items_by_id(session, [row.item_id for row in rows])
         for problem in records.check(unit, rows, items, today=today_in_beijing()):
             _, _, index, field = problem["loc"]
-            errors.append(_note(row_numbers[index], field, problem["msg"]))
+            zh, _, en = str(problem["msg"]).partition(" / ")
+            faults.append(columns.row_fault(header, row_numbers[index], field, zh, en or zh))
+    errors = [_note(fault) for fault in faults]
     report: dict[str, Any] = {
         "filename": filename,
         "dry_run": dry_run,

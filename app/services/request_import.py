@@ -8,7 +8,6 @@ reference). Names and contacts are never read: such columns are reported as igno
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
 
 from sqlmodel import Session, col, select
 
@@ -27,11 +26,9 @@ from app.rules import request_clock
 from app.rules.request_clock import SequenceError
 from app.services import history, imports, requests
 from app.services.calendar import work_calendar
-from app.spreadsheet import BadFile
+from app.spreadsheet import BadFile, columns
 from app.spreadsheet.files import load_sheets
-from app.spreadsheet.models import Grid
 
-HEADER_ROWS = 12
 COLUMNS: dict[str, tuple[str, ...]] = {
     "received_on": ("收到日期", "收到申请日期", "申请日期", "受理日期", "收件日期"),
     "channel": ("渠道", "申请渠道", "申请方式", "提交方式"),
@@ -41,16 +38,10 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "outcome": ("处理结果", "答复结果", "处理情况", "办理结果"),
     "reference": ("编号", "受理编号", "申请编号", "登记编号"),
 }
+NEEDED = ("received_on", "summary")
+"""The columns that make a row the header."""
 REQUIRED = ("received_on", "channel", "applicant_type", "summary")
-LABELS = {
-    "received_on": "收到日期",
-    "channel": "渠道",
-    "applicant_type": "申请人类型",
-    "summary": "内容摘要",
-    "answered_on": "答复日期",
-    "outcome": "处理结果",
-    "reference": "编号",
-}
+LABELS = {key: names[0] for key, names in COLUMNS.items()}
 CHANNEL_WORDS: dict[str, str] = {c: c for c in CHANNELS} | {
     "现场": "当面",
     "窗口": "当面",
@@ -103,46 +94,14 @@ OUTCOME_WORDS: tuple[tuple[str, str], ...] = (
     ("予以公开", "granted"),
     ("其他", "other"),
 )
-_DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T].*)?$")
-_SPACE = re.compile(r"\s+")
 _PRIVATE = re.compile(r"姓名|名称|电话|手机|地址|邮箱|证件|身份证|联系")
-
-
-def _clean(text: str) -> str:
-    return _SPACE.sub("", text)
-
-
-def _header(grid: Grid) -> tuple[int, dict[str, int], list[str]] | None:
-    """The header row (0-based), the column of each field, the labels left unread."""
-    wanted = {_clean(name): key for key, names in COLUMNS.items() for name in names}
-    for index, row in enumerate(grid[:HEADER_ROWS]):
-        found: dict[str, int] = {}
-        ignored: list[str] = []
-        for position, cell in enumerate(row):
-            label = _clean(cell.text)
-            key = wanted.get(label)
-            if key is not None and key not in found:
-                found[key] = position
-            elif label:
-                ignored.append(cell.text.strip())
-        if "received_on" in found and "summary" in found:
-            return index, found, ignored
-    return None
-
-
-def parse_date(text: str) -> date | None:
-    match = _DATE.match(text.strip())
-    if match is None:
-        return None
-    try:
-        return date(*(int(part) for part in match.groups()))
-    except ValueError:
-        return None
+APPLICANT_TYPES = ("自然人", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他")
+"""The applicant columns of table 三, as the error names them."""
 
 
 def outcome_of(text: str) -> str | None:
     """The table 三 row code (or `withdrawn`) a 处理结果 cell names, None if none."""
-    cleaned = _clean(text)
+    cleaned = columns.clean(text)
     if cleaned in ("公开", "同意公开"):
         return "granted"
     for word, code in OUTCOME_WORDS:
@@ -155,10 +114,11 @@ def outcome_of(text: str) -> str | None:
 class Reading:
     report: RequestImportReport
     rows: list[RequestImportRow] = field(default_factory=list)
+    header: columns.Header | None = None
 
 
-def _note(row: int, key: str, zh: str, en: str) -> RequestImportNote:
-    return RequestImportNote(row=row, field=key, msg=f"{zh} / {en}")
+def _note(fault: columns.Fault) -> RequestImportNote:
+    return RequestImportNote(row=fault.row, field=fault.field, msg=fault.msg)
 
 
 def read(filename: str, data: bytes, *, max_bytes: int, max_rows: int) -> Reading:
@@ -177,135 +137,86 @@ def read(filename: str, data: bytes, *, max_bytes: int, max_rows: int) -> Readin
     )
     reading = Reading(report)
     for sheet in sheets:
-        if (found := _header(sheet.grid)) is not None:
+        header = columns.find_header(sheet.grid, COLUMNS, needs=NEEDED)
+        if header is not None:
             break
     else:
         report.errors.append(
-            _note(
-                0,
-                "header",
-                "找不到表头：须有“收到日期”和“内容摘要”列",
-                "no header found: the columns 收到日期 and 内容摘要 are required",
+            RequestImportNote(
+                row=0,
+                field="header",
+                msg=columns.no_header([LABELS["received_on"], LABELS["summary"]]),
             )
         )
         return reading
-    start, columns, ignored = found
-    report.ignored_columns = ignored
-    for label in ignored:
+    reading.header = header
+    report.ignored_columns = header.ignored
+    for label in header.ignored:
         if _PRIVATE.search(label):
             report.warnings.append(
-                _note(
-                    0,
-                    "header",
-                    f"“{label}”列不导入：台账不保存申请人身份和联系方式",
-                    f"column {label!r} is not imported: the register keeps no applicant "
-                    "identity or contacts",
+                RequestImportNote(
+                    row=0,
+                    field="header",
+                    msg=f"“{label}”列不导入：台账不保存申请人身份和联系方式 / column {label!r} "
+                    "is not imported: the register keeps no applicant identity or contacts",
                 )
             )
-    for key in REQUIRED:
-        if key not in columns:
-            report.errors.append(
-                _note(0, key, f"缺少“{LABELS[key]}”列", f"the column {LABELS[key]} is missing")
-            )
+    report.errors += [
+        _note(columns.missing_column(LABELS[key], key))
+        for key in REQUIRED
+        if key not in header.positions
+    ]
     if report.errors:
         return reading
     references: dict[str, int] = {}
-    for offset, cells in enumerate(sheet.grid[start + 1 :], start=start + 2):
-        values = {
-            key: cells[i].text.strip() if i < len(cells) else "" for key, i in columns.items()
-        }
-        if not any(values.values()):
-            continue
+    for cells in columns.data_rows(sheet.grid, header, LABELS):
         report.rows += 1
-        row = _row(offset, values, report)
+        row = _row(cells)
+        report.errors += [_note(fault) for fault in cells.faults]
         if row is None:
             continue
         if row.reference is not None:
             if (first := references.get(row.reference)) is not None:
-                report.errors.append(
-                    _note(
-                        offset,
-                        "reference",
-                        f"编号 {row.reference} 与第 {first} 行重复",
-                        f"reference {row.reference} repeats row {first}",
-                    )
+                cells.fault(
+                    "reference",
+                    f"编号 {row.reference} 与第 {first} 行重复",
+                    f"reference {row.reference} repeats row {first}",
                 )
+                report.errors.append(_note(cells.faults[-1]))
                 continue
-            references[row.reference] = offset
+            references[row.reference] = row.row
         reading.rows.append(row)
     report.created = len(reading.rows)
     report.preview = reading.rows
     return reading
 
 
-def _row(
-    number: int, values: dict[str, str], report: RequestImportReport
-) -> RequestImportRow | None:
-    errors: list[RequestImportNote] = []
-
-    def error(key: str, zh: str, en: str) -> None:
-        errors.append(_note(number, key, zh, en))
-
-    received = parse_date(values["received_on"])
-    if received is None:
-        error(
-            "received_on",
-            f"收到日期“{values['received_on']}”无法识别",
-            f"received_on {values['received_on']!r} is not a date",
-        )
-    channel = CHANNEL_WORDS.get(_clean(values["channel"]))
-    if channel is None:
-        error(
-            "channel",
-            f"渠道“{values['channel']}”须为{'、'.join(CHANNELS)}之一",
-            f"channel {values['channel']!r} must be one of {', '.join(CHANNELS)}",
-        )
-    applicant = APPLICANT_WORDS.get(_clean(values["applicant_type"]))
-    if applicant is None:
-        error(
-            "applicant_type",
-            f"申请人类型“{values['applicant_type']}”须为表三的申请人情况之一（自然人、商业企业、"
-            "科研机构、社会公益组织、法律服务机构、其他）",
-            f"applicant type {values['applicant_type']!r} must be a table 三 column",
-        )
-    summary = values["summary"]
-    if not summary:
-        error("summary", "内容摘要不能为空", "the summary is required")
-    elif len(summary) > 500:
-        error("summary", "内容摘要超过500字", "the summary is over 500 characters")
-    answered = None
-    if values.get("answered_on"):
-        answered = parse_date(values["answered_on"])
-        if answered is None:
-            error(
-                "answered_on",
-                f"答复日期“{values['answered_on']}”无法识别",
-                f"answered_on {values['answered_on']!r} is not a date",
-            )
+def _row(cells: columns.Row) -> RequestImportRow | None:
+    received = cells.date("received_on")
+    channel = cells.choice("channel", CHANNEL_WORDS, one_of=CHANNELS)
+    applicant = cells.choice("applicant_type", APPLICANT_WORDS, one_of=APPLICANT_TYPES)
+    summary = cells.required_text("summary", limit=500)
+    answered = cells.date("answered_on", required=False)
     outcome = None
-    if values.get("outcome"):
-        outcome = outcome_of(values["outcome"])
+    if cells.text("outcome"):
+        outcome = outcome_of(cells.text("outcome"))
         if outcome is None:
-            error(
-                "outcome",
-                f"处理结果“{values['outcome']}”不是表三的处理结果",
-                f"outcome {values['outcome']!r} is not a table 三 outcome",
-            )
-    if answered is not None and outcome is None and not errors:
-        error("outcome", "有答复日期时须填写处理结果", "an answered row needs its outcome")
-    if outcome is not None and values.get("answered_on", "") == "":
-        error("answered_on", "有处理结果时须填写答复日期", "a row with an outcome needs its date")
-    reference = values.get("reference") or None
-    if reference is not None and len(reference) > 64:
-        error("reference", "编号超过64字", "the reference is over 64 characters")
-    if errors:
-        report.errors.extend(errors)
+            cells.unknown("outcome", "表三的处理结果", "a table 三 outcome")
+    if answered is not None and outcome is None and not cells.faults:
+        cells.fault("outcome", "有答复日期时须填写处理结果", "an answered row needs its outcome")
+    if outcome is not None and not cells.text("answered_on"):
+        cells.fault(
+            "answered_on", "有处理结果时须填写答复日期", "a row with an outcome needs its date"
+        )
+    reference = cells.optional_text("reference", limit=64)
+    if cells.faults:
         return None
     assert received is not None
     assert channel is not None
     assert applicant is not None
-    row = RequestImportRow(
-        row=number,
+    assert summary is not None
+    return RequestImportRow(
+        row=cells.number,
         received_on=received,
         channel=channel,  # type: ignore[arg-type]
         applicant_type=applicant,  # type: ignore[arg-type]
@@ -315,7 +226,6 @@ def _row(
         outcome=None if outcome in (None, "withdrawn") else outcome,  # type: ignore[arg-type]
         withdrawn=outcome == "withdrawn",
     )
-    return row
 
 
 def _events(row: RequestImportRow) -> list[EventCreate]:
@@ -328,7 +238,8 @@ def _events(row: RequestImportRow) -> list[EventCreate]:
 
 def _check_with_register(session: Session, unit: Unit, reading: Reading) -> None:
     """The rules that need the calendar and the register: the sequence, taken references."""
-    report = reading.report
+    report, header = reading.report, reading.header
+    assert header is not None  # read() found it, or reported errors and this is not called
     calendar = work_calendar(session)
     taken = set(
         session.exec(
@@ -343,20 +254,22 @@ def _check_with_register(session: Session, unit: Unit, reading: Reading) -> None
     kept = []
     for row in reading.rows:
         if row.reference in taken:
-            report.errors.append(
-                _note(
-                    row.row,
-                    "reference",
-                    f"编号 {row.reference} 已在台账中",
-                    f"reference {row.reference} is already in the register",
-                )
+            fault = columns.row_fault(
+                header,
+                row.row,
+                "reference",
+                f"编号 {row.reference} 已在台账中",
+                f"reference {row.reference} is already in the register",
             )
+            report.errors.append(_note(fault))
             continue
         events = [requests.clock_event(e) for e in _events(row)]
         try:
             request_clock.replay(row.received_on, events, calendar)
         except SequenceError as error:
-            report.errors.append(_note(row.row, "answered_on", *error.message.split(" / ", 1)))
+            zh, _, en = error.message.partition(" / ")
+            fault = columns.row_fault(header, row.row, "answered_on", zh, en or zh)
+            report.errors.append(_note(fault))
             continue
         kept.append(row)
     reading.rows = kept

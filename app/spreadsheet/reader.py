@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from openpyxl.utils import get_column_letter
-
 from app.models.common import (
     ATTRIBUTE_LABELS,
     OTHER_CHANNEL,
@@ -15,7 +13,7 @@ from app.models.common import (
     normalize_levels,
 )
 from app.rules.attributes import DRAFTABLE_ATTRIBUTES
-from app.spreadsheet import files, values
+from app.spreadsheet import columns, files, values
 from app.spreadsheet.header import Column, Layout, find_layout
 from app.spreadsheet.limits import FileLimits
 from app.spreadsheet.models import (
@@ -111,8 +109,11 @@ def _formula_problems(grid: Grid, layout: Layout) -> list[ImportProblem]:
         ImportProblem(
             row=r + 1,
             field=fields.get(c, "file") if r >= layout.data_start else "header",
-            msg=f"单元格 {cell.formula} 含公式，公式不会被计算，请粘贴为数值 / cell "
-            f"{cell.formula} holds a formula; formulas are not evaluated, paste values instead",
+            msg=columns.at_cell(
+                cell.formula,
+                "含公式，公式不会被计算，请粘贴为数值",
+                "holds a formula; formulas are not evaluated, paste values instead",
+            ),
             severity="error",
         )
         for r, row in enumerate(grid)
@@ -134,7 +135,7 @@ class _Row:
 
     def cell(self, column: Column) -> str:
         """The cell's reference as Excel shows it (H5), for messages about its words."""
-        return f"{get_column_letter(column.index + 1)}{self.number}"
+        return columns.cell_ref(column.index, self.number)
 
     def text(self, column: Column | None) -> str:
         if column is None:
@@ -367,9 +368,18 @@ def _not_a_tick(row: _Row, column: Column, text: str) -> None:
     row.report(
         "error",
         column.field,
-        f"单元格 {row.cell(column)}：“{column.value}”列的“{text}”不是勾选符号（√）/ cell "
-        f"{row.cell(column)}: {text!r} under {column.value} is not a tick mark (√)",
+        columns.at_cell(
+            row.cell(column),
+            f"“{column.value}”列的“{text}”不是勾选符号（√）",
+            f"{text!r} under {column.value} is not a tick mark (√)",
+        ),
     )
+
+
+def _not_a_value(row: _Row, where: str, column: Column, exc: ValueError) -> None:
+    """A cell whose words are none of the vocabulary's (the error says which are)."""
+    zh, _, en = str(exc).partition(" / ")
+    row.report("error", where, columns.at_cell(row.cell(column), zh, en or zh))
 
 
 def _method(row: _Row, layout: Layout) -> str | None:
@@ -378,7 +388,7 @@ def _method(row: _Row, layout: Layout) -> str | None:
         try:
             chosen.append(values.method_value(text))
         except ValueError as exc:
-            row.report("error", "method", f"单元格 {row.cell(column)}：{exc}")
+            _not_a_value(row, "method", column, exc)
     for column in layout.of("method_tick"):
         tick = values.tick(text := row.text(column))
         if tick.checked is None:
@@ -394,7 +404,7 @@ def _audience(row: _Row, layout: Layout) -> str | None:
         try:
             value, as_group = values.audience_value(text)
         except ValueError as exc:
-            row.report("error", "audience", f"单元格 {row.cell(column)}：{exc}")
+            _not_a_value(row, "audience", column, exc)
         else:
             chosen.append(value)
             if as_group:
@@ -427,7 +437,7 @@ def _levels(row: _Row, layout: Layout) -> list[str]:
         try:
             chosen += values.levels_value(text)
         except ValueError as exc:
-            row.report("error", "levels", f"单元格 {row.cell(column)}：{exc}")
+            _not_a_value(row, "levels", column, exc)
     for column in layout.of("level_tick"):
         tick = values.tick(text := row.text(column))
         if tick.checked is None:
