@@ -29,23 +29,14 @@ from app.config import get_settings
 from app.db import SessionFactory
 from app.models.catalogue import Catalogue
 from app.models.publication import VersionRef
-from app.models.record import Record, RecordStamp
+from app.models.record import PublishedRecord, Record, RecordStamp
 from app.render import published
 from app.render.published import MEDIA_TYPES, Format, Rendering
 from app.services import publication
 
 FORMATS = ("json", "html", "fragment")
 _TAG = hashlib.sha256(Path(__file__).read_bytes() + published.RENDER_TAG.encode()).hexdigest()[:8]
-_PUBLISHED_FIELDS = (
-    "id",
-    "title",
-    "url",
-    "formed_on",
-    "published_on",
-    "due_on",
-    "state",
-    "late_days",
-)
+_PUBLISHED_FIELDS = tuple(PublishedRecord.model_fields)
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from app.errors import invalid_all
 from app.models.catalogue import Catalogue, CatalogueVersion
 from app.models.common import today_in_beijing, utcnow
 from app.models.item import Item
-from app.models.record import Record, RecordIn, RecordStamp, RecordState
+from app.models.record import Record, RecordIn, RecordPublic, RecordStamp, RecordState
 from app.models.unit import Unit
 from app.principal import Principal
 from app.rules.timelimits import (
@@ -359,20 +359,7 @@ def check(
     return errors
 
 
-_COLUMNS = (
-    "id",
-    "unit_code",
-    "domain_code",
-    "item_id",
-    "title",
-    "url",
-    "formed_on",
-    "published_on",
-    "due_on",
-    "state",
-    "late_days",
-    "note",
-)
+_COLUMNS = tuple(name for name in RecordPublic.model_fields if name != "item_gone")
 
 
 def _public(row: dict[str, Any], *, item_gone: bool = False) -> dict[str, Any]:
