@@ -74,7 +74,7 @@ def read(
     try:
         result = read_table(filename, data, max_bytes=max_bytes, max_rows=max_rows, limits=limits)
     except BadFile as exc:
-        raise _file_error(exc) from exc
+        raise file_error(exc) from exc
     errors: list[ImportNote] = []
     warnings: list[ImportNote] = []
     missing: list[ImportNote] = []
@@ -133,7 +133,9 @@ def read(
     return Reading(report, items)
 
 
-def _file_error(exc: BadFile) -> Exception:
+def file_error(exc: BadFile) -> Exception:
+    """The one answer to an upload that is no readable table: 413, 415 or 422 (every
+    import: catalogues, records, the request register)."""
     if exc.status_code == 413:
         return TooLarge(exc.message)
     if exc.status_code == 415:

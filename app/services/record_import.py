@@ -19,8 +19,7 @@ from app.models.item import Item
 from app.models.record import RecordIn
 from app.models.unit import Unit
 from app.principal import Principal
-from app.services import records
-from app.services.imports import _file_error
+from app.services import imports, records
 from app.spreadsheet import BadFile, columns
 from app.spreadsheet.files import load_sheets
 
@@ -56,7 +55,7 @@ def run(
     try:
         sheets = load_sheets(filename, data, max_bytes=max_bytes, max_rows=max_rows)
     except BadFile as exc:
-        raise _file_error(exc) from exc
+        raise imports.file_error(exc) from exc
     found = next(
         (
             (sheet, header)

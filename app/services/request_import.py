@@ -294,7 +294,7 @@ def run(
         reading = read(filename, data, max_bytes=max_bytes, max_rows=max_rows)
     except BadFile as exc:
         # The catalogue import's answers: 413, 415, or 422 for a file that is no table.
-        raise imports._file_error(exc) from exc
+        raise imports.file_error(exc) from exc
     if not reading.report.errors:
         _check_with_register(session, unit, reading)
     report = reading.report
