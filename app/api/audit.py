@@ -8,7 +8,7 @@ import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from app.api.deps import DistrictFilter, DomainFilter
-from app.api.files import JSON, REPORT_FILES, ReportFormat, about_sheet, report_file
+from app.api.files import JSON, REPORT_FILES, ReportFormat, UnitsPerPage, about_sheet, report_file
 from app.api.responses import AUTHED
 from app.auth import Auditor
 from app.db import SessionDep
@@ -34,7 +34,6 @@ def audit_scope(
 
 
 ScopeDep = Annotated[audit.Scope, Depends(audit_scope)]
-Limit = Annotated[int, Query(ge=1, le=1000, description="units per page")]
 Offset = Annotated[
     int, Query(ge=0, le=MAX_ID, description="units to skip: the previous next_offset")
 ]
@@ -47,7 +46,7 @@ def audit_completeness(
     auditor: Auditor,
     session: SessionDep,
     format: ReportFormat = "json",
-    limit: Limit = 100,
+    limit: UnitsPerPage = 100,
     offset: Offset = 0,
 ) -> Response:
     """One row per unit × domain for a page of units; scores for those units; the district
@@ -81,7 +80,7 @@ def audit_statistics(
     auditor: Auditor,
     session: SessionDep,
     format: ReportFormat = "json",
-    limit: Limit = 1000,
+    limit: UnitsPerPage = 1000,
     offset: Offset = 0,
 ) -> StatisticsReport | Response:
     """Per unit and per level: domains (类), first- and second-level items (项) of the

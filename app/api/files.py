@@ -6,12 +6,12 @@ a paged report says where its next page starts in `X-Next-Offset`.
 """
 
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import Request, Response
+from fastapi import Query, Request, Response
 
 from app.api.deps import say_next_offset
-from app.models.common import utcnow
+from app.models.common import MAX_ID, utcnow
 from app.render.audit import disposition
 from app.render.published import MEDIA_TYPES, Format
 
@@ -27,6 +27,10 @@ REPORT_FILES: dict[int | str, dict[str, Any]] = {
     }
 }
 """The `responses` entry of a report that is JSON or, with ?format=csv|xlsx, a file."""
+UnitsPerPage = Annotated[int, Query(ge=1, le=1000, description="units per page")]
+"""A paged report's page size, in units (each route sets its default)."""
+NextOffset = Annotated[int, Query(ge=0, le=MAX_ID, description="the previous next_offset")]
+"""Where a paged report's page starts: the `next_offset` (or `X-Next-Offset`) it gave."""
 
 
 def report_file(

@@ -15,7 +15,7 @@ from app.api.deps import (
     RowId,
     WritableUnit,
 )
-from app.api.files import JSON, REPORT_FILES, ReportFormat, report_file
+from app.api.files import JSON, REPORT_FILES, NextOffset, ReportFormat, UnitsPerPage, report_file
 from app.api.imports import IMPORT_ERRORS
 from app.api.responses import AUTHED, NOT_FOUND, STALE
 from app.api.uploads import UPLOAD_BODY, SettingsDep, UploadDep
@@ -165,8 +165,8 @@ def audit_timeliness(
     scope: Annotated[timeliness.Scope, Depends(timeliness_scope)],
     session: SessionDep,
     format: ReportFormat = "json",
-    limit: Annotated[int, Query(ge=1, le=1000, description="units per page")] = 100,
-    offset: Annotated[int, Query(ge=0, le=MAX_ID, description="the previous next_offset")] = 0,
+    limit: UnitsPerPage = 100,
+    offset: NextOffset = 0,
 ) -> Response:
     """Per unit × domain over the latest version published as of `as_of`: items, records,
     on time, late, unknown, blank and stale items with the lists behind them; a unit is

@@ -19,7 +19,7 @@ from app.api.deps import (
     link_next_offset,
     require_match,
 )
-from app.api.files import REPORT_FILES, ReportFormat, report_file
+from app.api.files import REPORT_FILES, NextOffset, ReportFormat, UnitsPerPage, report_file
 from app.api.imports import IMPORT_ERRORS
 from app.api.responses import AUTHED, CONFLICT, STALE
 from app.api.uploads import UPLOAD_BODY, SettingsDep, UploadDep
@@ -212,8 +212,8 @@ def audit_requests(
     scope: Annotated[requests.AuditScope, Depends(audit_scope)],
     session: SessionDep,
     format: ReportFormat = "json",
-    limit: Annotated[int, Query(ge=1, le=1000, description="units per page")] = 1000,
-    offset: Annotated[int, Query(ge=0, le=MAX_ID, description="the previous next_offset")] = 0,
+    limit: UnitsPerPage = 1000,
+    offset: NextOffset = 0,
 ) -> RequestAuditReport | Response:
     """Per unit as of `as_of`: applications open, due within 5 working days, overdue (listed)
     and answered late in the year of `as_of`. Units with nothing open and nothing answered
