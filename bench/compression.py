@@ -22,11 +22,9 @@ import brotli
 import httpx
 
 from bench.harness import (
-    CONNECTIONS,
-    DURATION,
     ROUNDS,
     TABLE_HEAD,
-    THREADS,
+    WRK,
     free_port,
     interleaved,
     load_note,
@@ -195,7 +193,7 @@ def main() -> str:
         f"Compressed pulls of the JSON ({json_size['gzip'] / 1000:,.1f} KB gzip, "
         f"{json_size['br'] / 1000:,.1f} KB brotli) against bare FastAPI endpoints returning "
         "the same compressed bytes with their Content-Encoding. uvicorn, 1 worker, uvloop + "
-        f"httptools, SQLite; `wrk -t{THREADS} -c{CONNECTIONS} -d{DURATION}s --latency` with "
+        f"httptools, SQLite; `{WRK}` with "
         f"the Accept-Encoding header, the load generator on the same {os.cpu_count()} cores; "
         f"{ROUNDS} interleaved rounds, each row the round with the median requests/s. Goal: "
         "both ratios ≥ 0.8.",

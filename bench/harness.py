@@ -33,6 +33,8 @@ CONNECTIONS = 32
 THREADS = 2
 DURATION = int(os.environ.get("BENCH_SECONDS", "5"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+WRK = f"wrk -t{THREADS} -c{CONNECTIONS} -d{DURATION}s --latency"
+"""How each load runs, as the tables say it."""
 
 
 # ---- in-process ------------------------------------------------------------------------

@@ -19,11 +19,9 @@ from typing import TYPE_CHECKING
 import httpx
 
 from bench.harness import (
-    CONNECTIONS,
-    DURATION,
     ROUNDS,
     TABLE_HEAD,
-    THREADS,
+    WRK,
     free_port,
     interleaved,
     load_note,
@@ -135,7 +133,7 @@ def main() -> str:
         f"The latest version of a published {ITEMS:,}-item catalogue ({size / 1000:,.0f} KB of "
         "JSON) and its 304, against bare FastAPI endpoints returning the same bytes and a tiny "
         f"JSON. One run on 127.0.0.1: uvicorn, 1 worker, uvloop + httptools, SQLite; "
-        f"`wrk -t{THREADS} -c{CONNECTIONS} -d{DURATION}s --latency`, the load generator on the "
+        f"`{WRK}`, the load generator on the "
         f"same {os.cpu_count()} cores; {ROUNDS} interleaved rounds, each row the round with the "
         "median requests/s. Goal: both ratios ≥ 0.8.",
         "",
