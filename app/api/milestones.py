@@ -4,7 +4,6 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
-from sqlmodel import col, select
 
 from app.api.deps import (
     DistrictFilter,
@@ -19,7 +18,6 @@ from app.api.responses import AUTHED, CONFLICT, FORBIDDEN, NOT_FOUND, STALE, UNA
 from app.auth import Auditor
 from app.db import SessionDep
 from app.models.common import today_in_beijing
-from app.models.domain import Domain
 from app.models.milestone import (
     Milestone,
     MilestoneCreate,
@@ -28,9 +26,8 @@ from app.models.milestone import (
     MilestoneStatus,
     MilestoneUpdate,
 )
-from app.models.unit import Unit
 from app.render import audit as render
-from app.services import milestones, paging
+from app.services import milestones, paging, reference
 
 router = APIRouter(tags=["deadlines"])
 
@@ -144,8 +141,8 @@ def milestone_status(
         link_next_offset(request, response, next_offset, page.limit)
         return rows
     codes = sorted({row.unit_code for row in rows})
-    units = dict(session.exec(select(Unit.code, Unit.name).where(col(Unit.code).in_(codes))).all())
-    domains = dict(session.exec(select(Domain.code, Domain.name)).all())
+    units = reference.unit_names(session, codes)
+    domains = reference.domain_names(session)
     table = render.milestone_status_rows(rows, units, domains)
     name = f"节点状态_{milestone.code}_{district or '全部'}_{day.isoformat()}"
     if format == "csv":

@@ -4,6 +4,8 @@ a request names in its query, with one answer for a bad one.
 A filter that names no such district or domain is a 422 naming the parameter, on every
 route that takes it (milestone status, audits)."""
 
+from collections.abc import Iterable
+
 from sqlmodel import Session, col, select
 
 from app.errors import Conflict, invalid
@@ -63,6 +65,17 @@ def guide_items(session: Session, domain_code: str) -> list[GuideItem]:
             .order_by(col(GuideItem.position), col(GuideItem.id))
         )
     )
+
+
+def unit_names(session: Session, codes: Iterable[str]) -> dict[str, str]:
+    """单位名称 / the names of the units `codes` names, by code."""
+    query = select(col(Unit.code), col(Unit.name)).where(col(Unit.code).in_(list(codes)))
+    return dict(session.exec(query).all())
+
+
+def domain_names(session: Session) -> dict[str, str]:
+    """领域名称 / every domain's name, by code."""
+    return dict(session.exec(select(col(Domain.code), col(Domain.name))).all())
 
 
 def units(
