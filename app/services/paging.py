@@ -15,8 +15,6 @@ import base64
 from collections.abc import Sequence
 from typing import TypeVar
 
-from fastapi.exceptions import RequestValidationError
-
 from app.errors import invalid
 from app.models.common import whole_number
 
@@ -44,7 +42,7 @@ def window(rows: Sequence[T], offset: int, limit: int) -> tuple[list[T], int | N
     return list(rows[offset : offset + limit]), after_offset(offset, limit, len(rows))
 
 
-def invalid_cursor(parameter: str = "cursor") -> RequestValidationError:
+def invalid_cursor(parameter: str = "cursor") -> Exception:
     """The one answer to a cursor that is not ours: 422 cursor_invalid naming `parameter`."""
     return invalid(("query", parameter), INVALID_CURSOR, "cursor_invalid")
 
