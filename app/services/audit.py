@@ -261,7 +261,14 @@ def page_rows(scope: Scope, codes: Sequence[str], listed: Sequence[Milestone] = 
     then, per milestone of `listed`, whether it obliges the row and its event date
     (milestones.row_columns: the catalogue row is read once for both)."""
     u = _scope_units(scope).where(units_t.c.code.in_(_codes(codes))).cte("u")
-    d = _scope_domains(scope).cte("d")
+    # each milestone's domain set read once per domain, not once per row (MATERIALIZED: not
+    # folded into the join)
+    domains = _scope_domains(scope).subquery()
+    d = (
+        sa.select(domains, *milestones.domain_columns(listed, domains.c.code))
+        .cte("d")
+        .prefix_with("MATERIALIZED")
+    )
     gt = _guide_totals()
     latest = (
         sa.select(versions_t.c.catalogue_id, sa.func.max(versions_t.c.number).label("number"))
@@ -278,7 +285,12 @@ def page_rows(scope: Scope, codes: Sequence[str], listed: Sequence[Milestone] = 
         tuple(codes),
     )
     marks, events = milestones.row_columns(
-        listed, filters, unit_code=u.c.code, unit_kind=u.c.kind, domain_code=d.c.code
+        listed,
+        filters,
+        unit_code=u.c.code,
+        unit_kind=u.c.kind,
+        domain_code=d.c.code,
+        in_sets=[d.c[f"in_set_{i}"] for i in range(len(listed))],
     )
 
     def zero(column: Any, label: str) -> Any:

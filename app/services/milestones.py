@@ -270,6 +270,21 @@ def states_query(milestones: Sequence[Milestone], filters: Filters) -> Any:
     )
 
 
+def domain_columns(milestones: Sequence[Milestone], domain_code: Any) -> list[Any]:
+    """Per milestone, whether the domain is in its domain set (milestone_domains): columns
+    for a statement over domains, so that row_columns reads each set once per domain."""
+    return [
+        sa_select(literal(1))
+        .where(
+            col(MilestoneDomain.milestone_code) == literal(m.code),
+            col(MilestoneDomain.domain_code) == domain_code,
+        )
+        .exists()
+        .label(f"in_set_{i}")
+        for i, m in enumerate(milestones)
+    ]
+
+
 def row_columns(
     milestones: Sequence[Milestone],
     filters: Filters,
@@ -277,25 +292,21 @@ def row_columns(
     unit_code: Any,
     unit_kind: Any,
     domain_code: Any,
+    in_sets: Sequence[Any],
 ) -> tuple[list[Any], list[tuple[Any, Any]]]:
     """What states_query says, as columns of a statement that already has one row per unit ×
     domain with the unit × domain's catalogue outer-joined (Catalogue; the audit's page
-    rows): per milestone, whether it obliges the row (1 or 0: the unit's kind, its domain
-    set, the catalogue not declared not applicable) and the event date. Also the subqueries
-    the dates come from, each with its join condition, to be outer-joined."""
+    rows): per milestone, whether it obliges the row (1 or 0: the unit's kind, the domain in
+    its set, `in_sets` being the caller's domain_columns, the catalogue not declared not
+    applicable) and the event date. Also the subqueries the dates come from, each with its
+    join condition, to be outer-joined."""
     columns: list[Any] = []
     joins: list[tuple[Any, Any]] = []
-    for m in milestones:
+    for m, in_set in zip(milestones, in_sets, strict=True):
         done_on, events = _event(m, filters)
-        in_set = (
-            sa_select(literal(1))
-            .where(
-                col(MilestoneDomain.milestone_code) == literal(m.code),
-                col(MilestoneDomain.domain_code) == domain_code,
-            )
-            .exists()
+        obliged = and_(
+            unit_kind.in_(m.unit_kinds), col(Catalogue.applicable).is_not(False), in_set == true()
         )
-        obliged = and_(unit_kind.in_(m.unit_kinds), col(Catalogue.applicable).is_not(False), in_set)
         columns += [case((obliged, 1), else_=0), done_on]
         if events is not None:
             on = and_(events.c.unit_code == unit_code, events.c.domain_code == domain_code)
