@@ -750,7 +750,9 @@ def _rows(
     found.sort(key=lambda r: (order[r[0]], r[4]))
     decide = milestones.Decider(listed, scope.as_of)
     listed_codes = [m.code for m in listed]
-    entries: dict[tuple[str, Any], MilestoneEntry] = {}  # few distinct states: shared leaves
+    # few distinct states, and few distinct sets of them: shared leaves (never mutated)
+    entries: dict[tuple[str, Any], MilestoneEntry] = {}
+    shared_states: dict[tuple[Any, ...], dict[str, MilestoneEntry]] = {}
     read: Any = orjson.Fragment if raw else orjson.loads
     empty = read("[]")
     unheld: dict[tuple[str, int], Any] | None = None
@@ -789,19 +791,22 @@ def _rows(
         *marks,
     ) in found:
         key = (unit_code, domain_code)
-        states: dict[str, MilestoneEntry] = {}
-        for i, code in enumerate(listed_codes):
-            if marks[2 * i]:
-                done_on = marks[2 * i + 1]
-                entry = entries.get((code, done_on))
-                if entry is None:
-                    state, days, done = decide(code, done_on)
-                    entry = entries[(code, done_on)] = {
-                        "state": state.value,
-                        "days": days,
-                        "done_on": done,
-                    }
-                states[code] = entry
+        marked = tuple(marks)
+        states = shared_states.get(marked)
+        if states is None:
+            states = shared_states[marked] = {}
+            for i, code in enumerate(listed_codes):
+                if marks[2 * i]:
+                    done_on = marks[2 * i + 1]
+                    entry = entries.get((code, done_on))
+                    if entry is None:
+                        state, days, done = decide(code, done_on)
+                        entry = entries[(code, done_on)] = {
+                            "state": state.value,
+                            "days": days,
+                            "done_on": done,
+                        }
+                    states[code] = entry
         exists = n_items > 0
         if absent_items is None:  # no catalogue, or none of its lists written yet
             if unheld is None:
