@@ -109,7 +109,6 @@ def milestone_status(
     domain: DomainFilter,
     page: OffsetDep,
     request: Request,
-    response: Response,
     session: SessionDep,
     as_of: Annotated[date | None, Query(description="default: today")] = None,
     state: Annotated[
