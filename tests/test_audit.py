@@ -442,6 +442,38 @@ def test_each_row_carries_every_milestone_state_as_of_the_date(
     assert lines[0]["节点 published 天数"] == "2"
 
 
+def test_the_audits_milestone_states_are_the_status_routes(
+    client: TestClient, auditor: dict[str, str], huli: dict[str, str]
+) -> None:
+    """The audit reads the states with its page rows (milestones.row_columns), the status
+    route with a statement of its own (states_query): the same rule, the same states."""
+    add_item(client, huli)
+    publish(client, huli, compiled_on="2020-10-20", published_on="2020-11-12")
+    seen: set[str] = set()
+    for as_of in ("2020-07-01", "2020-12-01", "2021-06-01"):
+        report = get(client, auditor, COMPLETENESS, district=HULI, as_of=as_of)
+        from_audit = {
+            (code, r["unit_code"], r["domain_code"]): entry
+            for r in report["rows"]
+            for code, entry in r["milestones"].items()
+        }
+        from_status = {}
+        for code in ("opinions", "compiled", "published", "completed"):
+            response = client.get(
+                f"/api/v1/milestones/{code}/status",
+                params={"district": HULI, "as_of": as_of},
+                headers=auditor,
+            )
+            assert response.status_code == 200
+            assert "Link" not in response.headers
+            for s in response.json():
+                entry = {"state": s["state"], "days": s["days"], "done_on": s["done_on"]}
+                from_status[(code, s["unit_code"], s["domain_code"])] = entry
+        assert from_audit == from_status
+        seen |= {state["state"] for state in from_audit.values()}
+    assert seen == {"pending", "overdue", "on_time", "late"}
+
+
 def test_unknown_or_wrong_scope_is_a_422_naming_the_parameter(
     client: TestClient, auditor: dict[str, str]
 ) -> None:

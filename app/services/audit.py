@@ -4,8 +4,8 @@ whatever the number of units and items; the database aggregates, Python only sco
 Statements per completeness request: the unit aggregate (every unit in scope, for the
 district ranking, over the stored per-catalogue counts of app/services/stats.py), the
 timeliness versions (every unit in scope, app/services/timeliness.py), the rows of the page's
-units with their stored lists (catalogue_lists), the guide when a row has no lists, and two
-for the milestone states (milestones.states_for). Statistics: one.
+units with their stored lists (catalogue_lists) and the milestone states' obligations and
+event dates, the milestones, and the guide when a row has no lists. Statistics: one.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from app.models.audit import (
 )
 from app.models.common import UnitKind
 from app.models.domain import Domain
+from app.models.milestone import Milestone
 from app.models.unit import GUIDE_LEVEL, Unit
 from app.rules import quality
 from app.services import milestones, paging, stats, timeliness
@@ -254,11 +255,20 @@ def unit_aggregate_from_items(scope: Scope) -> Any:
     return unit_aggregate(scope, stats.counts().subquery("cs"))
 
 
-def page_rows(scope: Scope, codes: Sequence[str]) -> Any:
+def page_rows(scope: Scope, codes: Sequence[str], listed: Sequence[Milestone] = ()) -> Any:
     """The rows (unit × domain) of a page of units: the stored counts, the guide's size at
-    the unit's level, and the latest version published on or before as_of."""
+    the unit's level, the latest version published on or before as_of, the stored lists;
+    then, per milestone of `listed`, whether it obliges the row and its event date
+    (milestones.row_columns: the catalogue row is read once for both)."""
     u = _scope_units(scope).where(units_t.c.code.in_(_codes(codes))).cte("u")
-    d = _scope_domains(scope).cte("d")
+    # each milestone's domain set read once per domain, not once per row (MATERIALIZED: not
+    # folded into the join)
+    domains = _scope_domains(scope).subquery()
+    d = (
+        sa.select(domains, *milestones.domain_columns(listed, domains.c.code))
+        .cte("d")
+        .prefix_with("MATERIALIZED")
+    )
     gt = _guide_totals()
     latest = (
         sa.select(versions_t.c.catalogue_id, sa.func.max(versions_t.c.number).label("number"))
@@ -269,11 +279,24 @@ def page_rows(scope: Scope, codes: Sequence[str]) -> Any:
     )
     version = versions_t.alias("pv")
     county = u.c.mask == quality.COUNTY
+    filters = milestones.Filters(
+        scope.district.code if scope.district else None,
+        scope.domain.code if scope.domain else None,
+        tuple(codes),
+    )
+    marks, events = milestones.row_columns(
+        listed,
+        filters,
+        unit_code=u.c.code,
+        unit_kind=u.c.kind,
+        domain_code=d.c.code,
+        in_sets=[d.c[f"in_set_{i}"] for i in range(len(listed))],
+    )
 
     def zero(column: Any, label: str) -> Any:
         return sa.func.coalesce(column, 0).label(label)
 
-    return (
+    query = (
         sa.select(
             u.c.code.label("unit_code"),
             u.c.name.label("unit_name"),
@@ -308,6 +331,7 @@ def page_rows(scope: Scope, codes: Sequence[str]) -> Any:
             lists_t.c.lacking_items,
             lists_t.c.absent_items,
             lists_t.c.waived_items,
+            *marks,
         )
         .select_from(u)
         .join(d, sa.true())
@@ -324,6 +348,9 @@ def page_rows(scope: Scope, codes: Sequence[str]) -> Any:
             & (version.c.number == latest.c.number),
         )
     )
+    for subquery, on in events:
+        query = query.outerjoin(subquery, on)
+    return query
 
 
 # --------------------------------------------------------------------------- execution
@@ -623,50 +650,6 @@ def rollup(
     return sorted(result, key=lambda r: (r["rank"], r["district_code"]))
 
 
-# ------------------------------------------------------------------------- milestones
-
-
-def milestone_states(
-    session: Session, scope: Scope, unit_codes: Sequence[str]
-) -> dict[tuple[str, str], dict[str, MilestoneEntry]]:
-    """Each milestone's state per unit × domain of the page, as of scope.as_of.
-
-    The states come from app/services/milestones.py, the one place they are decided: two
-    statements for every milestone and every unit on the page.
-    """
-    listed = milestones.listing(session)
-    if not listed or not unit_codes:
-        return {}
-    # the domain sets are read by the statement itself (milestone_domains); counts_from is a
-    # constant of its text
-    shape = tuple((m.code, m.event, tuple(m.unit_kinds), m.counts_from) for m in listed)
-
-    def build(scope: Scope, codes: Sequence[str]) -> Any:
-        filters = milestones.Filters(
-            scope.district.code if scope.district else None,
-            scope.domain.code if scope.domain else None,
-            tuple(codes),
-        )
-        return milestones.states_query(listed, filters)
-
-    build.__name__ = "milestones"
-    rows = fetch(session, build, scope, unit_codes, shape)
-    result: dict[tuple[str, str], dict[str, MilestoneEntry]] = defaultdict(dict)
-    entries: dict[tuple[Any, ...], MilestoneEntry] = {}  # few distinct states: shared leaves
-    for (code, unit_code, domain_code), state in milestones.decide(
-        listed, rows, scope.as_of
-    ).items():
-        entry = entries.get(state)
-        if entry is None:
-            entry = entries[state] = {
-                "state": state[0].value,
-                "days": state[1],
-                "done_on": state[2],
-            }
-        result[(unit_code, domain_code)][code] = entry
-    return result
-
-
 # ------------------------------------------------------------------------ completeness
 
 
@@ -754,9 +737,22 @@ def _rows(
 ) -> list[CompletenessRow]:
     """The page's rows, by unit (in the page's order) then domain."""
     order = {code: position for position, code in enumerate(codes)}
-    found = fetch(session, page_rows, scope, codes)
+    listed = milestones.listing(session)
+    # the domain sets are read by the statement itself (milestone_domains); counts_from is a
+    # constant of its text
+    shape = tuple((m.code, m.event, tuple(m.unit_kinds), m.counts_from) for m in listed)
+
+    def build(scope: Scope, codes: Sequence[str]) -> Any:
+        return page_rows(scope, codes, listed)
+
+    build.__name__ = "page_rows"
+    found = fetch(session, build, scope, codes, shape)
     found.sort(key=lambda r: (order[r[0]], r[4]))
-    states = milestone_states(session, scope, codes)
+    decide = milestones.Decider(listed, scope.as_of)
+    listed_codes = [m.code for m in listed]
+    # few distinct states, and few distinct sets of them: shared leaves (never mutated)
+    entries: dict[tuple[str, Any], MilestoneEntry] = {}
+    shared_states: dict[tuple[Any, ...], dict[str, MilestoneEntry]] = {}
     read: Any = orjson.Fragment if raw else orjson.loads
     empty = read("[]")
     unheld: dict[tuple[str, int], Any] | None = None
@@ -792,8 +788,25 @@ def _rows(
         lacking_items,
         absent_items,
         waived_items,
+        *marks,
     ) in found:
         key = (unit_code, domain_code)
+        marked = tuple(marks)
+        states = shared_states.get(marked)
+        if states is None:
+            states = shared_states[marked] = {}
+            for i, code in enumerate(listed_codes):
+                if marks[2 * i]:
+                    done_on = marks[2 * i + 1]
+                    entry = entries.get((code, done_on))
+                    if entry is None:
+                        state, days, done = decide(code, done_on)
+                        entry = entries[(code, done_on)] = {
+                            "state": state.value,
+                            "days": days,
+                            "done_on": done,
+                        }
+                    states[code] = entry
         exists = n_items > 0
         if absent_items is None:  # no catalogue, or none of its lists written yet
             if unheld is None:
@@ -844,7 +857,7 @@ def _rows(
                 }
                 if version is not None
                 else None,
-                "milestones": states.get(key, {}),
+                "milestones": states,
                 "timeliness": _row_timeliness(timely_rows.get(key)),
             }
         )

@@ -134,22 +134,25 @@ def _first_publishes(counts_from: date, filters: Filters) -> Any:
     ).subquery()
 
 
+def _event(milestone: Milestone, filters: Filters) -> tuple[Any, Any]:
+    """The event date of a unit × domain: (its column, the subquery it comes from, to be
+    joined on unit_code and domain_code; None: a column of the unit × domain's catalogue)."""
+    event = MilestoneEvent(milestone.event)
+    if event is MilestoneEvent.opinion:
+        events = _first_opinions(milestone.counts_from)
+        return events.c.done_on, events
+    if event is MilestoneEvent.compiled:
+        return col(Catalogue.first_compiled_on), None
+    if milestone.counts_from is not None:
+        events = _first_publishes(milestone.counts_from, filters)
+        return events.c.done_on, events
+    return col(Catalogue.first_published_on), None
+
+
 def _obligations(milestone: Milestone, filters: Filters) -> Select[Any]:
     """unit_code, domain_code, done_on for every unit × domain the milestone obliges: the
     unit kinds × the milestone's own domain set (milestone_domains)."""
-    done_on: Any
-    event = MilestoneEvent(milestone.event)
-    events: Any = None
-    if event is MilestoneEvent.opinion:
-        events = _first_opinions(milestone.counts_from)
-        done_on = events.c.done_on
-    elif event is MilestoneEvent.compiled:
-        done_on = col(Catalogue.first_compiled_on)
-    elif milestone.counts_from is not None:
-        events = _first_publishes(milestone.counts_from, filters)
-        done_on = events.c.done_on
-    else:
-        done_on = col(Catalogue.first_published_on)
+    done_on, events = _event(milestone, filters)
     on = and_(
         col(Catalogue.unit_code) == col(Unit.code),
         col(Catalogue.domain_code) == col(Domain.code),
@@ -212,6 +215,27 @@ def _in_state(done_on: Any, milestone: Milestone, state: MilestoneState, as_of: 
     return waiting if as_of > milestone.due_on else false()
 
 
+def _status_query(
+    milestone: Milestone,
+    as_of: date,
+    district: str | None,
+    domain: str | None,
+    state: MilestoneState | None,
+    limit: int | None,
+    offset: int,
+) -> Any:
+    rows = _obligations(milestone, Filters(district, domain)).subquery()
+    query = sa_select(rows.c.unit_code, rows.c.domain_code, rows.c.done_on)
+    if state is not None:
+        query = query.where(_in_state(rows.c.done_on, milestone, state, as_of))
+    query = query.order_by(rows.c.unit_code, rows.c.domain_code)
+    if offset:
+        query = query.offset(offset)
+    if limit is not None:
+        query = query.limit(limit)
+    return query
+
+
 def statuses(
     session: Session,
     milestone: Milestone,
@@ -225,19 +249,43 @@ def statuses(
 ) -> list[MilestoneStatus]:
     """One row per obliged unit × domain (only those in `state` if given), by unit then
     domain code; one SQL statement."""
-    rows = _obligations(milestone, Filters(district, domain)).subquery()
-    query = sa_select(rows.c.unit_code, rows.c.domain_code, rows.c.done_on)
-    if state is not None:
-        query = query.where(_in_state(rows.c.done_on, milestone, state, as_of))
-    query = query.order_by(rows.c.unit_code, rows.c.domain_code)
-    if offset:
-        query = query.offset(offset)
-    if limit is not None:
-        query = query.limit(limit)
+    query = _status_query(milestone, as_of, district, domain, state, limit, offset)
     return [
         status_row(milestone, unit_code, domain_code, _day(done_on), as_of)
         for unit_code, domain_code, done_on in session.execute(query)
     ]
+
+
+def status_dicts(
+    session: Session,
+    milestone: Milestone,
+    *,
+    as_of: date,
+    district: str | None = None,
+    domain: str | None = None,
+    state: MilestoneState | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    """statuses' rows as plain dicts in MilestoneStatus's field order, for a JSON answer
+    serialised once (no model per row: a page holds up to 1,000 rows and few distinct
+    states, decided once each by Decider)."""
+    query = _status_query(milestone, as_of, district, domain, state, limit, offset)
+    decide = Decider([milestone], as_of)
+    code = milestone.code
+    result: list[dict[str, Any]] = []
+    for unit_code, domain_code, done_on in session.execute(query):
+        found, days, done = decide(code, done_on)
+        result.append(
+            {
+                "unit_code": unit_code,
+                "domain_code": domain_code,
+                "state": found.value,
+                "days": days,
+                "done_on": done,
+            }
+        )
+    return result
 
 
 def _day(value: Any) -> date | None:
@@ -267,24 +315,78 @@ def states_query(milestones: Sequence[Milestone], filters: Filters) -> Any:
     )
 
 
+def domain_columns(milestones: Sequence[Milestone], domain_code: Any) -> list[Any]:
+    """Per milestone, whether the domain is in its domain set (milestone_domains): columns
+    for a statement over domains, so that row_columns reads each set once per domain."""
+    return [
+        sa_select(literal(1))
+        .where(
+            col(MilestoneDomain.milestone_code) == literal(m.code),
+            col(MilestoneDomain.domain_code) == domain_code,
+        )
+        .exists()
+        .label(f"in_set_{i}")
+        for i, m in enumerate(milestones)
+    ]
+
+
+def row_columns(
+    milestones: Sequence[Milestone],
+    filters: Filters,
+    *,
+    unit_code: Any,
+    unit_kind: Any,
+    domain_code: Any,
+    in_sets: Sequence[Any],
+) -> tuple[list[Any], list[tuple[Any, Any]]]:
+    """What states_query says, as columns of a statement that already has one row per unit ×
+    domain with the unit × domain's catalogue outer-joined (Catalogue; the audit's page
+    rows): per milestone, whether it obliges the row (1 or 0: the unit's kind, the domain in
+    its set, `in_sets` being the caller's domain_columns, the catalogue not declared not
+    applicable) and the event date. Also the subqueries the dates come from, each with its
+    join condition, to be outer-joined."""
+    columns: list[Any] = []
+    joins: list[tuple[Any, Any]] = []
+    for m, in_set in zip(milestones, in_sets, strict=True):
+        done_on, events = _event(m, filters)
+        obliged = and_(
+            unit_kind.in_(m.unit_kinds), col(Catalogue.applicable).is_not(False), in_set == true()
+        )
+        columns += [case((obliged, 1), else_=0), done_on]
+        if events is not None:
+            on = and_(events.c.unit_code == unit_code, events.c.domain_code == domain_code)
+            joins.append((events, on))
+    return columns, joins
+
+
+class Decider:
+    """state_of for each distinct milestone and event date (a page holds thousands of rows
+    and few dates). `done_on` may be ISO text (SQLite's driver)."""
+
+    def __init__(self, milestones: Sequence[Milestone], as_of: date) -> None:
+        self.due = {m.code: m.due_on for m in milestones}
+        self.as_of = as_of
+        self.decided: dict[tuple[str, Any], StateTuple] = {}
+
+    def __call__(self, code: str, done_on: Any) -> StateTuple:
+        found = self.decided.get((code, done_on))
+        if found is None:
+            day = date.fromisoformat(done_on) if isinstance(done_on, str) else done_on
+            state, days = state_of(self.due[code], day, self.as_of)
+            done = day if state in (MilestoneState.on_time, MilestoneState.late) else None
+            found = self.decided[(code, done_on)] = (state, days, done)
+        return found
+
+
 def decide(
     milestones: Sequence[Milestone], rows: Iterable[Sequence[Any]], as_of: date
 ) -> dict[StateKey, StateTuple]:
-    """The states of states_query's rows (state_of for each distinct milestone and event
-    date: a page holds thousands of rows and few dates). `done_on` may be ISO text (SQLite's
-    driver)."""
-    due = {m.code: m.due_on for m in milestones}
-    decided: dict[tuple[str, Any], StateTuple] = {}
-    result: dict[StateKey, StateTuple] = {}
-    for unit_code, domain_code, done_on, code in rows:
-        found = decided.get((code, done_on))
-        if found is None:
-            day = date.fromisoformat(done_on) if isinstance(done_on, str) else done_on
-            state, days = state_of(due[code], day, as_of)
-            done = day if state in (MilestoneState.on_time, MilestoneState.late) else None
-            found = decided[(code, done_on)] = (state, days, done)
-        result[code, unit_code, domain_code] = found
-    return result
+    """The states of states_query's rows."""
+    decider = Decider(milestones, as_of)
+    return {
+        (code, unit_code, domain_code): decider(code, done_on)
+        for unit_code, domain_code, done_on, code in rows
+    }
 
 
 def state_tuples(
