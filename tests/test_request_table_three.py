@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from sqlmodel import Session
 
 from app.auth import SYSTEM
-from app.models.request import ApplicantType, EventCreate, Outcome, RequestCreate
+from app.models.request import ApplicantType, EventCreate, Outcome, RequestCreate, Template
 from app.models.unit import Unit
 from app.services import requests
 from tests.factories import HULI, HULI_STREET, make_unit, token
@@ -259,6 +259,7 @@ def test_any_register_balances_and_years_chain(
 
 
 OUTCOMES = [outcome.value for outcome in Outcome]
+TEMPLATES: tuple[Template, ...] = ("2019", "2021")
 FATES = ["open", "answered", "withdrawn", "expired", "corrected", "consulted", "extended"]
 fated_registers = st.lists(
     st.tuples(
@@ -276,7 +277,7 @@ fated_registers = st.lists(
 def _events(fate: str, received_on: date, closed_on: date, outcome: str) -> list[dict[str, Any]]:
     start, end = received_on.isoformat(), closed_on.isoformat()
     answer = {"kind": "answered", "on": end, "outcome": outcome}
-    return {
+    fates: dict[str, list[dict[str, Any]]] = {
         "open": [],
         "answered": [answer],
         "withdrawn": [{"kind": "withdrawn", "on": end}],
@@ -291,7 +292,8 @@ def _events(fate: str, received_on: date, closed_on: date, outcome: str) -> list
         ],
         "consulted": [{"kind": "consultation_started", "on": start, "party": "agency"}, answer],
         "extended": [{"kind": "extended", "on": start, "days": 10, "approved_by": "主任"}, answer],
-    }[fate]
+    }
+    return fates[fate]
 
 
 def _counted(
@@ -302,8 +304,7 @@ def _counted(
 ) -> dict[str, dict[str, dict[str, int]]]:
     """Table 三 counted by hand from what was registered, without the stored columns."""
     tables = {
-        unit: {r: dict.fromkeys(COLUMN_CODES, 0) for r in requests.ROWS[template]}  # type: ignore[index]
-        for unit in units
+        unit: {r: dict.fromkeys(COLUMN_CODES, 0) for r in requests.ROWS[template]} for unit in units
     }
     for unit, received_on, applicant, closed_on, row in rows:
         table = tables[unit]
@@ -319,8 +320,7 @@ def _counted(
     for table in tables.values():
         for applicant in COLUMN_CODES[:-1]:
             table["total"][applicant] = sum(
-                table[r][applicant]
-                for r in requests.OUTCOME_ROWS[template]  # type: ignore[index]
+                table[r][applicant] for r in requests.OUTCOME_ROWS[template]
             )
         for cells in table.values():
             cells["total"] = sum(cells[c] for c in COLUMN_CODES[:-1])
@@ -354,8 +354,8 @@ def test_the_stored_columns_give_what_an_independent_count_gives(
             (units[which], received_on, applicant, None if fate == "open" else closed_on, row)
         )
     for year in (2019, 2020, 2021, 2022):
-        for template in ("2019", "2021"):
-            tables = requests.table_three_many(session, units, year, template)  # type: ignore[arg-type]
+        for template in TEMPLATES:
+            tables = requests.table_three_many(session, units, year, template)
             assert tables == _counted(units, registered, year, template), (year, template)
             for table in tables.values():
                 balanced(table, template)
