@@ -66,6 +66,9 @@ def main(argv: list[str] | None = None) -> int:
                     "BENCH_RUNS",
                     "BENCH_NATION",
                     "BENCH_CATALOGUES",
+                    "BENCH_ROUNDS",
+                    "BENCH_CLOCK",
+                    "BENCH_REQUESTS_PG",
                 )
                 if key in os.environ
             )

@@ -43,6 +43,14 @@ def test_check_names_every_corrupted_value_and_recompute_mends_them_once(live: E
         assert saved.status_code == 200, saved.text
         record_id = saved.json()["records"][0]["id"]
         request_id = add_request(client, editor)["id"]
+        answered = add_request(client, editor, received_on="2020-12-28")
+        event = client.post(
+            f"/api/v1/requests/{answered['id']}/events",
+            json={"kind": "answered", "on": "2021-01-05", "outcome": "partial"},
+            headers={**editor, "If-Match": answered["etag"]},
+        )
+        assert event.status_code == 200, event.text
+        answered_id = answered["id"]
     assert cli(live, "check").returncode == 0  # a database the app wrote is in line
 
     with live.begin() as connection:
@@ -62,7 +70,10 @@ def test_check_names_every_corrupted_value_and_recompute_mends_them_once(live: E
             f"UPDATE catalogues SET item_count = 99 WHERE id = {catalogue_id}",
             f"UPDATE catalogue_lists SET absent_items = '[]' WHERE catalogue_id = {catalogue_id}",
             f"UPDATE records SET due_on = '2000-01-03', late_days = 42 WHERE id = {record_id}",
-            f"UPDATE disclosure_requests SET due_on = '2000-01-03' WHERE id = {request_id}",
+            f"UPDATE disclosure_requests SET due_on = '2000-01-03', received_year = 1999,"
+            f" report_row = 'granted' WHERE id = {request_id}",
+            f"UPDATE disclosure_requests SET closed_year = 2019, report_row = 'other'"
+            f" WHERE id = {answered_id}",
             f"UPDATE guide_items SET level_mask = 0 WHERE id = {guide_id}",
         )
         for statement in statements:
@@ -82,16 +93,31 @@ def test_check_names_every_corrupted_value_and_recompute_mends_them_once(live: E
             f"records {record_id} due_on",
             f"records {record_id} late_days",
             f"disclosure_requests {request_id} due_on",
+            f"disclosure_requests {request_id} received_year",
+            f"disclosure_requests {request_id} report_row",
+            f"disclosure_requests {answered_id} closed_year",
+            f"disclosure_requests {answered_id} report_row",
             f"guide_items {guide_id} level_mask",
         } <= named
         assert "stored 99, defined 2" in found.stdout
+        assert f"disclosure_requests {answered_id} closed_year: stored 2019, defined 2021" in (
+            found.stdout
+        )
 
         mended = cli(live, "recompute")
         assert mended.returncode == 0, mended.stderr
         assert "catalogue " in mended.stderr  # progress, one line per catalogue changed
         # (fewer than check named: the guide is mended first, and the counts then follow it)
-        assert int(mended.stdout.split()[0]) >= 10
+        assert int(mended.stdout.split()[0]) >= 14
         assert cli(live, "check").returncode == 0
+        with live.connect() as connection:
+            stored = connection.execute(
+                text(
+                    "SELECT received_year, closed_year, report_row FROM disclosure_requests"
+                    f" WHERE id IN ({request_id}, {answered_id}) ORDER BY id"
+                )
+            ).all()
+        assert [tuple(row) for row in stored] == [(2020, None, None), (2020, 2021, "partial")]
         again = cli(live, "recompute")
         assert again.returncode == 0
         assert again.stdout.strip() == "0 values changed"

@@ -1,5 +1,6 @@
 """The schema comes only from migrations: models and migrations agree, and they round-trip."""
 
+from datetime import date
 from pathlib import Path
 
 from alembic import command
@@ -186,6 +187,77 @@ def test_migration_0004_fills_items_with_its_own_copy_of_the_rules(database_dir:
             for n, limit in enumerate(texts, 1)
         ]
         assert guide == ("控制性详细规划", quality.TOWNSHIP)
+    finally:
+        command.downgrade(config, "base")
+        engine.dispose()
+
+
+def test_migration_0301_fills_the_table_three_columns_of_existing_requests(
+    database_dir: Path,
+) -> None:
+    """0301's frozen copy of the definition, run on rows that exist, agrees with today's
+    (services.requests.report_columns); the events survive SQLite's table rebuild."""
+    url = database_url(database_dir, "report_columns")
+    config = alembic_config(url)
+    engine = make_engine(url)
+    requests = (
+        # id, state, outcome, received_on, closed_on, expected
+        (1, "open", None, "2020-12-30", None, (2020, None, None)),
+        (2, "answered", "partial", "2020-12-30", "2021-01-06", (2020, 2021, "partial")),
+        (3, "answered", "other", "2021-02-01", "2021-02-03", (2021, 2021, "other_misc")),
+        (4, "withdrawn", None, "2021-02-01", "2021-02-02", (2021, 2021, "other_misc")),
+        (5, "answered", "other_no_correction", "2021-03-01", "2021-03-30",
+         (2021, 2021, "other_no_correction")),
+        (6, "awaiting_correction", None, "2021-03-01", None, (2021, None, None)),
+    )  # fmt: skip
+    try:
+        command.upgrade(config, "0200_audit_lists")
+        with engine.begin() as connection:
+            connection.execute(
+                text("INSERT INTO units (code, name, kind) VALUES ('350206', '湖里区', 'district')")
+            )
+            for request_id, state, outcome, received_on, closed_on, _ in requests:
+                connection.execute(
+                    text(
+                        "INSERT INTO disclosure_requests (id, received_on, applicant_type,"
+                        " summary, unit_code, channel, state, clock_start, extended_days,"
+                        " outcome, closed_on, revision, created_at, updated_at) VALUES (:id, :r,"
+                        " 'natural', '摘要', '350206', '网络', :s, :r, 0, :o, :c, 1,"
+                        " '2021-01-01 00:00:00', '2021-01-01 00:00:00')"
+                    ),
+                    {"id": request_id, "r": received_on, "s": state, "o": outcome, "c": closed_on},
+                )
+            connection.execute(
+                text(
+                    'INSERT INTO disclosure_request_events (id, kind, "on", outcome, request_id,'
+                    " created_at) VALUES (1, 'answered', '2021-01-06', 'partial', 2,"
+                    " '2021-01-06 00:00:00')"
+                )
+            )
+        command.upgrade(config, "head")
+        with engine.connect() as connection:
+            stored = connection.execute(
+                text(
+                    "SELECT received_year, closed_year, report_row FROM disclosure_requests"
+                    " ORDER BY id"
+                )
+            ).all()
+            events = connection.execute(
+                text("SELECT count(*) FROM disclosure_request_events")
+            ).scalar_one()
+        assert [tuple(row) for row in stored] == [expected for *_, expected in requests]
+        assert events == 1
+        from app.rules.request_clock import Clock
+        from app.services.requests import report_columns
+
+        for _, state, outcome, received_on, closed_on, expected in requests:
+            clock = Clock(
+                state=state,
+                outcome=outcome,
+                closed_on=None if closed_on is None else date.fromisoformat(closed_on),
+            )
+            today = report_columns(date.fromisoformat(received_on), clock)
+            assert tuple(today.values()) == expected
     finally:
         command.downgrade(config, "base")
         engine.dispose()

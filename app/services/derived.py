@@ -13,7 +13,8 @@ function that defines it:
   (stats.DETAILS; stats.details);
 - records: due_on, state, late_days, note (services.records.judge);
 - disclosure_requests: state, clock_start, due_on, paused_until, extended_days,
-  late_notice, outcome, answered_on, closed_on, on_time, note (rules.request_clock.replay).
+  late_notice, outcome, answered_on, closed_on, on_time, note (rules.request_clock.replay),
+  and table 三's received_year, closed_year, report_row (services.requests.report_columns).
 
 `check` reports every difference (nothing written); `recompute` writes the definitions'
 answers, one catalogue per transaction, so it can be stopped and run again (it is
@@ -267,6 +268,9 @@ _REQUEST_COLUMNS = (
     "closed_on",
     "on_time",
     "note",
+    "received_year",
+    "closed_year",
+    "report_row",
 )
 
 
@@ -300,6 +304,7 @@ def _requests(session: Session, after: int, limit: int) -> tuple[list[Difference
             "closed_on": clock.closed_on,
             "on_time": clock.on_time,
             "note": clock.note,
+            **requests.report_columns(request.received_on, clock),
         }
         stored = {name: getattr(request, name) for name in _REQUEST_COLUMNS}
         out += _compare("disclosure_requests", request.id, stored, defined)
