@@ -15,7 +15,6 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-import orjson
 import sqlalchemy as sa
 from sqlalchemy import func, text
 from sqlmodel import Session, col, select
@@ -24,7 +23,7 @@ from app.errors import invalid, invalid_all
 from app.models.catalogue import Catalogue, CatalogueVersion
 from app.models.common import today_in_beijing, utcnow
 from app.models.item import Item
-from app.models.record import Record, RecordIn, RecordStamp, RecordState
+from app.models.record import MAX_RECORDS, Record, RecordIn, RecordStamp, RecordState
 from app.models.unit import Unit
 from app.principal import Principal
 from app.rules.timelimits import (
@@ -169,6 +168,9 @@ class LimitBook:
         """The limit of the version in force on `formed_on`: the latest published on or
         before that day that holds the item; before any, the first that holds it; an item
         never published uses its working copy."""
+        if len(self.versions) == 1:  # the usual case: one version, nothing to choose
+            limits = self.versions[0][1]
+            return limits.get(item_id, working)
         chosen: dict[int, str | None] | None = None
         for published_on, limits in self.versions:
             if item_id not in limits:
@@ -249,22 +251,39 @@ def executemany(session: Session, table: sa.Table, rows: list[dict[str, Any]]) -
         f"INSERT INTO {table.name} ({', '.join(columns)}) "
         f"VALUES ({', '.join(marks for _ in columns)})"
     )
-    # A batch repeats its dates and timestamps: each distinct value is processed once.
-    memos: list[dict[Any, Any]] = [{} for _ in columns]
+    # Column by column: a batch repeats its dates, states and timestamps, so each distinct
+    # value is processed once, and columns without a processor are passed as they are.
+    data: list[list[Any]] = []
+    for name, process in zip(columns, processors, strict=True):
+        values = [row[name] for row in rows]
+        if process is not None:
+            memo: dict[Any, Any] = {None: None}
+            for value in set(values):
+                if value not in memo:
+                    memo[value] = process(value)
+            values = [memo[value] for value in values]
+        data.append(values)
+    connection.exec_driver_sql(sql, list(zip(*data, strict=True)))
 
-    def value(index: int, raw: Any) -> Any:
-        process = processors[index]
-        if process is None or raw is None:
-            return raw
-        memo = memos[index]
-        if (done := memo.get(raw)) is None:
-            done = memo[raw] = process(raw)
-        return done
 
-    connection.exec_driver_sql(
-        sql,
-        [tuple(value(index, row[name]) for index, name in enumerate(columns)) for row in rows],
-    )
+def _mark(session: Session) -> str:
+    """A positional parameter mark in the driver's style."""
+    return "?" if session.get_bind().dialect.paramstyle == "qmark" else "%s"
+
+
+def _driver_rows(
+    session: Session, sql: str, head: Sequence[Any], values: Sequence[Any]
+) -> list[Any]:
+    """`sql` with `{mark}` for each of `head` and `{marks}` for an IN list, run on the driver
+    in chunks of 1,000 values, one query for a push (a thousand-value IN compiled by
+    SQLAlchemy on each call costs more than the query)."""
+    found: list[Any] = []
+    for start in range(0, len(values), MAX_RECORDS):
+        chunk = list(values[start : start + MAX_RECORDS])
+        mark = _mark(session)
+        statement = sql.format(mark=mark, marks=", ".join(mark for _ in chunk))
+        found += session.connection().exec_driver_sql(statement, (*head, *chunk)).all()
+    return found
 
 
 @dataclass(frozen=True)
@@ -276,27 +295,16 @@ class ItemFacts:
     time_limit: str | None
 
 
+_ITEMS_SQL = (
+    "SELECT items.id, items.catalogue_id, catalogues.unit_code, catalogues.domain_code, "
+    "items.time_limit FROM items JOIN catalogues ON catalogues.id = items.catalogue_id "
+    "WHERE items.id IN ({marks})"
+)
+
+
 def items_by_id(session: Session, ids: Sequence[int]) -> dict[int, ItemFacts]:
-    found: dict[int, ItemFacts] = {}
-    unique = sorted(set(ids))
-    for start in range(0, len(unique), 900):
-        rows = (
-            session.connection()
-            .execute(
-                sa.select(
-                    col(Item.id),
-                    col(Item.catalogue_id),
-                    col(Catalogue.unit_code),
-                    col(Catalogue.domain_code),
-                    col(Item.time_limit),
-                )
-                .join(Catalogue, col(Catalogue.id) == col(Item.catalogue_id))
-                .where(col(Item.id).in_(unique[start : start + 900]))
-            )
-            .all()
-        )
-        found.update({int(row[0] or 0): ItemFacts(int(row[0] or 0), *row[1:]) for row in rows})
-    return found
+    rows = _driver_rows(session, _ITEMS_SQL, (), sorted(set(ids)))
+    return {int(row[0]): ItemFacts(int(row[0]), *row[1:]) for row in rows}
 
 
 def _error(index: int, field: str, msg: str, kind: str) -> dict[str, Any]:
@@ -377,6 +385,12 @@ _COLUMNS = (
 )
 
 
+_EXISTING_SQL = (
+    f"SELECT {', '.join(_COLUMNS)}, deleted_at FROM records "
+    "WHERE unit_code = {mark} AND url IN ({marks})"
+)
+
+
 def _public(row: dict[str, Any], *, item_gone: bool = False) -> dict[str, Any]:
     data = {name: row[name] for name in _COLUMNS}
     data["state"] = str(data["state"])
@@ -416,16 +430,8 @@ def upsert(
     seq = next_seq(session, len(rows))
     table = Record.__table__  # type: ignore[attr-defined]
     existing = {
-        old["url"]: old
-        for start in range(0, len(rows), 900)
-        for old in session.connection()
-        .execute(
-            sa.select(*_record_columns(), col(Record.deleted_at)).where(
-                col(Record.unit_code) == unit.code,
-                col(Record.url).in_([r.url for r in rows[start : start + 900]]),
-            )
-        )
-        .mappings()
+        row[5]: row
+        for row in _driver_rows(session, _EXISTING_SQL, (unit.code,), [r.url for r in rows])
     }
     now = utcnow()
     judged: dict[tuple[str | None, date, date], Judgement] = {}
@@ -457,13 +463,15 @@ def upsert(
             "updated_at": now,
         }
         if (old := existing.get(row.url)) is None:
-            inserts.append(values | {"created_at": now})
+            values["created_at"] = now
+            inserts.append(values)
         else:
-            if old["deleted_at"] is not None:
+            if old[-1] is not None:  # deleted_at
                 revived += 1
             else:
-                before.append(_public(dict(old)))
-            updates.append(values | {"b_id": old["id"]})
+                before.append(_public(dict(zip(_COLUMNS, old, strict=False))))
+            values["b_id"] = old[0]
+            updates.append(values)
     if updates:
         session.connection().execute(
             sa.update(table).where(table.c.id == sa.bindparam("b_id")),
@@ -483,10 +491,11 @@ def upsert(
             .all()
         )
         ids = [by_seq[values["seq"]] for values in inserts]
-    written = [
-        _public(values | {"id": new_id}) for values, new_id in zip(inserts, ids, strict=True)
-    ]
-    written += [_public(values | {"id": values["b_id"]}) for values in updates]
+    for values, new_id in zip(inserts, ids, strict=True):
+        values["id"] = new_id
+    for values in updates:
+        values["id"] = values["b_id"]
+    written = [_public(values) for values in (*inserts, *updates)]
     last: dict[int, int] = {}
     for values in (*inserts, *updates):
         last[values["catalogue_id"]] = max(last.get(values["catalogue_id"], 0), values["seq"])
@@ -531,9 +540,23 @@ def _log(
         )
 
 
+_DATES = ("formed_on", "published_on", "due_on")
+
+
 def _jsonable(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    parsed: list[dict[str, Any]] = orjson.loads(orjson.dumps(records))
-    return parsed
+    """Public records as the history's JSON stores them: dates as ISO text (each distinct
+    date converted once; a batch repeats them)."""
+    iso: dict[Any, Any] = {None: None}
+    out = []
+    for record in records:
+        copy = dict(record)
+        for name in _DATES:
+            value = copy[name]
+            if (text := iso.get(value)) is None and value is not None:
+                text = iso[value] = value.isoformat() if isinstance(value, date) else value
+            copy[name] = text
+        out.append(copy)
+    return out
 
 
 def delete(session: Session, record: Record, *, actor: Principal) -> None:
