@@ -64,6 +64,7 @@ def test_check_names_every_corrupted_value_and_recompute_mends_them_once(live: E
             f"UPDATE records SET due_on = '2000-01-03', late_days = 42 WHERE id = {record_id}",
             f"UPDATE disclosure_requests SET due_on = '2000-01-03' WHERE id = {request_id}",
             f"UPDATE guide_items SET level_mask = 0 WHERE id = {guide_id}",
+            f"UPDATE record_counts SET late = 7 WHERE item_id = {item['id']}",
         )
         for statement in statements:
             connection.execute(text(statement))
@@ -83,6 +84,7 @@ def test_check_names_every_corrupted_value_and_recompute_mends_them_once(live: E
             f"records {record_id} late_days",
             f"disclosure_requests {request_id} due_on",
             f"guide_items {guide_id} level_mask",
+            f"record_counts {catalogue_id}/{item['id']} late",
         } <= named
         assert "stored 99, defined 2" in found.stdout
 
