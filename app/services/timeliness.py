@@ -399,11 +399,12 @@ def _compute(
                 line["on_time"] += found[1]
                 line["late"] += found[2]
                 line["unknown"] += found[3]
-            named = {"id": item.id, "name": item.name, "first_level": item.first_level}
             if found is None and item.method == ACTIVE:
                 failing.add(item.id)
                 line["blank"] += 1
-                line["blank_items"].append(named)
+                line["blank_items"].append(
+                    {"id": item.id, "name": item.name, "first_level": item.first_level}
+                )
             if item.time_limit not in periods:
                 try:
                     periods[item.time_limit] = last_period(
@@ -420,8 +421,10 @@ def _compute(
                 failing.add(item.id)
                 line["stale"] += 1
                 line["stale_items"].append(
-                    named
-                    | {
+                    {
+                        "id": item.id,
+                        "name": item.name,
+                        "first_level": item.first_level,
                         "period_start": period.start,
                         "period_end": period.end,
                         "due_on": period.due_on,
