@@ -256,7 +256,10 @@ def executemany(
     columns = list(rows[0])
     marks = {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(dialect.paramstyle)
     if marks is None:
-        raise NotImplementedError(f"paramstyle {dialect.paramstyle}")
+        if suffix:
+            raise NotImplementedError(f"paramstyle {dialect.paramstyle} with a suffix")
+        connection.execute(sa.insert(table), rows)
+        return
     processors = [table.c[name].type._cached_bind_processor(dialect) for name in columns]
     sql = (
         f"INSERT INTO {table.name} ({', '.join(columns)}) "
