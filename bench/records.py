@@ -263,6 +263,7 @@ def generate(url: str) -> None:
             rows = _records(unit_items, per_unit, unit_code, domain_of, seq, rng, calendar)
             connection.execute(sa.insert(Record.__table__), rows)  # type: ignore[attr-defined]
             _stamps(connection, rows)
+            records.recount_catalogues(connection, list(domain_of))
             seq += per_unit
     with engine.begin() as connection:
         items = [_item_row(item_id + n, catalogue_id, n + 1, rng) for n in range(BIG_ITEMS)]
@@ -270,6 +271,7 @@ def generate(url: str) -> None:
         rows = _records(items, BIG_RECORDS, BIG_UNIT, {catalogue_id: "01"}, seq, rng, calendar)
         connection.execute(sa.insert(Record.__table__), rows)  # type: ignore[attr-defined]
         _stamps(connection, rows)
+        records.recount_catalogues(connection, [catalogue_id])
     engine.dispose()
 
 
@@ -446,6 +448,10 @@ def main() -> str:
                 "OR url LIKE 'http://www.xm.gov.cn/raw/%'"
             )
         )
+        big = connection.execute(
+            sa.select(Catalogue.id).where(Catalogue.unit_code == BIG_UNIT)  # type: ignore[call-overload]
+        ).scalars()
+        records.recount_catalogues(connection, list(big))
     client, auditor, editor = _client(engine)
     with client:
         records.clear_caches()

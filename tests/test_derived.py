@@ -75,6 +75,7 @@ def test_check_names_every_corrupted_value_and_recompute_mends_them_once(live: E
             f"UPDATE disclosure_requests SET closed_year = 2019, report_row = 'other'"
             f" WHERE id = {answered_id}",
             f"UPDATE guide_items SET level_mask = 0 WHERE id = {guide_id}",
+            f"UPDATE record_counts SET late = 7 WHERE item_id = {item['id']}",
         )
         for statement in statements:
             connection.execute(text(statement))
@@ -98,6 +99,7 @@ def test_check_names_every_corrupted_value_and_recompute_mends_them_once(live: E
             f"disclosure_requests {answered_id} closed_year",
             f"disclosure_requests {answered_id} report_row",
             f"guide_items {guide_id} level_mask",
+            f"record_counts {catalogue_id}/{item['id']} late",
         } <= named
         assert "stored 99, defined 2" in found.stdout
         assert f"disclosure_requests {answered_id} closed_year: stored 2019, defined 2021" in (

@@ -23,7 +23,7 @@ from app.models.guide import GuideItem, GuideWaiver  # noqa: E402
 from app.models.history import Change  # noqa: E402
 from app.models.item import Item  # noqa: E402
 from app.models.milestone import Milestone, MilestoneDomain, Opinion  # noqa: E402
-from app.models.record import Record, RecordStamp  # noqa: E402
+from app.models.record import Record, RecordCount, RecordStamp  # noqa: E402
 from app.models.request import DisclosureRequest, RequestEvent  # noqa: E402
 from app.models.token import ApiToken  # noqa: E402
 from app.models.unit import Unit  # noqa: E402
@@ -63,6 +63,7 @@ __all__ = [
     "MilestoneDomain",
     "Opinion",
     "Record",
+    "RecordCount",
     "RecordStamp",
     "RequestEvent",
     "Unit",

@@ -5,13 +5,16 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, StringConstraints
-from sqlalchemy import Index, UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from app.models.common import MAX_ID, HttpUrl, string_enum, utcnow
 
 MAX_RECORDS = 1000
 """Records one POST may carry."""
+
+LATE_ALIVE = "state = 'late' AND deleted_at IS NULL"
+"""The live late records (a partial index's condition; queries repeat it word for word)."""
 
 
 class RecordState(StrEnum):
@@ -81,6 +84,14 @@ class Record(SQLModel, table=True):
         ),
         Index("ix_records_unit_id", "unit_code", "id"),
         Index("ix_records_catalogue_seq", "catalogue_id", "seq"),
+        # the timeliness audit lists a catalogue's late records
+        Index(
+            "ix_records_late",
+            "catalogue_id",
+            "id",
+            sqlite_where=text(LATE_ALIVE),
+            postgresql_where=text(LATE_ALIVE),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -118,6 +129,28 @@ class RecordStamp(SQLModel, table=True):
         sa_column_kwargs={"autoincrement": False},
     )
     seq: int
+
+
+class RecordCount(SQLModel, table=True):
+    """Per catalogue item: its live records, by state, and the latest formed and published
+    dates. Kept on every record write (services.records.recount is the definition), so the
+    timeliness audit reads one small row per item instead of aggregating the records."""
+
+    __tablename__ = "record_counts"
+
+    catalogue_id: int = Field(
+        foreign_key="catalogues.id",
+        primary_key=True,
+        ondelete="CASCADE",
+        sa_column_kwargs={"autoincrement": False},
+    )
+    item_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    records: int
+    on_time: int
+    late: int
+    unknown: int
+    last_formed_on: date
+    last_published_on: date
 
 
 class RecordPublic(SQLModel):

@@ -12,6 +12,8 @@ function that defines it:
 - catalogue_lists: the audit's lists of lacking items and absent/waived guide items
   (stats.DETAILS; stats.details);
 - records: due_on, state, late_days, note (services.records.judge);
+- record_counts: per catalogue item, its live records by state and latest dates
+  (services.records.defined_counts, written by records.recount);
 - disclosure_requests: state, clock_start, due_on, paused_until, extended_days,
   late_notice, outcome, answered_on, closed_on, on_time, note (rules.request_clock.replay),
   and table 三's received_year, closed_year, report_row (services.requests.report_columns).
@@ -206,6 +208,21 @@ def _records(session: Session, catalogue_id: int) -> list[Difference]:
     return out
 
 
+_COUNT_NAMES = ("records", "on_time", "late", "unknown", "last_formed_on", "last_published_on")
+
+
+def _record_counts(session: Session, catalogue_id: int) -> list[Difference]:
+    """The stored per-item record counts against their definition (a missing row is None)."""
+    stored = records.stored_counts(session.connection(), [catalogue_id])
+    defined = records.defined_counts(session.connection(), [catalogue_id])
+    out: list[Difference] = []
+    for key in sorted(stored.keys() | defined.keys()):
+        now = dict(zip(_COUNT_NAMES, stored.get(key) or (None,) * 6, strict=True))
+        should = dict(zip(_COUNT_NAMES, defined.get(key) or (None,) * 6, strict=True))
+        out += _compare("record_counts", f"{key[0]}/{key[1]}", now, should)
+    return out
+
+
 def check_catalogue(session: Session, catalogue_id: int) -> list[Difference]:
     return (
         _items(session, catalogue_id)
@@ -213,13 +230,14 @@ def check_catalogue(session: Session, catalogue_id: int) -> list[Difference]:
         + _counts(session, catalogue_id)
         + _lists(session, catalogue_id)
         + _records(session, catalogue_id)
+        + _record_counts(session, catalogue_id)
     )
 
 
 def recompute_catalogue(session: Session, catalogue: Catalogue) -> int:
     """Bring one catalogue's stored values in line under its lock; how many values changed.
     Its items first (the counts and the records' limits read them), then its versions,
-    counts and records."""
+    counts and records, then the records' counts per item."""
     session.refresh(catalogue, with_for_update=True)
     assert catalogue.id is not None
     changed = 0
@@ -249,6 +267,10 @@ def recompute_catalogue(session: Session, catalogue: Catalogue) -> int:
     if wrong_records:
         records.recompute(session, catalogue_ids=[catalogue.id])
         changed += len(wrong_records)
+    wrong_counts = _record_counts(session, catalogue.id)
+    if wrong_counts:
+        records.recount_catalogues(session.connection(), [catalogue.id])
+        changed += len(wrong_counts)
     session.expire_all()
     return changed
 

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 import sqlalchemy as sa
@@ -22,7 +22,15 @@ from app.errors import invalid_all
 from app.models.catalogue import Catalogue, CatalogueVersion
 from app.models.common import today_in_beijing, utcnow
 from app.models.item import Item
-from app.models.record import Record, RecordIn, RecordPublic, RecordStamp, RecordState
+from app.models.record import (
+    MAX_RECORDS,
+    Record,
+    RecordCount,
+    RecordIn,
+    RecordPublic,
+    RecordStamp,
+    RecordState,
+)
 from app.models.unit import Unit
 from app.principal import Principal
 from app.rules.timelimits import (
@@ -108,8 +116,7 @@ def judge(
 # ---- which time limit was in force ----------------------------------------------------
 
 
-@dataclass(frozen=True)
-class VersionItem:
+class VersionItem(NamedTuple):
     """What the records features need of a published item (versions never change)."""
 
     id: int
@@ -137,12 +144,14 @@ def version_items(
         if len(_version_items) > 50_000:
             _version_items.clear()
         for start in range(0, len(missing), 500):
+            # The JSON as text, parsed by orjson: the driver's json.loads was most of the cost.
             rows = session.exec(
-                select(col(CatalogueVersion.id), col(CatalogueVersion.items)).where(
-                    col(CatalogueVersion.id).in_(missing[start : start + 500])
-                )
+                select(
+                    col(CatalogueVersion.id), sa.cast(col(CatalogueVersion.items), sa.Text)
+                ).where(col(CatalogueVersion.id).in_(missing[start : start + 500]))
             ).all()
-            for vid, items in rows:
+            for vid, text in rows:
+                items = orjson.loads(text)
                 _version_items[int(vid or 0)] = tuple(
                     VersionItem(
                         int(item["id"]),
@@ -167,6 +176,9 @@ class LimitBook:
         """The limit of the version in force on `formed_on`: the latest published on or
         before that day that holds the item; before any, the first that holds it; an item
         never published uses its working copy."""
+        if len(self.versions) == 1:  # the usual case: one version, nothing to choose
+            limits = self.versions[0][1]
+            return limits.get(item_id, working)
         chosen: dict[int, str | None] | None = None
         for published_on, limits in self.versions:
             if item_id not in limits:
@@ -232,37 +244,65 @@ def stamp(session: Session, seqs: dict[int, int]) -> None:
     record_column.announce(session, seqs.keys())
 
 
-def executemany(session: Session, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+def executemany(
+    session: Session, table: sa.Table, rows: list[dict[str, Any]], *, suffix: str = ""
+) -> None:
     """INSERT rows with the driver's own executemany: the types' bind processors once per
-    value and nothing else per row (Core's generic per-row work costs more than the insert)."""
+    value and nothing else per row (Core's generic per-row work costs more than the insert).
+    `suffix` follows the VALUES clause (an ON CONFLICT clause)."""
     connection = session.connection()
     dialect = connection.dialect
     columns = list(rows[0])
     marks = {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(dialect.paramstyle)
     if marks is None:
+        if suffix:
+            raise NotImplementedError(f"paramstyle {dialect.paramstyle} with a suffix")
         connection.execute(sa.insert(table), rows)
         return
     processors = [table.c[name].type._cached_bind_processor(dialect) for name in columns]
     sql = (
         f"INSERT INTO {table.name} ({', '.join(columns)}) "
-        f"VALUES ({', '.join(marks for _ in columns)})"
+        f"VALUES ({', '.join(marks for _ in columns)}){suffix}"
     )
-    # A batch repeats its dates and timestamps: each distinct value is processed once.
-    memos: list[dict[Any, Any]] = [{} for _ in columns]
+    # Column by column: a batch repeats its dates, states and timestamps, so each distinct
+    # value is processed once, and columns without a processor are passed as they are.
+    data: list[list[Any]] = []
+    for name, process in zip(columns, processors, strict=True):
+        values = [row[name] for row in rows]
+        if process is not None:
+            memo: dict[Any, Any] = {None: None}
+            for value in set(values):
+                if value not in memo:
+                    memo[value] = process(value)
+            values = [memo[value] for value in values]
+        data.append(values)
+    connection.exec_driver_sql(sql, list(zip(*data, strict=True)))
 
-    def value(index: int, raw: Any) -> Any:
-        process = processors[index]
-        if process is None or raw is None:
-            return raw
-        memo = memos[index]
-        if (done := memo.get(raw)) is None:
-            done = memo[raw] = process(raw)
-        return done
 
-    connection.exec_driver_sql(
-        sql,
-        [tuple(value(index, row[name]) for index, name in enumerate(columns)) for row in rows],
-    )
+def _mark(session: Session) -> str:
+    """A positional parameter mark in the driver's style."""
+    return "?" if session.get_bind().dialect.paramstyle == "qmark" else "%s"
+
+
+def driver_rows(
+    session: Session, sql: str, head: Sequence[Any], values: Sequence[Any]
+) -> list[Any]:
+    """`sql` with `{mark}` for each of `head` and `{marks}` for an IN list, run on the driver
+    in chunks of 1,000 values, one query for a push (a thousand-value IN compiled by
+    SQLAlchemy on each call costs more than the query)."""
+    found: list[Any] = []
+    for start in range(0, len(values), MAX_RECORDS):
+        chunk = list(values[start : start + MAX_RECORDS])
+        mark = _mark(session)
+        statement = sql.format(mark=mark, marks=", ".join(mark for _ in chunk))
+        # The DBAPI cursor itself: plain tuples, no result rows built around them.
+        cursor = session.connection().connection.cursor()
+        try:
+            cursor.execute(statement, (*head, *chunk))
+            found += cursor.fetchall()
+        finally:
+            cursor.close()
+    return found
 
 
 @dataclass(frozen=True)
@@ -274,27 +314,16 @@ class ItemFacts:
     time_limit: str | None
 
 
+_ITEMS_SQL = (
+    "SELECT items.id, items.catalogue_id, catalogues.unit_code, catalogues.domain_code, "
+    "items.time_limit FROM items JOIN catalogues ON catalogues.id = items.catalogue_id "
+    "WHERE items.id IN ({marks})"
+)
+
+
 def items_by_id(session: Session, ids: Sequence[int]) -> dict[int, ItemFacts]:
-    found: dict[int, ItemFacts] = {}
-    unique = sorted(set(ids))
-    for start in range(0, len(unique), 900):
-        rows = (
-            session.connection()
-            .execute(
-                sa.select(
-                    col(Item.id),
-                    col(Item.catalogue_id),
-                    col(Catalogue.unit_code),
-                    col(Catalogue.domain_code),
-                    col(Item.time_limit),
-                )
-                .join(Catalogue, col(Catalogue.id) == col(Item.catalogue_id))
-                .where(col(Item.id).in_(unique[start : start + 900]))
-            )
-            .all()
-        )
-        found.update({int(row[0] or 0): ItemFacts(int(row[0] or 0), *row[1:]) for row in rows})
-    return found
+    rows = driver_rows(session, _ITEMS_SQL, (), sorted(set(ids)))
+    return {int(row[0]): ItemFacts(int(row[0]), *row[1:]) for row in rows}
 
 
 def _error(index: int, field: str, msg: str, kind: str) -> dict[str, Any]:
@@ -362,6 +391,12 @@ def check(
 _COLUMNS = tuple(name for name in RecordPublic.model_fields if name != "item_gone")
 
 
+_EXISTING_SQL = (
+    f"SELECT {', '.join(_COLUMNS)}, catalogue_id, deleted_at FROM records "
+    "WHERE unit_code = {mark} AND url IN ({marks})"
+)
+
+
 def _public(row: dict[str, Any], *, item_gone: bool = False) -> dict[str, Any]:
     data = {name: row[name] for name in _COLUMNS}
     data["state"] = str(data["state"])
@@ -401,16 +436,8 @@ def upsert(
     seq = next_seq(session, len(rows))
     table = Record.__table__  # type: ignore[attr-defined]
     existing = {
-        old["url"]: old
-        for start in range(0, len(rows), 900)
-        for old in session.connection()
-        .execute(
-            sa.select(*_record_columns(), col(Record.deleted_at)).where(
-                col(Record.unit_code) == unit.code,
-                col(Record.url).in_([r.url for r in rows[start : start + 900]]),
-            )
-        )
-        .mappings()
+        row[5]: row
+        for row in driver_rows(session, _EXISTING_SQL, (unit.code,), [r.url for r in rows])
     }
     now = utcnow()
     judged: dict[tuple[str | None, date, date], Judgement] = {}
@@ -442,13 +469,15 @@ def upsert(
             "updated_at": now,
         }
         if (old := existing.get(row.url)) is None:
-            inserts.append(values | {"created_at": now})
+            values["created_at"] = now
+            inserts.append(values)
         else:
-            if old["deleted_at"] is not None:
+            if old[-1] is not None:  # deleted_at
                 revived += 1
             else:
-                before.append(_public(dict(old)))
-            updates.append(values | {"b_id": old["id"]})
+                before.append(_public(dict(zip(_COLUMNS, old, strict=False))))
+            values["b_id"] = old[0]
+            updates.append(values)
     if updates:
         session.connection().execute(
             sa.update(table).where(table.c.id == sa.bindparam("b_id")),
@@ -468,10 +497,20 @@ def upsert(
             .all()
         )
         ids = [by_seq[values["seq"]] for values in inserts]
-    written = [
-        _public(values | {"id": new_id}) for values, new_id in zip(inserts, ids, strict=True)
-    ]
-    written += [_public(values | {"id": values["b_id"]}) for values in updates]
+    for values, new_id in zip(inserts, ids, strict=True):
+        values["id"] = new_id
+    for values in updates:
+        values["id"] = values["b_id"]
+    written = [_public(values) for values in (*inserts, *updates)]
+    if updates:
+        # An update may move a record to another item, or revive one: count those items again.
+        recount(
+            session,
+            {(values["catalogue_id"], values["item_id"]) for values in (*inserts, *updates)}
+            | {(old[-2], old[3]) for old in existing.values()},
+        )
+    else:
+        add_counts(session, inserts)
     last: dict[int, int] = {}
     for values in (*inserts, *updates):
         last[values["catalogue_id"]] = max(last.get(values["catalogue_id"], 0), values["seq"])
@@ -516,9 +555,23 @@ def _log(
         )
 
 
+_DATES = ("formed_on", "published_on", "due_on")
+
+
 def _jsonable(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    parsed: list[dict[str, Any]] = orjson.loads(orjson.dumps(records))
-    return parsed
+    """Public records as the history's JSON stores them: dates as ISO text (each distinct
+    date converted once; a batch repeats them)."""
+    iso: dict[Any, Any] = {None: None}
+    out = []
+    for record in records:
+        copy = dict(record)
+        for name in _DATES:
+            value = copy[name]
+            if (text := iso.get(value)) is None and value is not None:
+                text = iso[value] = value.isoformat() if isinstance(value, date) else value
+            copy[name] = text
+        out.append(copy)
+    return out
 
 
 def delete(session: Session, record: Record, *, actor: Principal) -> None:
@@ -539,6 +592,7 @@ def delete(session: Session, record: Record, *, actor: Principal) -> None:
         before=_jsonable([before])[0],
     )
     session.flush()
+    recount(session, {(record.catalogue_id, record.item_id)})
 
 
 def etag(record: Record) -> str:
@@ -552,6 +606,124 @@ def find(session: Session, record_id: int) -> tuple[Record, Unit] | None:
         .where(Record.id == record_id, col(Record.deleted_at).is_(None))
     ).first()
     return (row[0], row[1]) if row is not None else None
+
+
+# ---- stored counts per item (record_counts) --------------------------------------------------
+
+_COUNTS = (
+    "catalogue_id, item_id, records, on_time, late, unknown, last_formed_on, last_published_on"
+)
+_COUNTED = (
+    "SELECT catalogue_id, item_id, count(*), "
+    "sum(CASE WHEN state = 'on_time' THEN 1 ELSE 0 END), "
+    "sum(CASE WHEN state = 'late' THEN 1 ELSE 0 END), "
+    "sum(CASE WHEN state = 'unknown' THEN 1 ELSE 0 END), "
+    "max(formed_on), max(published_on) FROM records WHERE deleted_at IS NULL"
+)
+"""The definition of a record_counts row: a catalogue item's live records."""
+
+_COUNT_TYPES = (
+    sa.column("catalogue_id", sa.Integer),
+    sa.column("item_id", sa.Integer),
+    sa.column("records", sa.Integer),
+    sa.column("on_time", sa.Integer),
+    sa.column("late", sa.Integer),
+    sa.column("unknown", sa.Integer),
+    sa.column("last_formed_on", sa.Date),
+    sa.column("last_published_on", sa.Date),
+)
+
+
+def recount(session: Session, pairs: Iterable[tuple[int, int]]) -> None:
+    """Write the (catalogue, item) pairs' rows again from their records (none: no row)."""
+    keys = [{"c": c, "i": i} for c, i in sorted(set(pairs))]
+    if not keys:
+        return
+    connection = session.connection()
+    pair = "catalogue_id = :c AND item_id = :i"
+    connection.execute(sa.text(f"DELETE FROM record_counts WHERE {pair}"), keys)
+    connection.execute(
+        sa.text(
+            f"INSERT INTO record_counts ({_COUNTS}) {_COUNTED} AND {pair} "
+            "GROUP BY catalogue_id, item_id"
+        ),
+        keys,
+    )
+
+
+def recount_catalogues(connection: sa.Connection, catalogue_ids: Sequence[int]) -> None:
+    """Write the rows of whole catalogues again (recompute, the benchmarks' generators)."""
+    ids: Any = sa.bindparam("ids", list(catalogue_ids), expanding=True)
+    connection.execute(
+        sa.text("DELETE FROM record_counts WHERE catalogue_id IN :ids").bindparams(ids)
+    )
+    connection.execute(
+        sa.text(
+            f"INSERT INTO record_counts ({_COUNTS}) {_COUNTED} AND catalogue_id IN :ids "
+            "GROUP BY catalogue_id, item_id"
+        ).bindparams(ids)
+    )
+
+
+def defined_counts(
+    connection: sa.Connection, catalogue_ids: Sequence[int]
+) -> dict[tuple[int, int], tuple[Any, ...]]:
+    """What record_counts should hold for these catalogues, by (catalogue, item)."""
+    query = (
+        sa.text(f"{_COUNTED} AND catalogue_id IN :ids GROUP BY catalogue_id, item_id")
+        .bindparams(sa.bindparam("ids", list(catalogue_ids), expanding=True))
+        .columns(*_COUNT_TYPES)
+    )
+    return {(row[0], row[1]): tuple(row[2:]) for row in connection.execute(query)}
+
+
+def stored_counts(
+    connection: sa.Connection, catalogue_ids: Sequence[int]
+) -> dict[tuple[int, int], tuple[Any, ...]]:
+    query = (
+        sa.text(f"SELECT {_COUNTS} FROM record_counts WHERE catalogue_id IN :ids")
+        .bindparams(sa.bindparam("ids", list(catalogue_ids), expanding=True))
+        .columns(*_COUNT_TYPES)
+    )
+    return {(row[0], row[1]): tuple(row[2:]) for row in connection.execute(query)}
+
+
+_ADD_COUNTS = (
+    " ON CONFLICT (catalogue_id, item_id) DO UPDATE SET "
+    "records = record_counts.records + excluded.records, "
+    "on_time = record_counts.on_time + excluded.on_time, "
+    "late = record_counts.late + excluded.late, "
+    "unknown = record_counts.unknown + excluded.unknown, "
+    "last_formed_on = CASE WHEN excluded.last_formed_on > record_counts.last_formed_on "
+    "THEN excluded.last_formed_on ELSE record_counts.last_formed_on END, "
+    "last_published_on = CASE WHEN excluded.last_published_on > record_counts.last_published_on "
+    "THEN excluded.last_published_on ELSE record_counts.last_published_on END"
+)
+
+
+def add_counts(session: Session, inserted: list[dict[str, Any]]) -> None:
+    """Add newly inserted records to their items' rows (what `recount` would write, without
+    reading the records again: a push of new records only adds)."""
+    sums: dict[tuple[int, int], list[Any]] = {}
+    for values in inserted:
+        key = (values["catalogue_id"], values["item_id"])
+        state = values["state"]
+        if (total := sums.get(key)) is None:
+            total = sums[key] = [0, 0, 0, 0, values["formed_on"], values["published_on"]]
+        total[0] += 1
+        if state == RecordState.on_time:
+            total[1] += 1
+        elif state == RecordState.late:
+            total[2] += 1
+        elif state == RecordState.unknown:
+            total[3] += 1
+        total[4] = max(total[4], values["formed_on"])
+        total[5] = max(total[5], values["published_on"])
+    if not sums:
+        return
+    names = _COUNTS.split(", ")
+    rows = [dict(zip(names, (*key, *total), strict=True)) for key, total in sums.items()]
+    executemany(session, RecordCount.__table__, rows, suffix=_ADD_COUNTS)  # type: ignore[attr-defined]
 
 
 # ---- reading ------------------------------------------------------------------------------
@@ -671,6 +843,7 @@ def recompute(
             session.add(record)
         session.flush()
         stamp(session, seqs)
+        recount(session, {(record.catalogue_id, record.item_id) for record in changed})
     session.flush()
     return len(changed)
 

@@ -18,7 +18,7 @@ from sqlmodel import Session, col
 from app.models.calendar import CalendarYear
 from app.models.catalogue import Catalogue, CatalogueVersion
 from app.models.item import Item
-from app.models.record import Record, RecordStamp, RecordState
+from app.models.record import LATE_ALIVE, RecordStamp
 from app.models.unit import Unit
 from app.rules.timelimits import (
     TimeLimitRule,
@@ -291,6 +291,28 @@ def report(
     }
 
 
+_GROUPED = (
+    "SELECT catalogue_id, item_id, count(*), "
+    "sum(CASE WHEN state = 'on_time' THEN 1 ELSE 0 END), "
+    "sum(CASE WHEN state = 'late' THEN 1 ELSE 0 END), "
+    "sum(CASE WHEN state = 'unknown' THEN 1 ELSE 0 END), "
+    "max(formed_on) FROM records WHERE deleted_at IS NULL AND published_on <= {mark} "
+    "AND catalogue_id IN ({marks}) GROUP BY catalogue_id, item_id"
+)
+"""Per item, its records published by as_of: the definition, read only for a catalogue with
+a record published after as_of (record_counts holds every live record)."""
+_STORED = (
+    "SELECT catalogue_id, item_id, records, on_time, late, unknown, last_formed_on, "
+    "last_published_on FROM record_counts WHERE catalogue_id IN ({marks})"
+)
+_LATE = (
+    "SELECT catalogue_id, id, item_id, title, url, due_on, published_on, late_days "
+    f"FROM records WHERE {LATE_ALIVE} AND published_on <= {{mark}} "
+    "AND catalogue_id IN ({marks}) ORDER BY id"
+)
+_ITEMS = "SELECT id FROM items WHERE catalogue_id IN ({marks})"
+
+
 def _compute(
     session: Session, versions: list[Any], as_of: date, calendar: WorkCalendar
 ) -> dict[int, Row]:
@@ -299,65 +321,51 @@ def _compute(
     counts: dict[tuple[int, int], tuple[int, int, int, int, date]] = {}
     late: dict[int, list[dict[str, Any]]] = defaultdict(list)
     existing: set[int] = set()
+    # SQLite answers dates as ISO text: compared as text, converted once per distinct day.
+    sqlite = session.connection().dialect.name == "sqlite"
+    bound: Any = as_of.isoformat() if sqlite else as_of
+    days: dict[Any, Any] = {None: None}
+
+    def day(value: Any) -> Any:
+        if (found := days.get(value)) is None:
+            found = days[value] = date.fromisoformat(value) if isinstance(value, str) else value
+        return found
+
     for start in range(0, len(catalogue_ids), 500):
         chunk = catalogue_ids[start : start + 500]
-        alive = (
-            col(Record.catalogue_id).in_(chunk),
-            col(Record.published_on) <= as_of,
-            col(Record.deleted_at).is_(None),
-        )
-        for row in (
-            session.connection()
-            .execute(
-                sa.select(
-                    col(Record.catalogue_id),
-                    col(Record.item_id),
-                    sa.func.count(),
-                    sa.func.sum(sa.case((col(Record.state) == RecordState.on_time, 1), else_=0)),
-                    sa.func.sum(sa.case((col(Record.state) == RecordState.late, 1), else_=0)),
-                    sa.func.sum(sa.case((col(Record.state) == RecordState.unknown, 1), else_=0)),
-                    sa.func.max(col(Record.formed_on)),
+        stored = records.driver_rows(session, _STORED, (), chunk)
+        newest: dict[int, Any] = {}
+        for row in stored:
+            if row[0] not in newest or row[7] > newest[row[0]]:
+                newest[row[0]] = row[7]
+        # A record published after as_of must not count: those catalogues are aggregated
+        # from their records as of that day (the stored rows count every live record).
+        behind = {cid for cid, last in newest.items() if last > bound}
+        for row in stored:
+            if row[0] not in behind:
+                counts[(row[0], row[1])] = (row[2], row[3], row[4], row[5], day(row[6]))
+        if behind:
+            for row in records.driver_rows(session, _GROUPED, (bound,), sorted(behind)):
+                counts[(row[0], row[1])] = (
+                    row[2],
+                    int(row[3]),
+                    int(row[4]),
+                    int(row[5]),
+                    day(row[6]),
                 )
-                .where(*alive)
-                .group_by(col(Record.catalogue_id), col(Record.item_id))
-            )
-            .all()
-        ):
-            counts[(row[0], row[1])] = (row[2], int(row[3]), int(row[4]), int(row[5]), row[6])
-        for row in (
-            session.connection()
-            .execute(
-                sa.select(
-                    col(Record.catalogue_id),
-                    col(Record.id),
-                    col(Record.item_id),
-                    col(Record.title),
-                    col(Record.url),
-                    col(Record.due_on),
-                    col(Record.published_on),
-                    col(Record.late_days),
-                )
-                .where(*alive, col(Record.state) == RecordState.late)
-                .order_by(col(Record.id))
-            )
-            .all()
-        ):
+        for row in records.driver_rows(session, _LATE, (bound,), chunk):
             late[row[0]].append(
                 {
                     "id": row[1],
                     "item_id": row[2],
                     "title": row[3],
                     "url": row[4],
-                    "due_on": row[5],
-                    "published_on": row[6],
+                    "due_on": day(row[5]),
+                    "published_on": day(row[6]),
                     "late_days": row[7],
                 }
             )
-        existing.update(
-            session.connection()
-            .execute(sa.select(items_t.c.id).where(items_t.c.catalogue_id.in_(chunk)))
-            .scalars()
-        )
+        existing.update(row[0] for row in records.driver_rows(session, _ITEMS, (), chunk))
 
     made: dict[int, Row] = {}
     periods: dict[str | None, Period | None] = {}
@@ -391,11 +399,12 @@ def _compute(
                 line["on_time"] += found[1]
                 line["late"] += found[2]
                 line["unknown"] += found[3]
-            named = {"id": item.id, "name": item.name, "first_level": item.first_level}
             if found is None and item.method == ACTIVE:
                 failing.add(item.id)
                 line["blank"] += 1
-                line["blank_items"].append(named)
+                line["blank_items"].append(
+                    {"id": item.id, "name": item.name, "first_level": item.first_level}
+                )
             if item.time_limit not in periods:
                 try:
                     periods[item.time_limit] = last_period(
@@ -412,8 +421,10 @@ def _compute(
                 failing.add(item.id)
                 line["stale"] += 1
                 line["stale_items"].append(
-                    named
-                    | {
+                    {
+                        "id": item.id,
+                        "name": item.name,
+                        "first_level": item.first_level,
                         "period_start": period.start,
                         "period_end": period.end,
                         "due_on": period.due_on,
