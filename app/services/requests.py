@@ -8,9 +8,10 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import and_, case, func, or_
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from app.errors import Conflict, invalid
+from app.errors import Conflict, Stale, invalid
 from app.models.common import utcnow
 from app.models.request import (
     DisclosureRequest,
@@ -213,7 +214,15 @@ def create(
     request = DisclosureRequest.model_validate(data, update={"unit_code": unit.code})
     store(request, request_clock.replay(data.received_on, [], work_calendar(session)))
     session.add(request)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:
+        # Two clerks registering one reference at once (PostgreSQL; SQLite's write lock
+        # queues them): the loser's INSERT meets the unique key after the winner commits.
+        # Its transaction is void; a fresh look finds the winner and answers 409.
+        session.rollback()
+        _check_reference(session, unit.code, data.reference)
+        raise
     history.record(
         session,
         actor,
@@ -232,6 +241,13 @@ def add_event(
 ) -> DisclosureRequest:
     """Record an event; 422 naming the rule when it cannot follow the events before it."""
     assert request.id is not None
+    seen = request.revision
+    # The row lock (PostgreSQL; SQLite's write lock is already held) before the events are
+    # read: a clerk whose If-Match was current when checked but who lost the race to another
+    # event is told 412, not judged against an event they never saw (a 422).
+    session.refresh(request, with_for_update=True)
+    if request.revision != seen:
+        raise Stale("申请已被他人修改 / the request was changed by someone else")
     events = events_of(session, [request.id])[request.id]
     sequence = [*(clock_event(e) for e in events), clock_event(data)]
     try:
