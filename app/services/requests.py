@@ -30,7 +30,7 @@ from app.principal import Principal
 from app.rules import request_clock
 from app.rules.request_clock import Calendar, Clock, SequenceError
 from app.services import history, paging
-from app.services.calendar import work_calendar
+from app.services.calendar import calendar_for, work_calendar
 
 log = logging.getLogger("app.requests")
 
@@ -180,15 +180,33 @@ def to_public(
 
 
 def publics(
-    session: Session, requests: Sequence[DisclosureRequest], *, as_of: date
+    session: Session,
+    requests: Sequence[DisclosureRequest],
+    *,
+    as_of: date,
+    calendar: Calendar | None = None,
 ) -> list[RequestPublic]:
-    calendar = work_calendar(session)
+    calendar = calendar or work_calendar(session)
     events = events_of(session, (r.id for r in requests if r.id is not None))
     return [to_public(r, events[r.id or 0], calendar, as_of=as_of) for r in requests]
 
 
-def public(session: Session, request: DisclosureRequest, *, as_of: date) -> RequestPublic:
-    return publics(session, [request], as_of=as_of)[0]
+def public(
+    session: Session,
+    request: DisclosureRequest,
+    *,
+    as_of: date,
+    calendar: Calendar | None = None,
+) -> RequestPublic:
+    return publics(session, [request], as_of=as_of, calendar=calendar)[0]
+
+
+def clock_calendar(
+    session: Session, request: DisclosureRequest | RequestCreate, as_of: date
+) -> Calendar:
+    """One query for every calendar year a write and its answer count through: from the
+    receipt to `as_of` (days left), and the year after."""
+    return calendar_for(session, request.received_on, as_of)
 
 
 def _check_reference(session: Session, unit_code: str, reference: str | None) -> None:
@@ -207,12 +225,18 @@ def _check_reference(session: Session, unit_code: str, reference: str | None) ->
 
 
 def create(
-    session: Session, unit: Unit, data: RequestCreate, *, actor: Principal
+    session: Session,
+    unit: Unit,
+    data: RequestCreate,
+    *,
+    actor: Principal,
+    calendar: Calendar | None = None,
 ) -> DisclosureRequest:
     """Register an application on receipt; its due date is the 20th working day after."""
     _check_reference(session, unit.code, data.reference)
     request = DisclosureRequest.model_validate(data, update={"unit_code": unit.code})
-    store(request, request_clock.replay(data.received_on, [], work_calendar(session)))
+    calendar = calendar or work_calendar(session)
+    store(request, request_clock.replay(data.received_on, [], calendar))
     session.add(request)
     try:
         session.flush()
@@ -237,9 +261,27 @@ def create(
 
 
 def add_event(
-    session: Session, request: DisclosureRequest, data: EventCreate, *, actor: Principal
+    session: Session,
+    request: DisclosureRequest,
+    data: EventCreate,
+    *,
+    actor: Principal,
+    calendar: Calendar | None = None,
 ) -> DisclosureRequest:
     """Record an event; 422 naming the rule when it cannot follow the events before it."""
+    record_event(session, request, data, actor=actor, calendar=calendar)
+    return request
+
+
+def record_event(
+    session: Session,
+    request: DisclosureRequest,
+    data: EventCreate,
+    *,
+    actor: Principal,
+    calendar: Calendar | None = None,
+) -> list[RequestEvent]:
+    """add_event, answering the request's events with the new one last (for its answer)."""
     assert request.id is not None
     seen = request.revision
     # The row lock (PostgreSQL; SQLite's write lock is already held) before the events are
@@ -251,7 +293,9 @@ def add_event(
     events = events_of(session, [request.id])[request.id]
     sequence = [*(clock_event(e) for e in events), clock_event(data)]
     try:
-        clock = request_clock.replay(request.received_on, sequence, work_calendar(session))
+        clock = request_clock.replay(
+            request.received_on, sequence, calendar or work_calendar(session)
+        )
     except SequenceError as error:
         raise invalid(("body", error.field), error.message, error.rule) from error
     before = _snapshot(request)
@@ -271,7 +315,7 @@ def add_event(
         before=before,
         after=_snapshot(request) | {"event": data.model_dump(mode="json", exclude_none=True)},
     )
-    return request
+    return [*events, event]
 
 
 def find(
