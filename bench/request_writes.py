@@ -121,7 +121,8 @@ def app_run(
     port = free_port()
     path = directory / f"clerks-{workers}-{think}.json"
     path.write_text(json.dumps(spec | {"port": port, "think": think}), encoding="utf-8")
-    with started("app.main:app", port, {"DATABASE_URL": url}, workers=workers) as (_, server):
+    env = {"DATABASE_URL": url}
+    with started("app.main:app", port, env, workers=workers, wait=180) as (_, server):
         time.sleep(1.0 if workers > 1 else 0.2)  # every worker up
         clerks = subprocess.Popen(
             [sys.executable, "-m", "bench.clerks", str(path)],
