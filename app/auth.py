@@ -168,20 +168,34 @@ def get_principal(
     return principal
 
 
+def require_role(principal: Principal, *roles: Role) -> Principal:
+    if principal.role not in roles:
+        raise Forbidden(f"需要角色 {'/'.join(roles)} / this needs the role {' or '.join(roles)}")
+    return principal
+
+
+WRITER_ROLES = (Role.editor, Role.admin)
+
+
+def read_writer(session: Session, authorization: str | None) -> Principal:
+    """A write's bearer token as the Writer dependency judges it (401, then 403 on the role),
+    for a write route that reads it in its own session (app/api/requests.py)."""
+    principal = authenticate(session, authorization)
+    if principal is None:
+        raise Unauthorized("需要令牌 / a bearer token is required")
+    return require_role(principal, *WRITER_ROLES)
+
+
 def _require(*roles: Role) -> object:
     async def check(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
-        if principal.role not in roles:
-            raise Forbidden(
-                f"需要角色 {'/'.join(roles)} / this needs the role {' or '.join(roles)}"
-            )
-        return principal
+        return require_role(principal, *roles)
 
     return check
 
 
 OptionalPrincipal = Annotated[Principal | None, Depends(get_optional_principal)]
 AnyPrincipal = Annotated[Principal, Depends(get_principal)]
-Writer = Annotated[Principal, Depends(_require(Role.editor, Role.admin))]
+Writer = Annotated[Principal, Depends(_require(*WRITER_ROLES))]
 Auditor = Annotated[Principal, Depends(_require(Role.auditor, Role.admin))]
 Admin = Annotated[Principal, Depends(_require(Role.admin))]
 

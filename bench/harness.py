@@ -118,10 +118,10 @@ def migrate_and_seed(url: str) -> None:
 
 @contextmanager
 def started(
-    app: str, port: int, env: dict[str, str], workers: int = 1
+    app: str, port: int, env: dict[str, str], workers: int = 1, wait: float = 30
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """uvicorn serving app on 127.0.0.1:port (1 worker: the process is the server; more: it
-    supervises that many worker processes)."""
+    supervises that many worker processes); `wait` seconds at most for it to answer."""
     process = subprocess.Popen(
         [
             sys.executable,
@@ -147,7 +147,7 @@ def started(
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + wait
         while True:
             try:
                 httpx.get(f"{base}/docs", timeout=1)

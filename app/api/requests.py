@@ -4,11 +4,13 @@ Never public: the unit's editors (a district's editors also for its streets and 
 write, auditors read, admins do everything.
 """
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
+from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import (
     OUT_OF_SCOPE,
@@ -18,14 +20,24 @@ from app.api.deps import (
     WritableUnit,
     link_next_offset,
     require_match,
+    require_writable,
 )
 from app.api.files import REPORT_FILES, NextOffset, ReportFormat, UnitsPerPage, report_file
 from app.api.imports import IMPORT_ERRORS
 from app.api.responses import AUTHED, CONFLICT, STALE
 from app.api.uploads import UPLOAD_BODY, SettingsDep, UploadDep
-from app.auth import AnyPrincipal, Writer
-from app.db import SessionDep
-from app.errors import Forbidden, NotFound
+from app.auth import (
+    WRITER_ROLES,
+    AnyPrincipal,
+    BearerDeclared,
+    Writer,
+    authenticate,
+    authorization_header,
+    read_writer,
+    require_role,
+)
+from app.db import SessionDep, SessionFactoryDep, reading
+from app.errors import Forbidden, NotFound, Unauthorized
 from app.models.common import MAX_ID, today_in_beijing
 from app.models.request import (
     DisclosureRequest,
@@ -39,9 +51,10 @@ from app.models.request import (
     Template,
 )
 from app.models.unit import Unit
+from app.principal import Principal
 from app.render import audit as render
 from app.render import requests as register
-from app.services import paging, request_import, requests
+from app.services import paging, reference, request_import, requests
 
 router = APIRouter(tags=["requests"])
 AsOf = Annotated[date | None, Query(description="the day to count days left to; default today")]
@@ -50,6 +63,12 @@ AsOf = Annotated[date | None, Query(description="the day to count days left to; 
 def get_request(
     request_id: RowId, session: SessionDep, principal: AnyPrincipal
 ) -> DisclosureRequest:
+    return readable_request(session, request_id, principal)[0]
+
+
+def readable_request(
+    session: Session, request_id: int, principal: Principal
+) -> tuple[DisclosureRequest, Unit]:
     row = session.exec(
         select(DisclosureRequest, Unit)
         .join(Unit, col(Unit.code) == col(DisclosureRequest.unit_code))
@@ -60,26 +79,72 @@ def get_request(
     request, unit = row
     if not principal.can_read(unit):
         raise Forbidden(OUT_OF_SCOPE)
-    return request
+    return request, unit
 
 
 ReadableRequest = Annotated[DisclosureRequest, Depends(get_request)]
 
 
-def fresh_request(
-    request: ReadableRequest,
-    session: SessionDep,
-    writer: Writer,
+@dataclass
+class Clerk:
+    """What a register write needs once its token, scope and If-Match were checked: read in
+    one worker-thread hop, in a read-only transaction (no write lock), before the write."""
+
+    writer: Principal
+    unit: Unit
+    request: DisclosureRequest | None = None
+
+
+def _detach(session: Session, *rows: Unit | DisclosureRequest) -> None:
+    for row in rows:
+        session.expunge(row)  # keeps its loaded values when the reading session ends
+
+
+async def writable_unit_clerk(
+    unit_code: str,
+    http: Request,
+    sessions: SessionFactoryDep,
+    _credentials: BearerDeclared = None,
+) -> Clerk:
+    """WritableUnit's checks in its order (404, 401, 403 role, 403 scope), in one hop."""
+
+    def read() -> Clerk:
+        with reading(), sessions() as session:
+            unit = reference.find_unit(session, unit_code)
+            if unit is None:
+                raise NotFound(f"单位 {unit_code} 不存在 / unit {unit_code} not found")
+            writer = read_writer(session, authorization_header(http))
+            require_writable(unit, writer)
+            _detach(session, unit)
+        return Clerk(writer, unit)
+
+    return await run_in_threadpool(read)
+
+
+async def fresh_request_clerk(
+    request_id: RowId,
+    http: Request,
+    sessions: SessionFactoryDep,
+    _credentials: BearerDeclared = None,
     if_match: Annotated[str | None, Header()] = None,
-) -> DisclosureRequest:
-    unit = session.get(Unit, request.unit_code)
-    if unit is None or not writer.can_write(unit):
-        raise Forbidden(OUT_OF_SCOPE)
-    require_match(if_match, requests.etag(request), "申请已被他人修改 / the request")
-    return request
+) -> Clerk:
+    """ReadableRequest's, then a writer's checks in their order (401, 404, 403 scope, 403
+    role, 403 write scope, 428/412 If-Match), in one hop; the write checks the revision
+    again under its lock (requests.add_event)."""
 
+    def read() -> Clerk:
+        with reading(), sessions() as session:
+            principal = authenticate(session, authorization_header(http))
+            if principal is None:
+                raise Unauthorized("需要令牌 / a bearer token is required")
+            request, unit = readable_request(session, request_id, principal)
+            writer = require_role(principal, *WRITER_ROLES)
+            require_writable(unit, writer)
+            require_match(if_match, requests.etag(request), "申请已被他人修改 / the request")
+            _detach(session, request, unit)
+        return Clerk(writer, unit, request)
 
-FreshRequest = Annotated[DisclosureRequest, Depends(fresh_request)]
+    return await run_in_threadpool(read)
 
 
 @router.post(
@@ -88,20 +153,31 @@ FreshRequest = Annotated[DisclosureRequest, Depends(fresh_request)]
     response_model=RequestPublic,
     responses=AUTHED | CONFLICT,
 )
-def create_request(
+async def create_request(
     data: RequestCreate,
-    unit: WritableUnit,
-    writer: Writer,
+    clerk: Annotated[Clerk, Depends(writable_unit_clerk)],
     response: Response,
-    session: SessionDep,
+    sessions: SessionFactoryDep,
 ) -> RequestPublic:
     """Register an application on receipt (第31条: the legally effective `received_on`); it
     is due on the 20th working day after (第33条). No names or contacts: the applicant type
     and the office's own `reference` only."""
-    request = requests.create(session, unit, data, actor=writer)
-    response.headers["ETag"] = requests.etag(request)
-    response.headers["Location"] = f"/api/v1/requests/{request.id}"
-    return requests.public(session, request, as_of=today_in_beijing())
+
+    def write() -> tuple[RequestPublic, str]:
+        day = today_in_beijing()
+        with sessions() as session:  # the write lock from the first query to the commit
+            calendar = requests.clock_calendar(session, data, day)
+            request = requests.create(
+                session, clerk.unit, data, actor=clerk.writer, calendar=calendar
+            )
+            answer = requests.to_public(request, [], calendar, as_of=day)
+            tag = requests.etag(request)
+        return answer, tag
+
+    answer, tag = await run_in_threadpool(write)
+    response.headers["ETag"] = tag
+    response.headers["Location"] = f"/api/v1/requests/{answer.id}"
+    return answer
 
 
 @router.get("/units/{unit_code}/requests", response_model=list[RequestPublic], responses=AUTHED)
@@ -179,19 +255,33 @@ def read_request(
 @router.post(
     "/requests/{request_id}/events", response_model=RequestPublic, responses=AUTHED | STALE
 )
-def add_request_event(
+async def add_request_event(
     data: EventCreate,
-    request: FreshRequest,
-    writer: Writer,
+    clerk: Annotated[Clerk, Depends(fresh_request_clerk)],
     response: Response,
-    session: SessionDep,
+    sessions: SessionFactoryDep,
 ) -> RequestPublic:
     """Record what happened (If-Match): a correction notice, the corrected application, an
     extension, a consultation, the answer, a withdrawal. 422 names the rule an impossible
     sequence breaks. docs/requests.md has the clock."""
-    requests.add_event(session, request, data, actor=writer)
-    response.headers["ETag"] = requests.etag(request)
-    return requests.public(session, request, as_of=today_in_beijing())
+    request = clerk.request
+    assert request is not None
+
+    def write() -> tuple[RequestPublic, str]:
+        day = today_in_beijing()
+        with sessions() as session:  # the write lock from the first query to the commit
+            session.add(request)
+            calendar = requests.clock_calendar(session, request, day)
+            events = requests.record_event(
+                session, request, data, actor=clerk.writer, calendar=calendar
+            )
+            answer = requests.to_public(request, events, calendar, as_of=day)
+            tag = requests.etag(request)
+        return answer, tag
+
+    answer, tag = await run_in_threadpool(write)
+    response.headers["ETag"] = tag
+    return answer
 
 
 # --------------------------------------------------------------------------- audit

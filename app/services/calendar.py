@@ -43,6 +43,23 @@ class StoredCalendar(WorkCalendar):
         self.override_years = self.override_years | {year}
         self.overrides.update({day: workday for _, day, workday in rows if day is not None})
 
+    def preload(self, first: int, last: int) -> None:
+        """Read the loaded arrangements of the years first..last in one query (a request's
+        clock, counted to today, may touch every year since its receipt)."""
+        wanted = [year for year in range(first, last + 1) if year not in self._seen]
+        if not wanted:
+            return
+        self._seen.update(wanted)
+        rows = self._session.exec(
+            select(col(CalendarYear.year), col(CalendarDay.day), col(CalendarDay.is_workday))
+            .join(CalendarDay, col(CalendarDay.year) == col(CalendarYear.year), isouter=True)
+            .where(col(CalendarYear.year).in_(wanted))
+        ).all()
+        if not rows:
+            return
+        self.override_years = self.override_years | {year for year, _, _ in rows}
+        self.overrides.update({day: workday for _, day, workday in rows if day is not None})
+
     def knows(self, year: int) -> bool:
         self._load(year)
         return super().knows(year)
@@ -54,6 +71,14 @@ class StoredCalendar(WorkCalendar):
 
 def work_calendar(session: Session) -> WorkCalendar:
     return StoredCalendar(session)
+
+
+def calendar_for(session: Session, first: date, last: date) -> WorkCalendar:
+    """The calendar with the years first..last (and the one after, where a time limit may
+    end) read in one query; other years are read when met."""
+    calendar = StoredCalendar(session)
+    calendar.preload(first.year, max(first.year, last.year) + 1)
+    return calendar
 
 
 def _days(year: int) -> list[date]:

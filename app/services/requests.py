@@ -8,9 +8,10 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import and_, func, or_
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from app.errors import Conflict, invalid
+from app.errors import Conflict, Stale, invalid
 from app.models.common import utcnow
 from app.models.request import (
     DisclosureRequest,
@@ -29,7 +30,7 @@ from app.principal import Principal
 from app.rules import request_clock
 from app.rules.request_clock import Calendar, Clock, SequenceError
 from app.services import history, paging
-from app.services.calendar import work_calendar
+from app.services.calendar import calendar_for, work_calendar
 
 log = logging.getLogger("app.requests")
 
@@ -192,15 +193,33 @@ def to_public(
 
 
 def publics(
-    session: Session, requests: Sequence[DisclosureRequest], *, as_of: date
+    session: Session,
+    requests: Sequence[DisclosureRequest],
+    *,
+    as_of: date,
+    calendar: Calendar | None = None,
 ) -> list[RequestPublic]:
-    calendar = work_calendar(session)
+    calendar = calendar or work_calendar(session)
     events = events_of(session, (r.id for r in requests if r.id is not None))
     return [to_public(r, events[r.id or 0], calendar, as_of=as_of) for r in requests]
 
 
-def public(session: Session, request: DisclosureRequest, *, as_of: date) -> RequestPublic:
-    return publics(session, [request], as_of=as_of)[0]
+def public(
+    session: Session,
+    request: DisclosureRequest,
+    *,
+    as_of: date,
+    calendar: Calendar | None = None,
+) -> RequestPublic:
+    return publics(session, [request], as_of=as_of, calendar=calendar)[0]
+
+
+def clock_calendar(
+    session: Session, request: DisclosureRequest | RequestCreate, as_of: date
+) -> Calendar:
+    """One query for every calendar year a write and its answer count through: from the
+    receipt to `as_of` (days left), and the year after."""
+    return calendar_for(session, request.received_on, as_of)
 
 
 def _check_reference(session: Session, unit_code: str, reference: str | None) -> None:
@@ -219,16 +238,30 @@ def _check_reference(session: Session, unit_code: str, reference: str | None) ->
 
 
 def create(
-    session: Session, unit: Unit, data: RequestCreate, *, actor: Principal
+    session: Session,
+    unit: Unit,
+    data: RequestCreate,
+    *,
+    actor: Principal,
+    calendar: Calendar | None = None,
 ) -> DisclosureRequest:
     """Register an application on receipt; its due date is the 20th working day after."""
     _check_reference(session, unit.code, data.reference)
     request = DisclosureRequest.model_validate(
         data, update={"unit_code": unit.code, "received_year": data.received_on.year}
     )
-    store(request, request_clock.replay(data.received_on, [], work_calendar(session)))
+    calendar = calendar or work_calendar(session)
+    store(request, request_clock.replay(data.received_on, [], calendar))
     session.add(request)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:
+        # Two clerks registering one reference at once (PostgreSQL; SQLite's write lock
+        # queues them): the loser's INSERT meets the unique key after the winner commits.
+        # Its transaction is void; a fresh look finds the winner and answers 409.
+        session.rollback()
+        _check_reference(session, unit.code, data.reference)
+        raise
     history.record(
         session,
         actor,
@@ -243,14 +276,41 @@ def create(
 
 
 def add_event(
-    session: Session, request: DisclosureRequest, data: EventCreate, *, actor: Principal
+    session: Session,
+    request: DisclosureRequest,
+    data: EventCreate,
+    *,
+    actor: Principal,
+    calendar: Calendar | None = None,
 ) -> DisclosureRequest:
     """Record an event; 422 naming the rule when it cannot follow the events before it."""
+    record_event(session, request, data, actor=actor, calendar=calendar)
+    return request
+
+
+def record_event(
+    session: Session,
+    request: DisclosureRequest,
+    data: EventCreate,
+    *,
+    actor: Principal,
+    calendar: Calendar | None = None,
+) -> list[RequestEvent]:
+    """add_event, answering the request's events with the new one last (for its answer)."""
     assert request.id is not None
+    seen = request.revision
+    # The row lock (PostgreSQL; SQLite's write lock is already held) before the events are
+    # read: a clerk whose If-Match was current when checked but who lost the race to another
+    # event is told 412, not judged against an event they never saw (a 422).
+    session.refresh(request, with_for_update=True)
+    if request.revision != seen:
+        raise Stale("申请已被他人修改 / the request was changed by someone else")
     events = events_of(session, [request.id])[request.id]
     sequence = [*(clock_event(e) for e in events), clock_event(data)]
     try:
-        clock = request_clock.replay(request.received_on, sequence, work_calendar(session))
+        clock = request_clock.replay(
+            request.received_on, sequence, calendar or work_calendar(session)
+        )
     except SequenceError as error:
         raise invalid(("body", error.field), error.message, error.rule) from error
     before = _snapshot(request)
@@ -270,7 +330,7 @@ def add_event(
         before=before,
         after=_snapshot(request) | {"event": data.model_dump(mode="json", exclude_none=True)},
     )
-    return request
+    return [*events, event]
 
 
 def find(

@@ -1,7 +1,7 @@
 """record_counts: per catalogue item, its live records by state and latest dates; an index of the late records
 
 Revision ID: 0302_records_counts
-Revises: 0200_audit_lists
+Revises: 0301_request_report_columns
 Create Date: 2026-12-03 05:45:00
 
 The timeliness audit aggregated every record of the catalogues it showed on each request
@@ -18,7 +18,7 @@ from alembic import op
 
 
 revision: str = '0302_records_counts'
-down_revision: str | None = '0200_audit_lists'
+down_revision: str | None = '0301_request_report_columns'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
