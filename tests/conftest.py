@@ -16,7 +16,7 @@ from sqlmodel import Session, SQLModel
 from app.config import ROOT
 from app.db import get_session, make_engine
 from app.main import app as application
-from app.services import published_cache, record_column, records, timeliness
+from app.services import calendar, published_cache, record_column, records, timeliness
 from seed import load
 
 REFERENCE_TABLES = {
@@ -161,6 +161,7 @@ def _forget() -> None:
     """Versions remembered by id would outlive a rolled-back test (SQLite reuses ids): a
     record pushed here was once judged by another test's version of the same id."""
     published_cache.clear_caches()
+    calendar.clear_caches()
     records.clear_caches()
     record_column.clear_caches()
     timeliness.clear_caches()

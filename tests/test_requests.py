@@ -483,3 +483,28 @@ def test_control_characters_in_the_summary_are_refused(
     response = client.post(BASE, json=body(summary="摘要\x00"), headers=editor)
     assert response.status_code == 422
     assert "控制字符" in response.json()["detail"][0]["msg"]
+
+
+def test_a_calendar_loaded_or_corrected_moves_the_next_due_date_at_once(
+    client: TestClient, editor: dict[str, str], session: Session
+) -> None:
+    # The loaded years' days are kept in memory by (year, revision, loaded_at): a load, and a
+    # correction of it, must be seen by the very next write of the same process.
+    auditor = token(session, "auditor")
+    package = client.get("/api/v1/calendar/2020").json()
+    arrangement = {k: package[k] for k in ("holidays", "workdays")}
+    extra = arrangement | {
+        "source": "测试：10月12日放假",
+        "holidays": [*package["holidays"], "2020-10-12"],
+    }
+    assert create(client, editor)["due_on"] == "2020-10-29"
+    loaded = client.put("/api/v1/calendar/2020", json=extra, headers=auditor)
+    assert loaded.status_code == 200, loaded.text
+    assert create(client, editor)["due_on"] == "2020-10-30"
+    corrected = client.put(
+        "/api/v1/calendar/2020",
+        json=arrangement | {"source": "更正"},
+        headers=auditor | {"If-Match": loaded.headers["ETag"]},
+    )
+    assert corrected.status_code == 200, corrected.text
+    assert create(client, editor)["due_on"] == "2020-10-29"

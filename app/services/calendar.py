@@ -1,6 +1,6 @@
 """工作日历 / the official working-day calendar: years an auditor loaded first, then the package."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from importlib.metadata import version
 from typing import Any
 
@@ -17,6 +17,16 @@ from app.services import history
 PACKAGE = f"chinese-calendar {version('chinese-calendar')}"
 
 
+_ARRANGEMENTS: dict[tuple[int, int, datetime], dict[date, bool]] = {}
+"""A loaded year's days by (year, revision, loaded_at): a load or correction bumps the revision
+and the time, so a stale arrangement is never found (a year's stamp is read on every use)."""
+_MAX_ARRANGEMENTS = 256
+
+
+def clear_caches() -> None:
+    _ARRANGEMENTS.clear()
+
+
 class StoredCalendar(WorkCalendar):
     """A WorkCalendar that reads a year's loaded arrangement the first time it meets the year.
 
@@ -30,35 +40,42 @@ class StoredCalendar(WorkCalendar):
         self._seen: set[int] = set()
 
     def _load(self, year: int) -> None:
-        if year in self._seen:
-            return
-        self._seen.add(year)
-        rows = self._session.exec(
-            select(col(CalendarYear.year), col(CalendarDay.day), col(CalendarDay.is_workday))
-            .join(CalendarDay, col(CalendarDay.year) == col(CalendarYear.year), isouter=True)
-            .where(CalendarYear.year == year)
-        ).all()
-        if not rows:
-            return
-        self.override_years = self.override_years | {year}
-        self.overrides.update({day: workday for _, day, workday in rows if day is not None})
+        self.preload(year, year)
 
     def preload(self, first: int, last: int) -> None:
-        """Read the loaded arrangements of the years first..last in one query (a request's
-        clock, counted to today, may touch every year since its receipt)."""
+        """The loaded arrangements of the years first..last: which years are loaded, and at
+        which revision, is read on every call (a few rows); their days come from the
+        process's memory when that revision was read before, else in one query."""
         wanted = [year for year in range(first, last + 1) if year not in self._seen]
         if not wanted:
             return
         self._seen.update(wanted)
-        rows = self._session.exec(
-            select(col(CalendarYear.year), col(CalendarDay.day), col(CalendarDay.is_workday))
-            .join(CalendarDay, col(CalendarDay.year) == col(CalendarYear.year), isouter=True)
-            .where(col(CalendarYear.year).in_(wanted))
-        ).all()
-        if not rows:
+        stamps = {
+            year: (year, revision, loaded_at)
+            for year, revision, loaded_at in self._session.exec(
+                select(
+                    col(CalendarYear.year), col(CalendarYear.revision), col(CalendarYear.loaded_at)
+                ).where(col(CalendarYear.year).in_(wanted))
+            ).all()
+        }
+        if not stamps:
             return
-        self.override_years = self.override_years | {year for year, _, _ in rows}
-        self.overrides.update({day: workday for _, day, workday in rows if day is not None})
+        missing = [year for year, stamp in stamps.items() if stamp not in _ARRANGEMENTS]
+        if missing:
+            days: dict[int, dict[date, bool]] = {year: {} for year in missing}
+            for year, day, workday in self._session.exec(
+                select(
+                    col(CalendarDay.year), col(CalendarDay.day), col(CalendarDay.is_workday)
+                ).where(col(CalendarDay.year).in_(missing))
+            ).all():
+                days[year][day] = workday
+            if len(_ARRANGEMENTS) + len(missing) > _MAX_ARRANGEMENTS:
+                _ARRANGEMENTS.clear()
+            for year in missing:
+                _ARRANGEMENTS[stamps[year]] = days[year]
+        self.override_years = self.override_years | set(stamps)
+        for stamp in stamps.values():
+            self.overrides.update(_ARRANGEMENTS[stamp])
 
     def knows(self, year: int) -> bool:
         self._load(year)
