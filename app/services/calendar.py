@@ -60,22 +60,25 @@ class StoredCalendar(WorkCalendar):
         }
         if not stamps:
             return
-        missing = [year for year, stamp in stamps.items() if stamp not in _ARRANGEMENTS]
+        # local references: another thread may empty the shared dict between two lines here
+        known = {year: _ARRANGEMENTS.get(stamp) for year, stamp in stamps.items()}
+        missing = [year for year, days in known.items() if days is None]
         if missing:
-            days: dict[int, dict[date, bool]] = {year: {} for year in missing}
+            read: dict[int, dict[date, bool]] = {year: {} for year in missing}
             for year, day, workday in self._session.exec(
                 select(
                     col(CalendarDay.year), col(CalendarDay.day), col(CalendarDay.is_workday)
                 ).where(col(CalendarDay.year).in_(missing))
             ).all():
-                days[year][day] = workday
+                read[year][day] = workday
             if len(_ARRANGEMENTS) + len(missing) > _MAX_ARRANGEMENTS:
                 _ARRANGEMENTS.clear()
-            for year in missing:
-                _ARRANGEMENTS[stamps[year]] = days[year]
+            for year, loaded in read.items():
+                _ARRANGEMENTS[stamps[year]] = loaded
+                known[year] = loaded
         self.override_years = self.override_years | set(stamps)
-        for stamp in stamps.values():
-            self.overrides.update(_ARRANGEMENTS[stamp])
+        for found in known.values():
+            self.overrides.update(found or {})
 
     def knows(self, year: int) -> bool:
         self._load(year)
