@@ -125,27 +125,7 @@ def milestone_status(
     page as a file, the workbook with a sheet saying the query and its as_of date.
     """
     day = as_of or today_in_beijing()
-    if format == "json":
-        # plain dicts serialised once by orjson: response_model above documents the shape;
-        # validating up to 1,000 models on the way out held the interpreter from the public
-        # pulls of the same process (docs/audit.md, "Cost")
-        found = milestones.status_dicts(
-            session,
-            milestone,
-            as_of=day,
-            district=district,
-            domain=domain,
-            state=state,
-            limit=page.limit + 1,
-            offset=page.offset,
-        )
-        found, more = paging.cut(found, page.limit)
-        answer = Response(orjson.dumps(found), media_type="application/json")
-        link_next_offset(
-            request, answer, paging.next_offset(page.offset, page.limit, more), page.limit
-        )
-        return answer
-    rows = milestones.statuses(
+    found = milestones.status_dicts(
         session,
         milestone,
         as_of=day,
@@ -155,7 +135,17 @@ def milestone_status(
         limit=page.limit + 1,
         offset=page.offset,
     )
-    rows, more = paging.cut(rows, page.limit)
+    found, more = paging.cut(found, page.limit)
+    if format == "json":
+        # plain dicts serialised once by orjson: response_model above documents the shape;
+        # validating up to 1,000 models on the way out held the interpreter from the public
+        # pulls of the same process (docs/audit.md, "Cost")
+        answer = Response(orjson.dumps(found), media_type="application/json")
+        link_next_offset(
+            request, answer, paging.next_offset(page.offset, page.limit, more), page.limit
+        )
+        return answer
+    rows = [MilestoneStatus.model_validate(row) for row in found]
     next_offset = paging.next_offset(page.offset, page.limit, more)
     codes = sorted({row.unit_code for row in rows})
     units = reference.unit_names(session, codes)

@@ -70,19 +70,6 @@ def state_of(due_on: date, done_on: date | None, as_of: date) -> tuple[Milestone
     return MilestoneState.overdue, (as_of - due_on).days
 
 
-def status_row(
-    milestone: Milestone, unit_code: str, domain_code: str, done_on: date | None, as_of: date
-) -> MilestoneStatus:
-    state, days = state_of(milestone.due_on, done_on, as_of)
-    return MilestoneStatus(
-        unit_code=unit_code,
-        domain_code=domain_code,
-        state=state,
-        days=days,
-        done_on=done_on if state in (MilestoneState.on_time, MilestoneState.late) else None,
-    )
-
-
 def _first_opinions(counts_from: date | None) -> Any:
     """The earliest opinion per (unit it counts for, domain), on or after `counts_from`.
 
@@ -249,11 +236,17 @@ def statuses(
 ) -> list[MilestoneStatus]:
     """One row per obliged unit × domain (only those in `state` if given), by unit then
     domain code; one SQL statement."""
-    query = _status_query(milestone, as_of, district, domain, state, limit, offset)
-    return [
-        status_row(milestone, unit_code, domain_code, _day(done_on), as_of)
-        for unit_code, domain_code, done_on in session.execute(query)
-    ]
+    rows = status_dicts(
+        session,
+        milestone,
+        as_of=as_of,
+        district=district,
+        domain=domain,
+        state=state,
+        limit=limit,
+        offset=offset,
+    )
+    return [MilestoneStatus.model_validate(row) for row in rows]
 
 
 def status_dicts(
@@ -286,11 +279,6 @@ def status_dicts(
             }
         )
     return result
-
-
-def _day(value: Any) -> date | None:
-    """A date from a subquery column: SQLite's driver may answer ISO text there."""
-    return date.fromisoformat(value) if isinstance(value, str) else value
 
 
 StateKey = tuple[str, str, str]
