@@ -9,6 +9,7 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 
@@ -68,14 +69,18 @@ def get_request(
     return readable_request(session, request_id, principal)[0]
 
 
+_WITH_UNIT = (
+    select(DisclosureRequest, Unit)
+    .join(Unit, col(Unit.code) == col(DisclosureRequest.unit_code))
+    .where(col(DisclosureRequest.id) == bindparam("request_id"))
+)
+"""Built once (every read and write of one request runs it)."""
+
+
 def readable_request(
     session: Session, request_id: int, principal: Principal
 ) -> tuple[DisclosureRequest, Unit]:
-    row = session.exec(
-        select(DisclosureRequest, Unit)
-        .join(Unit, col(Unit.code) == col(DisclosureRequest.unit_code))
-        .where(DisclosureRequest.id == request_id)
-    ).first()
+    row = session.exec(_WITH_UNIT, params={"request_id": request_id}).first()
     if row is None:
         raise NotFound(f"申请 {request_id} 不存在 / request {request_id} not found")
     request, unit = row

@@ -4,7 +4,7 @@ from datetime import date, datetime, timedelta
 from importlib.metadata import version
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
@@ -22,7 +22,11 @@ _ARRANGEMENTS: dict[tuple[int, int, datetime], dict[date, bool]] = {}
 """A loaded year's days by (year, revision, loaded_at): a load or correction bumps the revision
 and the time, so a stale arrangement is never found (a year's stamp is read on every use)."""
 _MAX_ARRANGEMENTS = 256
-_YEARS = CalendarYear.__table__  # type: ignore[attr-defined]
+_YEARS = CalendarYear.__table__.c  # type: ignore[attr-defined]
+_STAMPS = core_select(_YEARS.year, _YEARS.revision, _YEARS.loaded_at).where(
+    _YEARS.year.in_(bindparam("years", expanding=True))
+)
+"""Which of some years are loaded, at which revision (read on every use; built once)."""
 
 
 def clear_caches() -> None:
@@ -52,13 +56,10 @@ class StoredCalendar(WorkCalendar):
         if not wanted:
             return
         self._seen.update(wanted)
-        years = _YEARS.c
         stamps = {
             year: (year, revision, loaded_at)
             for year, revision, loaded_at in self._session.connection().execute(
-                core_select(years.year, years.revision, years.loaded_at).where(
-                    years.year.in_(wanted)
-                )
+                _STAMPS, {"years": wanted}
             )
         }
         if not stamps:

@@ -10,7 +10,7 @@ from app.models.common import utcnow
 from app.models.history import Change
 from app.principal import Principal
 
-_CHANGES = Change.__table__  # type: ignore[attr-defined]
+_INSERT = insert(Change.__table__)  # type: ignore[attr-defined]
 
 
 def _row(
@@ -99,7 +99,7 @@ def write(
         after=after,
         note=None,
     )
-    session.connection().execute(insert(_CHANGES).values(at=utcnow(), **row))
+    session.connection().execute(_INSERT, {"at": utcnow(), **row})
 
 
 def for_catalogue(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, update
+from sqlalchemy import and_, bindparam, func, insert, or_, update
 from sqlalchemy import select as core_select
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
@@ -79,6 +79,28 @@ _OTHER_2021 = ("other_no_correction", "other_no_fee", "other_misc")
 _REQUESTS = DisclosureRequest.__table__  # type: ignore[attr-defined]
 _EVENTS = RequestEvent.__table__  # type: ignore[attr-defined]
 _EVENT_FIELDS = ("kind", "on", "days", "approved_by", "party", "outcome")
+# The write path's statements, built once: each execution then finds its compiled form in
+# SQLAlchemy's cache without building the statement and its cache key again.
+_INSERT_REQUEST = insert(_REQUESTS)
+_INSERT_EVENT = insert(_EVENTS)
+_REVISION = (
+    core_select(_REQUESTS.c.revision)
+    .where(_REQUESTS.c.id == bindparam("request_id"))
+    .with_for_update()
+)
+_EVENTS_OF = (
+    core_select(_EVENTS.c.id, *(_EVENTS.c[name] for name in _EVENT_FIELDS))
+    .where(_EVENTS.c.request_id == bindparam("request_id"))
+    .order_by(_EVENTS.c.id)
+)
+_UPDATE_REQUEST = update(_REQUESTS).where(
+    _REQUESTS.c.id == bindparam("request_id"), _REQUESTS.c.revision == bindparam("seen")
+)
+"""Sets the columns its parameters name besides these two."""
+_REFERENCE_TAKEN = core_select(_REQUESTS.c.id).where(
+    _REQUESTS.c.unit_code == bindparam("unit_code"),
+    _REQUESTS.c.reference == bindparam("reference"),
+)
 
 
 def etag(request: DisclosureRequest) -> str:
@@ -242,11 +264,11 @@ def clock_calendar(
 def _check_reference(session: Session, unit_code: str, reference: str | None) -> None:
     if reference is None:
         return
-    taken = session.exec(
-        select(DisclosureRequest.id).where(
-            DisclosureRequest.unit_code == unit_code, DisclosureRequest.reference == reference
-        )
-    ).first()
+    taken = (
+        session.connection()
+        .execute(_REFERENCE_TAKEN, {"unit_code": unit_code, "reference": reference})
+        .scalar()
+    )
     if taken is not None:
         raise Conflict(
             f"编号 {reference} 已用于申请 {taken} / reference {reference} is already used by "
@@ -286,7 +308,7 @@ def register(
     store(request, clock)
     row = {c.name: getattr(request, c.name) for c in _REQUESTS.columns if c.name != "id"}
     try:
-        inserted = session.connection().execute(insert(_REQUESTS).values(row))
+        inserted = session.connection().execute(_INSERT_REQUEST, row)
     except IntegrityError:
         # Two clerks registering one reference at once (PostgreSQL; SQLite's write lock
         # queues them): the loser's INSERT meets the unique key after the winner commits.
@@ -329,11 +351,7 @@ def add_event(
 
 def _events(session: Session, request_id: int) -> list[EventPublic]:
     """A request's events in the order recorded, read with Core (the write path's read)."""
-    rows = session.connection().execute(
-        core_select(_EVENTS.c.id, *(_EVENTS.c[name] for name in _EVENT_FIELDS))
-        .where(_EVENTS.c.request_id == request_id)
-        .order_by(_EVENTS.c.id)
-    )
+    rows = session.connection().execute(_EVENTS_OF, {"request_id": request_id})
     return [EventPublic.model_validate(dict(row._mapping)) for row in rows]
 
 
@@ -355,9 +373,7 @@ def record_event(
     # read: a clerk whose If-Match was current when checked but who lost the race to another
     # event is told 412, not judged against an event they never saw (a 422).
     connection = session.connection()
-    current = connection.execute(
-        core_select(_REQUESTS.c.revision).where(_REQUESTS.c.id == request.id).with_for_update()
-    ).scalar()
+    current = connection.execute(_REVISION, {"request_id": request.id}).scalar()
     if current != seen:
         raise Stale("申请已被他人修改 / the request was changed by someone else")
     events = _events(session, request.id)
@@ -371,15 +387,20 @@ def record_event(
     before = _snapshot(request)
     fields = {name: getattr(data, name) for name in _EVENT_FIELDS}
     inserted = connection.execute(
-        insert(_EVENTS).values({**fields, "request_id": request.id, "created_at": utcnow()})
+        _INSERT_EVENT, {**fields, "request_id": request.id, "created_at": utcnow()}
     )
     event = EventPublic(id=_inserted_id(inserted), **fields)
     values = store(request, clock)
     request.updated_at = utcnow()
     changed = connection.execute(
-        update(_REQUESTS)
-        .where(_REQUESTS.c.id == request.id, _REQUESTS.c.revision == seen)
-        .values({**values, "updated_at": request.updated_at, "revision": seen + 1})
+        _UPDATE_REQUEST,
+        {
+            **values,
+            "updated_at": request.updated_at,
+            "revision": seen + 1,
+            "request_id": request.id,
+            "seen": seen,
+        },
     )
     if changed.rowcount != 1:  # not after the lock above; as the ORM's version check did
         raise Stale("申请已被他人修改 / the request was changed by someone else")

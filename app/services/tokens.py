@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from app.errors import Conflict, Unauthorized
@@ -205,16 +206,20 @@ def _bearer(authorization: str | None) -> str | None:
     return secret.strip() if scheme.lower() == "bearer" and secret.strip() else None
 
 
+_BY_HASH = (
+    select(ApiToken, Unit.kind)
+    .join(Unit, col(Unit.code) == col(ApiToken.unit_code), isouter=True)
+    .where(col(ApiToken.token_hash) == bindparam("digest"))
+)
+"""Built once: every authenticated request runs it."""
+
+
 def authenticate(session: Session, authorization: str | None) -> Principal | None:
     secret = _bearer(authorization)
     if secret is None:
         return None
     digest = hash_token(secret)
-    row = session.exec(
-        select(ApiToken, Unit.kind)
-        .join(Unit, col(Unit.code) == col(ApiToken.unit_code), isouter=True)
-        .where(ApiToken.token_hash == digest)
-    ).first()
+    row = session.exec(_BY_HASH, params={"digest": digest}).first()
     if row is None:
         raise Unauthorized("令牌无效 / invalid token")
     token, kind = row
