@@ -146,7 +146,7 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 SessionFactory = Callable[[], AbstractContextManager[Session]]
 
 
-async def get_session_factory(request: Request) -> SessionFactory:
+def session_factory(request: Request) -> SessionFactory:
     """A session opened only when needed, for async routes that mostly answer from memory.
 
     SessionDep would cost every request two thread-pool hops even when no query runs. This
@@ -155,6 +155,11 @@ async def get_session_factory(request: Request) -> SessionFactory:
     """
     provider = request.app.dependency_overrides.get(get_session, get_session)
     return contextmanager(provider)
+
+
+async def get_session_factory(request: Request) -> SessionFactory:
+    """session_factory as a dependency."""
+    return session_factory(request)
 
 
 SessionFactoryDep = Annotated[SessionFactory, Depends(get_session_factory)]

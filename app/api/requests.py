@@ -9,6 +9,7 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 
@@ -17,7 +18,9 @@ from app.api.deps import (
     DistrictScope,
     ReadableUnit,
     RowId,
+    UnitWriteDep,
     WritableUnit,
+    checked_in_one_hop,
     link_next_offset,
     require_match,
     require_writable,
@@ -33,11 +36,11 @@ from app.auth import (
     Writer,
     authenticate,
     authorization_header,
-    read_writer,
+    get_principal,
     require_role,
 )
-from app.db import SessionDep, SessionFactoryDep, reading
-from app.errors import Forbidden, NotFound, Unauthorized
+from app.db import SessionDep, SessionFactoryDep
+from app.errors import Forbidden, NotFound
 from app.models.common import MAX_ID, today_in_beijing
 from app.models.request import (
     DisclosureRequest,
@@ -54,7 +57,7 @@ from app.models.unit import Unit
 from app.principal import Principal
 from app.render import audit as render
 from app.render import requests as register
-from app.services import paging, reference, request_import, requests
+from app.services import paging, request_import, requests
 
 router = APIRouter(tags=["requests"])
 AsOf = Annotated[date | None, Query(description="the day to count days left to; default today")]
@@ -66,14 +69,18 @@ def get_request(
     return readable_request(session, request_id, principal)[0]
 
 
+_WITH_UNIT = (
+    select(DisclosureRequest, Unit)
+    .join(Unit, col(Unit.code) == col(DisclosureRequest.unit_code))
+    .where(col(DisclosureRequest.id) == bindparam("request_id"))
+)
+"""Built once (every read and write of one request runs it)."""
+
+
 def readable_request(
     session: Session, request_id: int, principal: Principal
 ) -> tuple[DisclosureRequest, Unit]:
-    row = session.exec(
-        select(DisclosureRequest, Unit)
-        .join(Unit, col(Unit.code) == col(DisclosureRequest.unit_code))
-        .where(DisclosureRequest.id == request_id)
-    ).first()
+    row = session.exec(_WITH_UNIT, params={"request_id": request_id}).first()
     if row is None:
         raise NotFound(f"申请 {request_id} 不存在 / request {request_id} not found")
     request, unit = row
@@ -86,65 +93,32 @@ ReadableRequest = Annotated[DisclosureRequest, Depends(get_request)]
 
 
 @dataclass
-class Clerk:
-    """What a register write needs once its token, scope and If-Match were checked: read in
-    one worker-thread hop, in a read-only transaction (no write lock), before the write."""
+class FreshRequest:
+    """A request a writer may change, its If-Match current when checked (fresh_request)."""
 
     writer: Principal
-    unit: Unit
-    request: DisclosureRequest | None = None
+    request: DisclosureRequest
 
 
-def _detach(session: Session, *rows: Unit | DisclosureRequest) -> None:
-    for row in rows:
-        session.expunge(row)  # keeps its loaded values when the reading session ends
-
-
-async def writable_unit_clerk(
-    unit_code: str,
-    http: Request,
-    sessions: SessionFactoryDep,
-    _credentials: BearerDeclared = None,
-) -> Clerk:
-    """WritableUnit's checks in its order (404, 401, 403 role, 403 scope), in one hop."""
-
-    def read() -> Clerk:
-        with reading(), sessions() as session:
-            unit = reference.find_unit(session, unit_code)
-            if unit is None:
-                raise NotFound(f"单位 {unit_code} 不存在 / unit {unit_code} not found")
-            writer = read_writer(session, authorization_header(http))
-            require_writable(unit, writer)
-            _detach(session, unit)
-        return Clerk(writer, unit)
-
-    return await run_in_threadpool(read)
-
-
-async def fresh_request_clerk(
+async def fresh_request(
     request_id: RowId,
     http: Request,
-    sessions: SessionFactoryDep,
     _credentials: BearerDeclared = None,
     if_match: Annotated[str | None, Header()] = None,
-) -> Clerk:
+) -> FreshRequest:
     """ReadableRequest's, then a writer's checks in their order (401, 404, 403 scope, 403
-    role, 403 write scope, 428/412 If-Match), in one hop; the write checks the revision
-    again under its lock (requests.add_event)."""
+    role, 403 write scope, 428/412 If-Match), in one hop (deps.checked_in_one_hop); the
+    write checks the revision again under its lock (requests.record_event)."""
 
-    def read() -> Clerk:
-        with reading(), sessions() as session:
-            principal = authenticate(session, authorization_header(http))
-            if principal is None:
-                raise Unauthorized("需要令牌 / a bearer token is required")
-            request, unit = readable_request(session, request_id, principal)
-            writer = require_role(principal, *WRITER_ROLES)
-            require_writable(unit, writer)
-            require_match(if_match, requests.etag(request), "申请已被他人修改 / the request")
-            _detach(session, request, unit)
-        return Clerk(writer, unit, request)
+    def check(session: Session) -> FreshRequest:
+        principal = get_principal(authenticate(session, authorization_header(http)))
+        request, unit = readable_request(session, request_id, principal)
+        writer = require_role(principal, *WRITER_ROLES)
+        require_writable(unit, writer)
+        require_match(if_match, requests.etag(request), "申请已被他人修改 / the request")
+        return FreshRequest(writer, request)
 
-    return await run_in_threadpool(read)
+    return await checked_in_one_hop(http, check)
 
 
 @router.post(
@@ -154,10 +128,7 @@ async def fresh_request_clerk(
     responses=AUTHED | CONFLICT,
 )
 async def create_request(
-    data: RequestCreate,
-    clerk: Annotated[Clerk, Depends(writable_unit_clerk)],
-    response: Response,
-    sessions: SessionFactoryDep,
+    data: RequestCreate, clerk: UnitWriteDep, response: Response, sessions: SessionFactoryDep
 ) -> RequestPublic:
     """Register an application on receipt (第31条: the legally effective `received_on`); it
     is due on the 20th working day after (第33条). No names or contacts: the applicant type
@@ -167,10 +138,10 @@ async def create_request(
         day = today_in_beijing()
         with sessions() as session:  # the write lock from the first query to the commit
             calendar = requests.clock_calendar(session, data, day)
-            request = requests.create(
+            request, clock = requests.register(
                 session, clerk.unit, data, actor=clerk.writer, calendar=calendar
             )
-            answer = requests.to_public(request, [], calendar, as_of=day)
+            answer = requests.to_public(request, [], calendar, as_of=day, clock=clock)
             tag = requests.etag(request)
         return answer, tag
 
@@ -257,25 +228,23 @@ def read_request(
 )
 async def add_request_event(
     data: EventCreate,
-    clerk: Annotated[Clerk, Depends(fresh_request_clerk)],
+    fresh: Annotated[FreshRequest, Depends(fresh_request)],
     response: Response,
     sessions: SessionFactoryDep,
 ) -> RequestPublic:
     """Record what happened (If-Match): a correction notice, the corrected application, an
     extension, a consultation, the answer, a withdrawal. 422 names the rule an impossible
     sequence breaks. docs/requests.md has the clock."""
-    request = clerk.request
-    assert request is not None
+    request = fresh.request
 
     def write() -> tuple[RequestPublic, str]:
         day = today_in_beijing()
         with sessions() as session:  # the write lock from the first query to the commit
-            session.add(request)
             calendar = requests.clock_calendar(session, request, day)
-            events = requests.record_event(
-                session, request, data, actor=clerk.writer, calendar=calendar
+            events, clock = requests.record_event(
+                session, request, data, actor=fresh.writer, calendar=calendar
             )
-            answer = requests.to_public(request, events, calendar, as_of=day)
+            answer = requests.to_public(request, events, calendar, as_of=day, clock=clock)
             tag = requests.etag(request)
         return answer, tag
 

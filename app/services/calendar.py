@@ -4,7 +4,8 @@ from datetime import date, datetime, timedelta
 from importlib.metadata import version
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from app.errors import invalid_all
@@ -21,6 +22,11 @@ _ARRANGEMENTS: dict[tuple[int, int, datetime], dict[date, bool]] = {}
 """A loaded year's days by (year, revision, loaded_at): a load or correction bumps the revision
 and the time, so a stale arrangement is never found (a year's stamp is read on every use)."""
 _MAX_ARRANGEMENTS = 256
+_YEARS = CalendarYear.__table__.c  # type: ignore[attr-defined]
+_STAMPS = core_select(_YEARS.year, _YEARS.revision, _YEARS.loaded_at).where(
+    _YEARS.year.in_(bindparam("years", expanding=True))
+)
+"""Which of some years are loaded, at which revision (read on every use; built once)."""
 
 
 def clear_caches() -> None:
@@ -52,11 +58,9 @@ class StoredCalendar(WorkCalendar):
         self._seen.update(wanted)
         stamps = {
             year: (year, revision, loaded_at)
-            for year, revision, loaded_at in self._session.exec(
-                select(
-                    col(CalendarYear.year), col(CalendarYear.revision), col(CalendarYear.loaded_at)
-                ).where(col(CalendarYear.year).in_(wanted))
-            ).all()
+            for year, revision, loaded_at in self._session.connection().execute(
+                _STAMPS, {"years": wanted}
+            )
         }
         if not stamps:
             return
@@ -81,11 +85,13 @@ class StoredCalendar(WorkCalendar):
             self.overrides.update(found or {})
 
     def knows(self, year: int) -> bool:
-        self._load(year)
+        if year not in self._seen:
+            self._load(year)
         return super().knows(year)
 
     def is_workday(self, day: date) -> bool:
-        self._load(day.year)
+        if day.year not in self._seen:  # a due date asks for a day at a time
+            self._load(day.year)
         return super().is_workday(day)
 
 

@@ -2,11 +2,44 @@
 
 from typing import Any
 
+from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
 from app.models.catalogue import Catalogue
+from app.models.common import utcnow
 from app.models.history import Change
 from app.principal import Principal
+
+_INSERT = insert(Change.__table__)  # type: ignore[attr-defined]
+
+
+def _row(
+    actor: Principal,
+    *,
+    action: str,
+    entity: str,
+    entity_id: object,
+    catalogue: Catalogue | None,
+    unit_code: str | None,
+    domain_code: str | None,
+    before: Any,
+    after: Any,
+    note: str | None,
+) -> dict[str, Any]:
+    return {
+        "actor_role": actor.role,
+        "actor_unit": actor.unit_code,
+        "token_id": actor.token_id,
+        "action": action,
+        "entity": entity,
+        "entity_id": None if entity_id is None else str(entity_id),
+        "catalogue_id": catalogue.id if catalogue else None,
+        "unit_code": catalogue.unit_code if catalogue else unit_code,
+        "domain_code": catalogue.domain_code if catalogue else domain_code,
+        "before": before,
+        "after": after,
+        "note": note,
+    }
 
 
 def record(
@@ -24,21 +57,49 @@ def record(
     note: str | None = None,
 ) -> Change:
     change = Change(
-        actor_role=actor.role,
-        actor_unit=actor.unit_code,
-        token_id=actor.token_id,
-        action=action,
-        entity=entity,
-        entity_id=None if entity_id is None else str(entity_id),
-        catalogue_id=catalogue.id if catalogue else None,
-        unit_code=catalogue.unit_code if catalogue else unit_code,
-        domain_code=catalogue.domain_code if catalogue else domain_code,
-        before=before,
-        after=after,
-        note=note,
+        **_row(
+            actor,
+            action=action,
+            entity=entity,
+            entity_id=entity_id,
+            catalogue=catalogue,
+            unit_code=unit_code,
+            domain_code=domain_code,
+            before=before,
+            after=after,
+            note=note,
+        )
     )
     session.add(change)
     return change
+
+
+def write(
+    session: Session,
+    actor: Principal,
+    *,
+    action: str,
+    entity: str,
+    entity_id: object = None,
+    unit_code: str | None = None,
+    before: Any = None,
+    after: Any = None,
+) -> None:
+    """The row `record` adds, inserted at once with a Core INSERT on the session's
+    connection (no ORM object, no flush): for the hot write paths (the request register)."""
+    row = _row(
+        actor,
+        action=action,
+        entity=entity,
+        entity_id=entity_id,
+        catalogue=None,
+        unit_code=unit_code,
+        domain_code=None,
+        before=before,
+        after=after,
+        note=None,
+    )
+    session.connection().execute(_INSERT, {"at": utcnow(), **row})
 
 
 def for_catalogue(

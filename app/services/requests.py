@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, func, or_
+from sqlalchemy import and_, bindparam, func, insert, or_, update
+from sqlalchemy import select as core_select
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -15,6 +17,7 @@ from app.errors import Conflict, Stale, invalid
 from app.models.common import utcnow
 from app.models.request import (
     DisclosureRequest,
+    EventBase,
     EventCreate,
     EventPublic,
     Outcome,
@@ -73,6 +76,32 @@ ROWS: dict[str, tuple[str, ...]] = {
 }
 _OTHER_2021 = ("other_no_correction", "other_no_fee", "other_misc")
 
+_REQUESTS = DisclosureRequest.__table__  # type: ignore[attr-defined]
+_EVENTS = RequestEvent.__table__  # type: ignore[attr-defined]
+_EVENT_FIELDS = ("kind", "on", "days", "approved_by", "party", "outcome")
+# The write path's statements, built once: each execution then finds its compiled form in
+# SQLAlchemy's cache without building the statement and its cache key again.
+_INSERT_REQUEST = insert(_REQUESTS)
+_INSERT_EVENT = insert(_EVENTS)
+_REVISION = (
+    core_select(_REQUESTS.c.revision)
+    .where(_REQUESTS.c.id == bindparam("request_id"))
+    .with_for_update()
+)
+_EVENTS_OF = (
+    core_select(_EVENTS.c.id, *(_EVENTS.c[name] for name in _EVENT_FIELDS))
+    .where(_EVENTS.c.request_id == bindparam("request_id"))
+    .order_by(_EVENTS.c.id)
+)
+_UPDATE_REQUEST = update(_REQUESTS).where(
+    _REQUESTS.c.id == bindparam("request_id"), _REQUESTS.c.revision == bindparam("seen")
+)
+"""Sets the columns its parameters name besides these two."""
+_REFERENCE_TAKEN = core_select(_REQUESTS.c.id).where(
+    _REQUESTS.c.unit_code == bindparam("unit_code"),
+    _REQUESTS.c.reference == bindparam("reference"),
+)
+
 
 def etag(request: DisclosureRequest) -> str:
     return f'"r{request.id}.{request.revision}"'
@@ -93,7 +122,7 @@ def _snapshot(request: DisclosureRequest) -> dict[str, Any]:
     return data
 
 
-def clock_event(event: RequestEvent | EventCreate) -> request_clock.Event:
+def clock_event(event: EventBase) -> request_clock.Event:
     return request_clock.Event(
         kind=str(event.kind),
         on=event.on,
@@ -106,7 +135,7 @@ def clock_event(event: RequestEvent | EventCreate) -> request_clock.Event:
 
 def replay(
     request: DisclosureRequest,
-    events: Sequence[RequestEvent],
+    events: Sequence[RequestEvent | EventPublic],
     calendar: Calendar,
     *,
     through: date | None = None,
@@ -116,21 +145,26 @@ def replay(
     return request_clock.replay(request.received_on, [clock_event(e) for e in chosen], calendar)
 
 
-def store(request: DisclosureRequest, clock: Clock) -> None:
-    """Rewrite the derived columns from a fresh clock: they are never left stale."""
-    request.state = RequestState(clock.state)
-    request.clock_start = clock.clock_start
-    request.due_on = clock.due_on
-    request.paused_until = clock.paused_until
-    request.extended_days = clock.extended_days
-    request.late_notice = clock.late_notice
-    request.outcome = None if clock.outcome is None else Outcome(clock.outcome)
-    request.answered_on = clock.answered_on
-    request.closed_on = clock.closed_on
-    request.on_time = clock.on_time
-    request.note = clock.note
-    for name, value in report_columns(request.received_on, clock).items():
+def store(request: DisclosureRequest, clock: Clock) -> dict[str, Any]:
+    """Rewrite the derived columns from a fresh clock: they are never left stale. Answers
+    the columns and values written (what a Core UPDATE of the row sets)."""
+    values: dict[str, Any] = {
+        "state": RequestState(clock.state),
+        "clock_start": clock.clock_start,
+        "due_on": clock.due_on,
+        "paused_until": clock.paused_until,
+        "extended_days": clock.extended_days,
+        "late_notice": clock.late_notice,
+        "outcome": None if clock.outcome is None else Outcome(clock.outcome),
+        "answered_on": clock.answered_on,
+        "closed_on": clock.closed_on,
+        "on_time": clock.on_time,
+        "note": clock.note,
+        **report_columns(request.received_on, clock),
+    }
+    for name, value in values.items():
         setattr(request, name, value)
+    return values
 
 
 def report_columns(received_on: date, clock: Clock) -> dict[str, Any]:
@@ -161,13 +195,15 @@ def events_of(session: Session, request_ids: Iterable[int]) -> dict[int, list[Re
 
 def to_public(
     request: DisclosureRequest,
-    events: Sequence[RequestEvent],
+    events: Sequence[RequestEvent | EventPublic],
     calendar: Calendar,
     *,
     as_of: date,
+    clock: Clock | None = None,
 ) -> RequestPublic:
-    """REQUEST as of a day: the clock replayed from the events, days left counted to `as_of`."""
-    clock = replay(request, events, calendar)
+    """REQUEST as of a day: the clock replayed from the events (or the one a write just
+    replayed from them), days left counted to `as_of`."""
+    clock = clock or replay(request, events, calendar)
     assert request.id is not None
     return RequestPublic(
         id=request.id,
@@ -188,7 +224,10 @@ def to_public(
         answered_on=clock.answered_on,
         on_time=clock.on_time,
         note=clock.note,
-        events=[EventPublic.model_validate(e, from_attributes=True) for e in events],
+        events=[
+            e if isinstance(e, EventPublic) else EventPublic.model_validate(e, from_attributes=True)
+            for e in events
+        ],
     )
 
 
@@ -225,11 +264,11 @@ def clock_calendar(
 def _check_reference(session: Session, unit_code: str, reference: str | None) -> None:
     if reference is None:
         return
-    taken = session.exec(
-        select(DisclosureRequest.id).where(
-            DisclosureRequest.unit_code == unit_code, DisclosureRequest.reference == reference
-        )
-    ).first()
+    taken = (
+        session.connection()
+        .execute(_REFERENCE_TAKEN, {"unit_code": unit_code, "reference": reference})
+        .scalar()
+    )
     if taken is not None:
         raise Conflict(
             f"编号 {reference} 已用于申请 {taken} / reference {reference} is already used by "
@@ -246,15 +285,30 @@ def create(
     calendar: Calendar | None = None,
 ) -> DisclosureRequest:
     """Register an application on receipt; its due date is the 20th working day after."""
+    return register(session, unit, data, actor=actor, calendar=calendar)[0]
+
+
+def register(
+    session: Session,
+    unit: Unit,
+    data: RequestCreate,
+    *,
+    actor: Principal,
+    calendar: Calendar | None = None,
+) -> tuple[DisclosureRequest, Clock]:
+    """`create`, answering the clock too (for the answer, which need not replay it again).
+
+    The row and its history are two Core INSERTs on the session's connection: the request
+    object is never added to the session (no unit of work, no flush)."""
     _check_reference(session, unit.code, data.reference)
     request = DisclosureRequest.model_validate(
         data, update={"unit_code": unit.code, "received_year": data.received_on.year}
     )
-    calendar = calendar or work_calendar(session)
-    store(request, request_clock.replay(data.received_on, [], calendar))
-    session.add(request)
+    clock = request_clock.replay(data.received_on, [], calendar or work_calendar(session))
+    store(request, clock)
+    row = {c.name: getattr(request, c.name) for c in _REQUESTS.columns if c.name != "id"}
     try:
-        session.flush()
+        inserted = session.connection().execute(_INSERT_REQUEST, row)
     except IntegrityError:
         # Two clerks registering one reference at once (PostgreSQL; SQLite's write lock
         # queues them): the loser's INSERT meets the unique key after the winner commits.
@@ -262,7 +316,8 @@ def create(
         session.rollback()
         _check_reference(session, unit.code, data.reference)
         raise
-    history.record(
+    request.id = _inserted_id(inserted)
+    history.write(
         session,
         actor,
         action="create",
@@ -272,7 +327,13 @@ def create(
         after=_snapshot(request),
     )
     log.info("request %s registered for %s: %s", request.id, unit.code, mask(request.summary))
-    return request
+    return request, clock
+
+
+def _inserted_id(result: CursorResult[Any]) -> int:
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
 
 
 def add_event(
@@ -288,6 +349,12 @@ def add_event(
     return request
 
 
+def _events(session: Session, request_id: int) -> list[EventPublic]:
+    """A request's events in the order recorded, read with Core (the write path's read)."""
+    rows = session.connection().execute(_EVENTS_OF, {"request_id": request_id})
+    return [EventPublic.model_validate(dict(row._mapping)) for row in rows]
+
+
 def record_event(
     session: Session,
     request: DisclosureRequest,
@@ -295,17 +362,21 @@ def record_event(
     *,
     actor: Principal,
     calendar: Calendar | None = None,
-) -> list[RequestEvent]:
-    """add_event, answering the request's events with the new one last (for its answer)."""
+) -> tuple[list[EventPublic], Clock]:
+    """add_event, answering the request's events with the new one last and the clock after
+    it (for its answer). `request` is the row as read before (its revision is the one the
+    clerk's If-Match matched); it is brought up to date in memory, never added to the
+    session: the event, the row's UPDATE and the history are Core statements."""
     assert request.id is not None
     seen = request.revision
     # The row lock (PostgreSQL; SQLite's write lock is already held) before the events are
     # read: a clerk whose If-Match was current when checked but who lost the race to another
     # event is told 412, not judged against an event they never saw (a 422).
-    session.refresh(request, with_for_update=True)
-    if request.revision != seen:
+    connection = session.connection()
+    current = connection.execute(_REVISION, {"request_id": request.id}).scalar()
+    if current != seen:
         raise Stale("申请已被他人修改 / the request was changed by someone else")
-    events = events_of(session, [request.id])[request.id]
+    events = _events(session, request.id)
     sequence = [*(clock_event(e) for e in events), clock_event(data)]
     try:
         clock = request_clock.replay(
@@ -314,13 +385,27 @@ def record_event(
     except SequenceError as error:
         raise invalid(("body", error.field), error.message, error.rule) from error
     before = _snapshot(request)
-    event = RequestEvent.model_validate(data, update={"request_id": request.id})
-    session.add(event)
-    store(request, clock)
+    fields = {name: getattr(data, name) for name in _EVENT_FIELDS}
+    inserted = connection.execute(
+        _INSERT_EVENT, {**fields, "request_id": request.id, "created_at": utcnow()}
+    )
+    event = EventPublic(id=_inserted_id(inserted), **fields)
+    values = store(request, clock)
     request.updated_at = utcnow()
-    session.add(request)
-    session.flush()
-    history.record(
+    changed = connection.execute(
+        _UPDATE_REQUEST,
+        {
+            **values,
+            "updated_at": request.updated_at,
+            "revision": seen + 1,
+            "request_id": request.id,
+            "seen": seen,
+        },
+    )
+    if changed.rowcount != 1:  # not after the lock above; as the ORM's version check did
+        raise Stale("申请已被他人修改 / the request was changed by someone else")
+    request.revision = seen + 1
+    history.write(
         session,
         actor,
         action=str(data.kind),
@@ -330,7 +415,7 @@ def record_event(
         before=before,
         after=_snapshot(request) | {"event": data.model_dump(mode="json", exclude_none=True)},
     )
-    return [*events, event]
+    return [*events, event], clock
 
 
 def find(

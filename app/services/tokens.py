@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from sqlalchemy import bindparam
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from app.errors import Conflict, Unauthorized
@@ -205,34 +207,60 @@ def _bearer(authorization: str | None) -> str | None:
     return secret.strip() if scheme.lower() == "bearer" and secret.strip() else None
 
 
+_TOKENS = ApiToken.__table__  # type: ignore[attr-defined]
+_UNITS = Unit.__table__  # type: ignore[attr-defined]
+_BY_HASH = (
+    core_select(
+        _TOKENS.c.id,
+        _TOKENS.c.token_hash,
+        _TOKENS.c.role,
+        _TOKENS.c.unit_code,
+        _TOKENS.c.expires_at,
+        _TOKENS.c.revoked_at,
+        _UNITS.c.kind,
+    )
+    .select_from(_TOKENS.outerjoin(_UNITS, _UNITS.c.code == _TOKENS.c.unit_code))
+    .where(_TOKENS.c.token_hash == bindparam("digest"))
+)
+"""Built once, and Core (no ORM object): every authenticated request runs it."""
+
+
 def authenticate(session: Session, authorization: str | None) -> Principal | None:
     secret = _bearer(authorization)
     if secret is None:
         return None
     digest = hash_token(secret)
-    row = session.exec(
-        select(ApiToken, Unit.kind)
-        .join(Unit, col(Unit.code) == col(ApiToken.unit_code), isouter=True)
-        .where(ApiToken.token_hash == digest)
-    ).first()
+    row = session.connection().execute(_BY_HASH, {"digest": digest}).first()
     if row is None:
         raise Unauthorized("令牌无效 / invalid token")
-    token, kind = row
     # The lookup is by hash; compare again in constant time so no timing leaks the match.
-    if not hmac.compare_digest(token.token_hash, digest):
+    if not hmac.compare_digest(row.token_hash, digest):
         raise Unauthorized("令牌无效 / invalid token")
-    return principal_of(token, kind)
+    return _principal(row.id, row.role, row.unit_code, row.kind, row.revoked_at, row.expires_at)
 
 
 def principal_of(token: ApiToken, kind: str | None) -> Principal:
     """The principal a stored token stands for; 401 once it is revoked or expired."""
-    if token.revoked_at is not None:
+    return _principal(
+        token.id, token.role, token.unit_code, kind, token.revoked_at, token.expires_at
+    )
+
+
+def _principal(
+    token_id: int | None,
+    role: str,
+    unit_code: str | None,
+    kind: str | None,
+    revoked_at: datetime | None,
+    expires_at: datetime | None,
+) -> Principal:
+    if revoked_at is not None:
         raise Unauthorized("令牌已被吊销 / token revoked")
-    if token.expires_at is not None and token.expires_at <= utcnow():
+    if expires_at is not None and expires_at <= utcnow():
         raise Unauthorized("令牌已过期 / token expired")
     return Principal(
-        role=Role(token.role),
-        unit_code=token.unit_code,
+        role=Role(role),
+        unit_code=unit_code,
         unit_kind=UnitKind(kind) if kind else None,
-        token_id=token.id,
+        token_id=token_id,
     )
