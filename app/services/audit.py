@@ -31,6 +31,7 @@ from app.models.audit import (
     GuideGap,
     LevelStatistics,
     MilestoneEntry,
+    Published,
     RowTimeliness,
     ScoreComponent,
     StatisticsReport,
@@ -774,7 +775,7 @@ def _rows(
     entries: dict[tuple[str, Any], MilestoneEntry] = {}
     shared_states: dict[tuple[Any, ...], dict[str, MilestoneEntry]] = {}
     read: Any = orjson.Fragment if raw else orjson.loads
-    day: Any = (lambda value: value) if raw else _day
+    parse_days = not raw
     empty = read("[]")
     unheld: dict[tuple[str, int], Any] | None = None
     """per (domain, level mask): its guide items, for a domain without stored lists"""
@@ -837,7 +838,7 @@ def _rows(
             exists = n_items > 0
             if absent_items is None:  # no catalogue, or none of its lists written yet
                 if unheld is None:
-                    unheld = _guide_lists(session, read)
+                    unheld = _guide_lists(session, scope, read)
                 absent = unheld.get((domain_code, mask), empty)
                 lacking = waived = empty
             else:
@@ -856,6 +857,17 @@ def _rows(
                     absent_in.append(f"{domain_code}({n_absent})")
                 if version is None:
                     unpublished.append(domain_code)
+            published: Published | None = None
+            if version is not None:
+                if parse_days:
+                    published_on = _day(published_on)
+                    first_published_on = _day(first_published_on)
+                published = {
+                    "version": version,
+                    "published_on": published_on,
+                    "url": published_url,
+                    "first_published_on": first_published_on,
+                }
             timely = timely_rows.get((unit_code, domain_code))
             if timely is not None:
                 if timely["blank"]:
@@ -895,14 +907,7 @@ def _rows(
                         "absent_items": absent,
                         "waived_items": waived,
                     },
-                    "published": {
-                        "version": version,
-                        "published_on": day(published_on),
-                        "url": published_url,
-                        "first_published_on": day(first_published_on),
-                    }
-                    if version is not None
-                    else None,
+                    "published": published,
                     "milestones": states,
                     "timeliness": None if timely is None else _row_timeliness(timely),
                 }
@@ -921,14 +926,18 @@ _GUIDE_LISTS: dict[tuple[Any, ...], dict[tuple[str, int], bytes]] = {}
 """The last guide read and its lists (the guide changes only when it is reloaded)."""
 
 
-def _guide_lists(session: Session, read: Any) -> dict[tuple[str, int], Any]:
+def guide_rows(_scope: Scope) -> Any:
+    """Every guide item, in each domain's order: (domain, id, name, level mask)."""
+    return sa.select(
+        guides_t.c.domain_code, guides_t.c.id, guides_t.c.name, guides_t.c.level_mask
+    ).order_by(guides_t.c.domain_code, guides_t.c.position, guides_t.c.id)
+
+
+def _guide_lists(session: Session, scope: Scope, read: Any) -> dict[tuple[str, int], Any]:
     """Per (domain, level mask): every guide item of that level, as a catalogue that holds
     and waives nothing lists them absent (`read` of their JSON). The guide is read on each
     call; the lists are made again only when what it read differs from the last time."""
-    query = sa.select(
-        guides_t.c.domain_code, guides_t.c.id, guides_t.c.name, guides_t.c.level_mask
-    ).order_by(guides_t.c.domain_code, guides_t.c.position, guides_t.c.id)
-    rows = tuple(tuple(row) for row in session.connection().execute(query))
+    rows = tuple(fetch(session, guide_rows, scope))
     made = _GUIDE_LISTS.get(rows)
     if made is None:
         lists: dict[tuple[str, int], list[GuideGap]] = defaultdict(list)
