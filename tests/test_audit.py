@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
+import orjson
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
@@ -766,3 +767,25 @@ def test_a_unit_with_no_items_says_why_it_scores_0_on_attributes_and_quality(
     assert empty["catalogues"]["reason"] is None  # 0 of 26: nothing to explain
     full = {c["name"]: c for c in unit_score(report, HULI)["components"]}
     assert full["attributes"]["reason"] is None
+
+
+def test_the_json_answer_is_the_report_the_files_are_made_from(
+    client: TestClient, session: Session, auditor: dict[str, str], huli: dict[str, str]
+) -> None:
+    """The JSON answer embeds the stored lists as bytes and, on SQLite, the driver's date
+    text (audit.completeness with raw=True); CSV and XLSX read the parsed report (raw=False).
+    Both must say the same thing."""
+    add_item(client, huli)
+    publish(client, huli, published_on="2020-11-05")
+    add_item(client, huli, domain="02", basis=None, audience=None)
+    add_item(client, huli, domain="02", time_limit="及时")
+    for params in ({"district": HULI}, {}):
+        answer = get(client, auditor, COMPLETENESS, as_of="2021-01-01", **params)
+        scope = audit.Scope(
+            as_of=date(2021, 1, 1), district=session.get(Unit, HULI) if params else None
+        )
+        parsed = audit.completeness(session, scope, limit=100, offset=0, raw=False)
+        assert answer == orjson.loads(orjson.dumps(parsed))
+        published = row(answer, HULI, "01")["published"]
+        assert published["published_on"] == "2020-11-05"
+        assert row(answer, HULI, "02")["lacking_items"]

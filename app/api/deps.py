@@ -2,6 +2,7 @@
 
 from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Annotated, TypeVar
 
 from fastapi import Depends, Header, Path, Query, Request, Response
@@ -12,13 +13,13 @@ from app.auth import AnyPrincipal, BearerDeclared, Writer, authorization_header,
 from app.db import SessionDep, reading, session_factory
 from app.errors import Forbidden, IfMatchRequired, NotFound, Stale, etag_matches
 from app.models.catalogue import Catalogue
-from app.models.common import MAX_ID, Role, UnitKind
+from app.models.common import MAX_ID, Role, UnitKind, today_in_beijing
 from app.models.domain import Domain
 from app.models.item import Item
 from app.models.milestone import Milestone, Opinion
 from app.models.unit import Unit
 from app.principal import Principal
-from app.services import catalogues, milestones, opinions, reference
+from app.services import catalogues, milestones, opinions, reference, timeliness
 from app.services import items as item_service
 
 OUT_OF_SCOPE = "超出令牌的单位范围 / outside the unit scope of this token"
@@ -265,6 +266,19 @@ def district_scope(
 
 
 DistrictScope = Annotated[str | None, Depends(district_scope)]
+AuditDay = Annotated[date | None, Query(description="default: today")]
+
+
+def audit_scope(
+    district: DistrictScope, domain: DomainFilter, as_of: AuditDay = None
+) -> timeliness.Scope:
+    """The scope of an audit a district's editors may run too (timeliness, the request
+    register): the district as district_scope allows, the domain as domain_filter, as of
+    `as_of` or today in Beijing. A route without a domain filter passes None."""
+    return timeliness.Scope(as_of=as_of or today_in_beijing(), district=district, domain=domain)
+
+
+AuditScope = Annotated[timeliness.Scope, Depends(audit_scope)]
 
 
 @dataclass

@@ -5,12 +5,11 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 import orjson
-from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi import APIRouter, Header, Query, Response
 
 from app.api import public
 from app.api.deps import (
-    DistrictScope,
-    DomainFilter,
+    AuditScope,
     ReadableUnit,
     RowId,
     WritableUnit,
@@ -22,7 +21,7 @@ from app.api.uploads import UPLOAD_BODY, SettingsDep, UploadDep
 from app.auth import Writer
 from app.db import SessionDep, SessionFactoryDep
 from app.errors import Forbidden, NotFound, Stale, etag_matches
-from app.models.common import MAX_ID, today_in_beijing
+from app.models.common import MAX_ID
 from app.models.imports import ImportReport
 from app.models.record import (
     RecordBatch,
@@ -146,15 +145,6 @@ def import_records(
 # ---- the timeliness audit ------------------------------------------------------------------
 
 
-def timeliness_scope(
-    district: DistrictScope,
-    domain: DomainFilter,
-    as_of: Annotated[date | None, Query(description="default: today")] = None,
-) -> timeliness.Scope:
-    """Auditors see every unit; a district editor its district (the default for it)."""
-    return timeliness.Scope(as_of=as_of or today_in_beijing(), district=district, domain=domain)
-
-
 @router.get(
     "/audit/timeliness",
     response_model=TimelinessReport,
@@ -162,7 +152,7 @@ def timeliness_scope(
     tags=["audit"],
 )
 def audit_timeliness(
-    scope: Annotated[timeliness.Scope, Depends(timeliness_scope)],
+    scope: AuditScope,
     session: SessionDep,
     format: ReportFormat = "json",
     limit: UnitsPerPage = 100,

@@ -13,6 +13,7 @@ from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 
+from app.api import deps
 from app.api.deps import (
     OUT_OF_SCOPE,
     DistrictScope,
@@ -257,8 +258,9 @@ async def add_request_event(
 
 
 def audit_scope(district: DistrictScope, as_of: AsOf = None) -> requests.AuditScope:
-    """Auditors and admins any district or all; a district's editors their own district."""
-    return requests.AuditScope(as_of=as_of or today_in_beijing(), district=district)
+    """deps.audit_scope without a domain filter (as_of documented as this router's)."""
+    scope = deps.audit_scope(district, None, as_of)
+    return requests.AuditScope(as_of=scope.as_of, district=scope.district)
 
 
 @router.get(

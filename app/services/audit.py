@@ -20,6 +20,8 @@ from typing import Any, NamedTuple
 
 import orjson
 import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session, SQLModel
 
 from app.models.audit import (
@@ -29,6 +31,7 @@ from app.models.audit import (
     GuideGap,
     LevelStatistics,
     MilestoneEntry,
+    Published,
     RowTimeliness,
     ScoreComponent,
     StatisticsReport,
@@ -104,6 +107,24 @@ def _bit(column: Any, bit: int) -> Any:
 def _unit_mask(kind: Any) -> Any:
     """1 = 县级 (a district), 2 = 乡级 (a street or town): matched against guide level_mask."""
     return sa.case((kind == UnitKind.district.value, quality.COUNTY), else_=quality.TOWNSHIP)
+
+
+class _utf8(FunctionElement[Any]):
+    """A text column as its UTF-8 bytes on SQLite (a cast to BLOB: the driver copies them,
+    where it would decode the text into a str that orjson encodes again), as itself
+    elsewhere. For the stored lists, which the JSON answer embeds as they are."""
+
+    inherit_cache = True
+
+
+@compiles(_utf8)
+def _utf8_itself(element: _utf8, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(element.clauses, **kw))
+
+
+@compiles(_utf8, "sqlite")
+def _utf8_sqlite(element: _utf8, compiler: Any, **kw: Any) -> str:
+    return f"CAST({compiler.process(element.clauses, **kw)} AS BLOB)"
 
 
 def _scope_units(scope: Scope) -> Any:
@@ -259,7 +280,8 @@ def page_rows(scope: Scope, codes: Sequence[str], listed: Sequence[Milestone] = 
     """The rows (unit × domain) of a page of units: the stored counts, the guide's size at
     the unit's level, the latest version published on or before as_of, the stored lists;
     then, per milestone of `listed`, whether it obliges the row and its event date
-    (milestones.row_columns: the catalogue row is read once for both)."""
+    (milestones.row_columns: the catalogue row is read once for both). The unit's name,
+    kind and district are not repeated on each of its rows: the caller has them."""
     u = _scope_units(scope).where(units_t.c.code.in_(_codes(codes))).cte("u")
     # each milestone's domain set read once per domain, not once per row (MATERIALIZED: not
     # folded into the join)
@@ -298,10 +320,7 @@ def page_rows(scope: Scope, codes: Sequence[str], listed: Sequence[Milestone] = 
 
     query = (
         sa.select(
-            u.c.code.label("unit_code"),
-            u.c.name.label("unit_name"),
-            u.c.kind.label("unit_kind"),
-            u.c.district_code,
+            u.c.code.label("unit_code"),  # its name, kind and district: the page's units
             d.c.code.label("domain_code"),
             d.c.name.label("domain_name"),
             d.c.is_pilot,
@@ -328,9 +347,9 @@ def page_rows(scope: Scope, codes: Sequence[str], listed: Sequence[Milestone] = 
             version.c.published_on,
             version.c.published_url,
             catalogues_t.c.first_version_on.label("first_published_on"),
-            lists_t.c.lacking_items,
-            lists_t.c.absent_items,
-            lists_t.c.waived_items,
+            _utf8(lists_t.c.lacking_items),
+            _utf8(lists_t.c.absent_items),
+            _utf8(lists_t.c.waived_items),
             *marks,
         )
         .select_from(u)
@@ -449,7 +468,11 @@ def fetch(
         for name, index in prepared.codes:
             values[name] = codes[index]
     params: Any = values if prepared.order is None else tuple(values[n] for n in prepared.order)
-    return list(connection.exec_driver_sql(prepared.sql, params).all())
+    result = connection.exec_driver_sql(prepared.sql, params)
+    try:  # the driver's own tuples: no result row built around each (the page has 1,300)
+        return list(result.cursor.fetchall())
+    finally:
+        result.close()
 
 
 def _day(value: date | str) -> date:
@@ -683,13 +706,7 @@ def completeness(
             score(row, timely.get(row[0], NOTHING)) for row in aggregate[offset : offset + limit]
         )
     ]
-    codes = [unit["unit_code"] for unit in page]
-    rows = _rows(session, scope, codes, timely_rows, raw) if page else []
-    by_unit: dict[str, list[CompletenessRow]] = defaultdict(list)
-    for row in rows:
-        by_unit[row["unit_code"]].append(row)
-    for unit in page:
-        unit["reasons"] = reasons(by_unit[unit["unit_code"]])
+    rows = _rows(session, scope, page, timely_rows, raw) if page else []
     return {
         "as_of": scope.as_of,
         "district": scope.district.code if scope.district else None,
@@ -713,9 +730,7 @@ def _timeliness_scope(scope: Scope) -> timeliness.Scope:
     )
 
 
-def _row_timeliness(row: dict[str, Any] | None) -> RowTimeliness | None:
-    if row is None:
-        return None
+def _row_timeliness(row: dict[str, Any]) -> RowTimeliness:
     return {
         "version": row["version"],
         "items": row["items"],
@@ -731,12 +746,17 @@ def _row_timeliness(row: dict[str, Any] | None) -> RowTimeliness | None:
 def _rows(
     session: Session,
     scope: Scope,
-    codes: list[str],
+    page: list[UnitScore],
     timely_rows: dict[tuple[str, str], dict[str, Any]],
     raw: bool,
 ) -> list[CompletenessRow]:
-    """The page's rows, by unit (in the page's order) then domain."""
-    order = {code: position for position, code in enumerate(codes)}
+    """The page's rows, by unit (in the page's order) then domain; each unit's reasons
+    (why it lost points) are gathered on the way.
+
+    `raw`: the stored lists as orjson.Fragment and, on SQLite, dates as the ISO text the
+    driver returns (orjson writes a date as that same text), for a caller that only
+    serialises the report."""
+    codes = [unit["unit_code"] for unit in page]
     listed = milestones.listing(session)
     # the domain sets are read by the statement itself (milestone_domains); counts_from is a
     # constant of its text
@@ -746,136 +766,178 @@ def _rows(
         return page_rows(scope, codes, listed)
 
     build.__name__ = "page_rows"
-    found = fetch(session, build, scope, codes, shape)
-    found.sort(key=lambda r: (order[r[0]], r[4]))
+    by_unit: dict[str, list[Any]] = {code: [] for code in codes}
+    for found in fetch(session, build, scope, codes, shape):
+        by_unit[found[0]].append(found)
     decide = milestones.Decider(listed, scope.as_of)
-    listed_codes = [m.code for m in listed]
+    listed_codes = list(enumerate(m.code for m in listed))
     # few distinct states, and few distinct sets of them: shared leaves (never mutated)
     entries: dict[tuple[str, Any], MilestoneEntry] = {}
     shared_states: dict[tuple[Any, ...], dict[str, MilestoneEntry]] = {}
     read: Any = orjson.Fragment if raw else orjson.loads
+    parse_days = not raw
     empty = read("[]")
     unheld: dict[tuple[str, int], Any] | None = None
     """per (domain, level mask): its guide items, for a domain without stored lists"""
     district_kind = UnitKind.district.value
     result: list[CompletenessRow] = []
     append = result.append
-    for (
-        unit_code,
-        unit_name,
-        unit_kind,
-        district_code,
-        domain_code,
-        domain_name,
-        is_pilot,
-        applicable,
-        not_applicable_reason,
-        status,
-        n_items,
-        n_lacking,
-        n_flagged,
-        n_vague,
-        n_unparsed,
-        n_basis,
-        n_body,
-        n_guide,
-        n_present,
-        n_waived,
-        version,
-        published_on,
-        published_url,
-        first_published_on,
-        lacking_items,
-        absent_items,
-        waived_items,
-        *marks,
-    ) in found:
-        key = (unit_code, domain_code)
-        marked = tuple(marks)
-        states = shared_states.get(marked)
-        if states is None:
-            states = shared_states[marked] = {}
-            for i, code in enumerate(listed_codes):
-                if marks[2 * i]:
-                    done_on = marks[2 * i + 1]
-                    entry = entries.get((code, done_on))
-                    if entry is None:
-                        state, days, done = decide(code, done_on)
-                        entry = entries[(code, done_on)] = {
-                            "state": state.value,
-                            "days": days,
-                            "done_on": done,
-                        }
-                    states[code] = entry
-        exists = n_items > 0
-        if absent_items is None:  # no catalogue, or none of its lists written yet
-            if unheld is None:
-                unheld = _guide_lists(session, read)
-            mask = quality.COUNTY if unit_kind == district_kind else quality.TOWNSHIP
-            absent = unheld.get((domain_code, mask), empty)
-            lacking = waived = empty
-        else:
-            absent = read(absent_items)
-            lacking = read(lacking_items)
-            waived = read(waived_items)
-        append(
-            {
-                "unit_code": unit_code,
-                "unit_name": unit_name,
-                "unit_kind": unit_kind,
-                "district_code": district_code,
-                "domain_code": domain_code,
-                "domain_name": domain_name,
-                "is_pilot": bool(is_pilot),
-                "applicable": bool(applicable),
-                "not_applicable_reason": not_applicable_reason,
-                "exists": exists,
-                "status": str(status) if exists and status else "missing",
-                "items": n_items,
-                "lacking": n_lacking,
-                "lacking_items": lacking,
-                "quality": {
-                    "flagged": n_flagged,
-                    "vague_time_limit": n_vague,
-                    "unparsed_time_limit": n_unparsed,
-                    "basis_without_document": n_basis,
-                    "generic_responsible_body": n_body,
-                },
-                "coverage": {
-                    "guide_items": int(n_guide),
-                    "present": n_present,
-                    "waived": n_waived,
-                    "absent": int(n_guide) - n_present - n_waived,
-                    "absent_items": absent,
-                    "waived_items": waived,
-                },
-                "published": {
+    for unit in page:
+        unit_code = unit["unit_code"]
+        unit_name = unit["unit_name"]
+        unit_kind = unit["unit_kind"]
+        district_code = unit["district_code"]
+        mask = quality.COUNTY if unit_kind == district_kind else quality.TOWNSHIP
+        found_rows = by_unit[unit_code]
+        found_rows.sort(key=_DOMAIN)
+        gaps: tuple[list[str], ...] = ([], [], [], [], [], [], [], [])
+        missing, lacking_in, flagged_in, absent_in, unpublished, blank_in, stale_in, late_in = gaps
+        for found in found_rows:
+            (
+                _,
+                domain_code,
+                domain_name,
+                is_pilot,
+                applicable,
+                not_applicable_reason,
+                status,
+                n_items,
+                n_lacking,
+                n_flagged,
+                n_vague,
+                n_unparsed,
+                n_basis,
+                n_body,
+                n_guide,
+                n_present,
+                n_waived,
+                version,
+                published_on,
+                published_url,
+                first_published_on,
+                lacking_items,
+                absent_items,
+                waived_items,
+            ) = found[:_MARKS]
+            marks = found[_MARKS:]
+            states = shared_states.get(marks)
+            if states is None:
+                states = shared_states[marks] = {}
+                for i, code in listed_codes:
+                    if marks[2 * i]:
+                        done_on = marks[2 * i + 1]
+                        entry = entries.get((code, done_on))
+                        if entry is None:
+                            state, days, done = decide(code, done_on)
+                            entry = entries[(code, done_on)] = {
+                                "state": state.value,
+                                "days": days,
+                                "done_on": done,
+                            }
+                        states[code] = entry
+            exists = n_items > 0
+            if absent_items is None:  # no catalogue, or none of its lists written yet
+                if unheld is None:
+                    unheld = _guide_lists(session, scope, read)
+                absent = unheld.get((domain_code, mask), empty)
+                lacking = waived = empty
+            else:
+                absent = read(absent_items)
+                lacking = read(lacking_items)
+                waived = read(waived_items)
+            n_absent = int(n_guide) - n_present - n_waived
+            if applicable:
+                if not exists:
+                    missing.append(domain_code)
+                if n_lacking:
+                    lacking_in.append(f"{domain_code}({n_lacking})")
+                if n_flagged:
+                    flagged_in.append(f"{domain_code}({n_flagged})")
+                if n_absent:
+                    absent_in.append(f"{domain_code}({n_absent})")
+                if version is None:
+                    unpublished.append(domain_code)
+            published: Published | None = None
+            if version is not None:
+                if parse_days:
+                    published_on = _day(published_on)
+                    first_published_on = _day(first_published_on)
+                published = {
                     "version": version,
-                    "published_on": _day(published_on),
+                    "published_on": published_on,
                     "url": published_url,
-                    "first_published_on": _day(first_published_on),
+                    "first_published_on": first_published_on,
                 }
-                if version is not None
-                else None,
-                "milestones": states,
-                "timeliness": _row_timeliness(timely_rows.get(key)),
-            }
-        )
+            timely = timely_rows.get((unit_code, domain_code))
+            if timely is not None:
+                if timely["blank"]:
+                    blank_in.append(f"{domain_code}({timely['blank']})")
+                if timely["stale"]:
+                    stale_in.append(f"{domain_code}({timely['stale']})")
+                if timely["late"]:
+                    late_in.append(f"{domain_code}({timely['late']})")
+            append(
+                {
+                    "unit_code": unit_code,
+                    "unit_name": unit_name,
+                    "unit_kind": unit_kind,
+                    "district_code": district_code,
+                    "domain_code": domain_code,
+                    "domain_name": domain_name,
+                    "is_pilot": bool(is_pilot),
+                    "applicable": bool(applicable),
+                    "not_applicable_reason": not_applicable_reason,
+                    "exists": exists,
+                    "status": str(status) if exists and status else "missing",
+                    "items": n_items,
+                    "lacking": n_lacking,
+                    "lacking_items": lacking,
+                    "quality": {
+                        "flagged": n_flagged,
+                        "vague_time_limit": n_vague,
+                        "unparsed_time_limit": n_unparsed,
+                        "basis_without_document": n_basis,
+                        "generic_responsible_body": n_body,
+                    },
+                    "coverage": {
+                        "guide_items": int(n_guide),
+                        "present": n_present,
+                        "waived": n_waived,
+                        "absent": n_absent,
+                        "absent_items": absent,
+                        "waived_items": waived,
+                    },
+                    "published": published,
+                    "milestones": states,
+                    "timeliness": None if timely is None else _row_timeliness(timely),
+                }
+            )
+        unit["reasons"] = reasons(gaps)
     return result
+
+
+_DOMAIN = itemgetter(1)
+"""A page row's domain code: its order within its unit."""
+_MARKS = 24
+"""Where a page row's milestone columns begin (page_rows)."""
 
 
 _GUIDE_LISTS: dict[tuple[Any, ...], dict[tuple[str, int], bytes]] = {}
 """The last guide read and its lists (the guide changes only when it is reloaded)."""
 
 
-def _guide_lists(session: Session, read: Any) -> dict[tuple[str, int], Any]:
+def guide_rows(_scope: Scope) -> Any:
+    """Every guide item, in each domain's order: (domain, id, name, level mask)."""
+    return sa.select(
+        guides_t.c.domain_code, guides_t.c.id, guides_t.c.name, guides_t.c.level_mask
+    ).order_by(guides_t.c.domain_code, guides_t.c.position, guides_t.c.id)
+
+
+def _guide_lists(session: Session, scope: Scope, read: Any) -> dict[tuple[str, int], Any]:
     """Per (domain, level mask): every guide item of that level, as a catalogue that holds
     and waives nothing lists them absent (`read` of their JSON). The guide is read on each
     call; the lists are made again only when what it read differs from the last time."""
-    query = sa.select(
-        guides_t.c.domain_code, guides_t.c.id, guides_t.c.name, guides_t.c.level_mask
-    ).order_by(guides_t.c.domain_code, guides_t.c.position, guides_t.c.id)
-    rows = tuple(tuple(row) for row in session.connection().execute(query))
+    rows = tuple(fetch(session, guide_rows, scope))
     made = _GUIDE_LISTS.get(rows)
     if made is None:
         lists: dict[tuple[str, int], list[GuideGap]] = defaultdict(list)
@@ -888,65 +950,29 @@ def _guide_lists(session: Session, read: Any) -> dict[tuple[str, int], Any]:
     return {key: read(text) for key, text in made.items()}
 
 
-def reasons(rows: list[CompletenessRow]) -> list[str]:
-    """Why a unit lost points, from its rows: one sentence per kind of gap."""
-    applicable = [r for r in rows if r["applicable"]]
-    said: list[str] = []
+REASONS = (
+    ("缺少目录的领域", "domains without a catalogue"),
+    ("有事项缺要素的领域", "domains with items lacking attributes"),
+    ("有质量问题事项的领域", "domains with flagged items"),
+    ("未覆盖标准指引事项的领域", "domains missing standard-guide items"),
+    ("截至审计日未发布的领域", "domains not published by as_of"),
+    ("有空白栏目的领域", "domains with blank items"),
+    ("有不更新栏目的领域", "domains with stale items"),
+    ("有逾期公开记录的领域", "domains with late records"),
+)
+"""Why a unit lost points: one sentence per kind of gap, in this order, naming the domains
+(with how many, where a count says more) of the unit's rows that show it. The first five
+count the domains the unit applies; the timeliness ones (blank, stale, late) every row."""
 
-    def say(zh: str, en: str, codes: list[str]) -> None:
-        if codes:
-            said.append(f"{zh}：{'、'.join(codes)} / {en}: {', '.join(codes)}")
 
-    say(
-        "缺少目录的领域",
-        "domains without a catalogue",
-        [r["domain_code"] for r in applicable if not r["exists"]],
-    )
-    say(
-        "有事项缺要素的领域",
-        "domains with items lacking attributes",
-        [f"{r['domain_code']}({r['lacking']})" for r in applicable if r["lacking"]],
-    )
-    say(
-        "有质量问题事项的领域",
-        "domains with flagged items",
-        [
-            f"{r['domain_code']}({r['quality']['flagged']})"
-            for r in applicable
-            if r["quality"]["flagged"]
-        ],
-    )
-    say(
-        "未覆盖标准指引事项的领域",
-        "domains missing standard-guide items",
-        [
-            f"{r['domain_code']}({r['coverage']['absent']})"
-            for r in applicable
-            if r["coverage"]["absent"]
-        ],
-    )
-    say(
-        "截至审计日未发布的领域",
-        "domains not published by as_of",
-        [r["domain_code"] for r in applicable if r["published"] is None],
-    )
-    timely = [(r["domain_code"], r["timeliness"]) for r in rows if r["timeliness"]]
-    say(
-        "有空白栏目的领域",
-        "domains with blank items",
-        [f"{code}({t['blank']})" for code, t in timely if t["blank"]],
-    )
-    say(
-        "有不更新栏目的领域",
-        "domains with stale items",
-        [f"{code}({t['stale']})" for code, t in timely if t["stale"]],
-    )
-    say(
-        "有逾期公开记录的领域",
-        "domains with late records",
-        [f"{code}({t['late']})" for code, t in timely if t["late"]],
-    )
-    return said
+def reasons(gaps: Sequence[Sequence[str]]) -> list[str]:
+    """The sentences of REASONS for a unit's gaps (per kind, in REASONS order: the domains
+    that show it, as they are named)."""
+    return [
+        f"{zh}：{'、'.join(codes)} / {en}: {', '.join(codes)}"
+        for (zh, en), codes in zip(REASONS, gaps, strict=True)
+        if codes
+    ]
 
 
 # -------------------------------------------------------------------------- statistics
