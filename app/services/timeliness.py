@@ -8,8 +8,10 @@ the records are one grouped query and one list of the late ones, both on coverin
 from __future__ import annotations
 
 from collections import OrderedDict, defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
@@ -93,12 +95,14 @@ class Latest(NamedTuple):
     name: str
 
 
-_STATEMENTS: dict[tuple[str, bool, bool], tuple[str, tuple[str, ...] | None]] = {}
+_STATEMENTS: dict[tuple[str, bool, bool, int], tuple[str, tuple[str, ...] | None]] = {}
 """_versions' statement compiled once per database and filters given: (SQL, the parameter
 names in a positional driver's order)."""
 
 
-def _versions_query(district: bool, domain: bool) -> Any:
+def _versions_query(district: bool, domain: bool, units: int = 0) -> Any:
+    """`units`: how many unit codes the statement is limited to (a page of the report;
+    parameters unit_0, unit_1, …), 0 for every unit in scope."""
     query = (
         sa.select(
             col(CatalogueVersion.id),
@@ -124,32 +128,93 @@ def _versions_query(district: bool, domain: bool) -> Any:
         query = query.where(sa.or_(col(Unit.code) == code, col(Unit.parent_code) == code))
     if domain:
         query = query.where(col(Catalogue.domain_code) == sa.bindparam("domain", type_=sa.String))
+    if units:
+        query = query.where(
+            col(Catalogue.unit_code).in_(
+                [sa.bindparam(f"unit_{n}", type_=sa.String) for n in range(units)]
+            )
+        )
     return query
 
 
-def _versions(session: Session, scope: Scope) -> list[Latest]:
+@lru_cache(maxsize=4)
+def _page_query(district: bool, domain: bool) -> Any:
+    """Units in scope with a version published by as_of, by code: a page of them (the
+    report's units), without reading every version in scope."""
+    versions = CatalogueVersion.__table__  # type: ignore[attr-defined]
+    units = Unit.__table__  # type: ignore[attr-defined]
+    published = sa.select(sa.literal(1)).where(
+        versions.c.unit_code == units.c.code,
+        versions.c.published_on <= sa.bindparam("as_of", type_=sa.Date),
+    )
+    if domain:
+        published = published.where(
+            versions.c.domain_code == sa.bindparam("domain", type_=sa.String)
+        )
+    query = sa.select(units.c.code).where(published.exists())
+    if district:
+        code = sa.bindparam("district", type_=sa.String)
+        query = query.where(sa.or_(units.c.code == code, units.c.parent_code == code))
+    return query.order_by(units.c.code).limit(sa.bindparam("limit")).offset(sa.bindparam("offset"))
+
+
+def _run(
+    session: Session,
+    cache: dict[Any, tuple[str, tuple[str, ...] | None]],
+    key: tuple[Any, ...],
+    make: Any,
+    values: dict[str, Any],
+) -> list[Any]:
+    """A statement compiled once per database and shape (`make(*key[1:])`), run on the
+    driver: SQLAlchemy's per-row processing would cost more than the query."""
+    connection = session.connection()
+    found = cache.get(key)
+    if found is None:
+        compiled = make(*key[1:]).compile(dialect=connection.dialect)
+        order = tuple(compiled.positiontup) if compiled.positiontup is not None else None
+        found = cache[key] = (str(compiled), order)
+    sql, order = found
+    params: Any = values if order is None else tuple(values[name] for name in order)
+    return list(connection.exec_driver_sql(sql, params).all())
+
+
+def _page_units(session: Session, scope: Scope, limit: int, offset: int) -> list[str]:
+    """The codes of the page's units, and one more when there is a next page."""
+    query = _page_query(scope.district is not None, scope.domain is not None)
+    values = {
+        "as_of": scope.as_of,
+        "district": scope.district,
+        "domain": scope.domain,
+        "limit": limit + 1,
+        "offset": offset,
+    }
+    return list(session.connection().execute(query, values).scalars())
+
+
+def _versions(session: Session, scope: Scope, units: list[str] | None = None) -> list[Latest]:
     """Per catalogue in scope, the latest version published on or before as_of, with what
     its answer depends on: the catalogue's revision (items deleted) and record stamp.
 
     Compiled once per shape and run on the driver (the completeness audit runs it for every
-    unit in scope on each request: SQLAlchemy's per-row processing was most of its cost)."""
+    unit in scope on each request: SQLAlchemy's per-row processing was most of its cost).
+    `units`: only these units' catalogues (a page of the report)."""
     connection = session.connection()
     sqlite = connection.dialect.name == "sqlite"
-    key = (connection.dialect.name, scope.district is not None, scope.domain is not None)
-    found = _STATEMENTS.get(key)
-    if found is None:
-        compiled = _versions_query(key[1], key[2]).compile(dialect=connection.dialect)
-        order = tuple(compiled.positiontup) if compiled.positiontup is not None else None
-        found = _STATEMENTS[key] = (str(compiled), order)
-    sql, order = found
+    units = units or []
+    key = (
+        connection.dialect.name,
+        scope.district is not None,
+        scope.domain is not None,
+        len(units),
+    )
     values: dict[str, Any] = {
         "as_of": scope.as_of.isoformat() if sqlite else scope.as_of,
         "district": scope.district,
         "domain": scope.domain,
+        **{f"unit_{n}": code for n, code in enumerate(units)},
     }
-    params: Any = values if order is None else tuple(values[name] for name in order)
     latest: dict[int, Any] = {}
-    for row in connection.exec_driver_sql(sql, params).all():
+    for row in _run(session, _STATEMENTS, key, _versions_query, values):
         latest[row[1]] = row  # ascending number: the last one wins
     day = date.fromisoformat
     return [
@@ -185,22 +250,67 @@ Row = tuple[dict[str, Any], int]
 # calendar. A push to one catalogue makes only that catalogue's row be computed again.
 _rows: OrderedDict[tuple[Any, ...], Row] = OrderedDict()
 MAX_ROWS = 200_000
+"""Rows with their lists kept (a report's pages, the completeness audit's page)."""
+
+Figures = tuple[int, int, int, int, int, int, int]
+"""A row's figures: items, records, on time, late, blank, stale, blank or stale."""
+
+# The figures alone, for every catalogue a whole-scope read meets (the completeness audit
+# scores every unit of a nation: 260,000 catalogues, more than MAX_ROWS rows with their
+# lists): per (as_of, calendar), catalogue id → (version id, revision, stamp, figures).
+_figures: OrderedDict[tuple[Any, ...], dict[int, tuple[int, int, int | None, Figures]]] = (
+    OrderedDict()
+)
+MAX_FIGURE_DAYS = 4
+"""(as_of, calendar) pairs whose figures are kept: an audit mostly asks for today."""
+COMPUTE_CHUNK = 5_000
+"""Catalogues computed per pass when many are (a cold national audit): bounds the version
+snapshots held at once."""
 
 
 def clear_caches() -> None:
     _rows.clear()
+    _figures.clear()
 
 
 def _key(version: Any, as_of: date, calendar_tag: tuple[Any, ...]) -> tuple[Any, ...]:
     return (version.catalogue_id, version.id, version.revision, version.seq, as_of, calendar_tag)
 
 
+def _figures_in(row: Row) -> Figures:
+    line, failing = row
+    return (
+        line["items"],
+        line["records"],
+        line["on_time"],
+        line["late"],
+        line["blank"],
+        line["stale"],
+        failing,
+    )
+
+
+def _figure_book(
+    as_of: date, tag: tuple[Any, ...]
+) -> dict[int, tuple[int, int, int | None, Figures]]:
+    book = _figures.get((as_of, tag))
+    if book is None:
+        book = _figures[(as_of, tag)] = {}
+        while len(_figures) > MAX_FIGURE_DAYS:
+            _figures.popitem(last=False)
+    return book
+
+
 def _rows_of(
-    session: Session, versions: list[Any], as_of: date, calendar: WorkCalendar | None
+    session: Session,
+    versions: list[Any],
+    as_of: date,
+    calendar: WorkCalendar | None,
+    tag: tuple[Any, ...] | None = None,
 ) -> dict[int, Row]:
     """The row of each version's catalogue: from memory, or computed for the catalogues
     whose key changed (grouped queries over their records, 500 catalogues at a time)."""
-    tag = _calendar_tag(session)
+    tag = tag if tag is not None else _calendar_tag(session)
     found: dict[int, Row] = {}
     missing = []
     for version in versions:
@@ -211,11 +321,45 @@ def _rows_of(
             found[version.catalogue_id] = hit
     if missing:
         made = _compute(session, missing, as_of, calendar or work_calendar(session))
+        book = _figure_book(as_of, tag)
         for version in missing:
-            _rows[_key(version, as_of, tag)] = made[version.catalogue_id]
+            row = made[version.catalogue_id]
+            _rows[_key(version, as_of, tag)] = row
+            book[version.catalogue_id] = (
+                version.id,
+                version.revision,
+                version.seq,
+                _figures_in(row),
+            )
         while len(_rows) > MAX_ROWS:
             _rows.popitem(last=False)
         found.update(made)
+    return found
+
+
+def _figures_of(
+    session: Session, versions: list[Any], as_of: date, tag: tuple[Any, ...]
+) -> dict[int, Figures]:
+    """The figures of each version's catalogue: from memory, or computed (without the lists)
+    for the catalogues whose version, revision or record stamp changed."""
+    book = _figure_book(as_of, tag)
+    found: dict[int, Figures] = {}
+    missing = []
+    for version in versions:
+        hit = book.get(version.catalogue_id)
+        if hit is not None and hit[:3] == (version.id, version.revision, version.seq):
+            found[version.catalogue_id] = hit[3]
+        else:
+            missing.append(version)
+    if missing:
+        calendar = work_calendar(session)
+        for start in range(0, len(missing), COMPUTE_CHUNK):
+            part = missing[start : start + COMPUTE_CHUNK]
+            made = _compute(session, part, as_of, calendar, lists=False)
+            for version in part:
+                figures = _figures_in(made[version.catalogue_id])
+                book[version.catalogue_id] = (version.id, version.revision, version.seq, figures)
+                found[version.catalogue_id] = figures
     return found
 
 
@@ -232,40 +376,46 @@ class UnitFigures(NamedTuple):
 
 
 def unit_figures(
-    session: Session, scope: Scope
+    session: Session, scope: Scope, page: Collection[str] | None = None
 ) -> tuple[dict[str, UnitFigures], dict[tuple[str, str], dict[str, Any]]]:
     """Every unit in scope with a version published by as_of: its figures (the sums of the
-    rows `report` shows, so the two always agree), and the rows by (unit, domain). One query
-    for the versions, one for the calendar's stamp; rows from memory unless their catalogue
-    changed (see `_rows`)."""
+    rows `report` shows, so the two always agree), and the rows by (unit, domain) of the
+    units in `page` (all when None). One query for the versions, one for the calendar's
+    stamp; rows and figures from memory unless their catalogue changed (see `_rows`,
+    `_figures`): the other units' figures are computed without their lists."""
     versions = _versions(session, scope)
-    found = _rows_of(session, versions, scope.as_of, None)
+    tag = _calendar_tag(session)
+    shown = versions if page is None else [v for v in versions if v.unit_code in page]
+    rows_found = _rows_of(session, shown, scope.as_of, None, tag)
+    figures = {cid: _figures_in(row) for cid, row in rows_found.items()}
+    if len(shown) < len(versions):
+        rest = [v for v in versions if v.catalogue_id not in figures]
+        figures.update(_figures_of(session, rest, scope.as_of, tag))
     sums: dict[str, list[int]] = {}
-    rows: dict[tuple[str, str], dict[str, Any]] = {}
     for version in versions:
-        row, failing = found[version.catalogue_id]
-        rows[(version.unit_code, version.domain_code)] = row
+        one = figures[version.catalogue_id]
         total = sums.get(version.unit_code)
         if total is None:
-            total = sums[version.unit_code] = [0] * 7
-        total[0] += row["items"]
-        total[1] += row["records"]
-        total[2] += row["on_time"]
-        total[3] += row["late"]
-        total[4] += row["blank"]
-        total[5] += row["stale"]
-        total[6] += failing
+            sums[version.unit_code] = list(one)
+        else:
+            for i in range(7):
+                total[i] += one[i]
+    rows = {
+        (version.unit_code, version.domain_code): rows_found[version.catalogue_id][0]
+        for version in shown
+    }
     return {code: UnitFigures(*total) for code, total in sums.items()}, rows
 
 
 def report(
     session: Session, scope: Scope, *, limit: int, offset: int, calendar: WorkCalendar | None = None
 ) -> dict[str, Any]:
-    versions = _versions(session, scope)
-    unit_codes = sorted({row.unit_code for row in versions})
-    page_codes, next_offset = paging.window(unit_codes, offset, limit)
-    page_units = set(page_codes)
-    versions = [row for row in versions if row.unit_code in page_units]
+    # The page's units first (one indexed query), then only their versions: a national
+    # report reads a page's catalogues, not the 260,000 of every unit in scope.
+    codes = _page_units(session, scope, limit, offset)
+    next_offset = paging.after_offset(offset, limit, offset + len(codes))
+    page_codes = codes[:limit]
+    versions = _versions(session, scope, page_codes) if page_codes else []
     found = _rows_of(session, versions, scope.as_of, calendar)
     rows: list[dict[str, Any]] = []
     units: dict[str, dict[str, Any]] = {}
@@ -314,8 +464,15 @@ _ITEMS = "SELECT id FROM items WHERE catalogue_id IN ({marks})"
 
 
 def _compute(
-    session: Session, versions: list[Any], as_of: date, calendar: WorkCalendar
+    session: Session,
+    versions: list[Any],
+    as_of: date,
+    calendar: WorkCalendar,
+    *,
+    lists: bool = True,
 ) -> dict[int, Row]:
+    """The rows of these versions' catalogues; `lists` False: the figures only (the lists
+    of blank, stale and late are left empty and the late records not read)."""
     catalogue_ids = [row.catalogue_id for row in versions]
     items_of = records.version_items(session, (row.id for row in versions))
     counts: dict[tuple[int, int], tuple[int, int, int, int, date]] = {}
@@ -353,7 +510,7 @@ def _compute(
                     int(row[5]),
                     day(row[6]),
                 )
-        for row in records.driver_rows(session, _LATE, (bound,), chunk):
+        for row in records.driver_rows(session, _LATE, (bound,), chunk) if lists else ():
             late[row[0]].append(
                 {
                     "id": row[1],
@@ -402,9 +559,10 @@ def _compute(
             if found is None and item.method == ACTIVE:
                 failing.add(item.id)
                 line["blank"] += 1
-                line["blank_items"].append(
-                    {"id": item.id, "name": item.name, "first_level": item.first_level}
-                )
+                if lists:
+                    line["blank_items"].append(
+                        {"id": item.id, "name": item.name, "first_level": item.first_level}
+                    )
             if item.time_limit not in periods:
                 try:
                     periods[item.time_limit] = last_period(
@@ -420,16 +578,17 @@ def _compute(
             ):
                 failing.add(item.id)
                 line["stale"] += 1
-                line["stale_items"].append(
-                    {
-                        "id": item.id,
-                        "name": item.name,
-                        "first_level": item.first_level,
-                        "period_start": period.start,
-                        "period_end": period.end,
-                        "due_on": period.due_on,
-                    }
-                )
+                if lists:
+                    line["stale_items"].append(
+                        {
+                            "id": item.id,
+                            "name": item.name,
+                            "first_level": item.first_level,
+                            "period_start": period.start,
+                            "period_end": period.end,
+                            "due_on": period.due_on,
+                        }
+                    )
         line["late_records"] = [
             r for r in late.get(version.catalogue_id, ()) if r["item_id"] in live_ids
         ]
