@@ -485,6 +485,17 @@ RECORD_COLUMNS = (
     "unit_code, catalogue_id, domain_code, item_id, title, url, formed_on, published_on, "
     "due_on, state, late_days, note, seq, deleted_at, created_at, updated_at"
 )
+
+
+def _uniform(key: str, seed: int) -> str:
+    """SQL for a uniform number in [0, 1) drawn from `key` (a deterministic hash: a rerun of a
+    chunk makes the same records, and PostgreSQL may evaluate random() once per statement
+    in a lateral subquery)."""
+    return f"((hashint8extended({key}, {seed}) & 16777215) / 16777216.0)"
+
+
+_ITEM = "CAST(i.id AS bigint)"
+_RECORD = "CAST(i.id AS bigint) * 1024 + n.n"
 RECORDS_SQL = f"""INSERT INTO records ({RECORD_COLUMNS})
 SELECT unit_code, catalogue_id, domain_code, item_id, title, url, formed_on, published_on,
   due_on, state, late_days, note, :seq0 + row_number() OVER (ORDER BY catalogue_id, item_id, n),
@@ -496,11 +507,11 @@ FROM (
     d.formed_on, d.formed_on + d.delay AS published_on, j.due_on, j.state, j.late_days, j.note
   FROM items i
   JOIN catalogues c ON c.id = i.catalogue_id AND c.status = 'published'
-  CROSS JOIN LATERAL generate_series(1, CASE WHEN random() < :blank THEN 0
-    ELSE 1 + floor(-ln(1 - random()) * :extra)::int END) AS n(n)
-  CROSS JOIN LATERAL (SELECT CAST(:first AS date) + floor(random() * :days)::int AS formed_on,
-    least(floor(-ln(1 - random()) * :delay)::int, :max_delay) AS delay
-    WHERE n.n > 0) AS d
+  CROSS JOIN LATERAL generate_series(1, CASE WHEN {_uniform(_ITEM, 1)} < :blank THEN 0
+    ELSE 1 + floor(-ln(1 - {_uniform(_ITEM, 2)}) * :extra)::int END) AS n(n)
+  CROSS JOIN LATERAL (SELECT
+    CAST(:first AS date) + floor({_uniform(_RECORD, 3)} * :days)::int AS formed_on,
+    least(floor(-ln(1 - {_uniform(_RECORD, 4)}) * :delay)::int, :max_delay) AS delay) AS d
   JOIN bench_judged j ON j.time_limit = i.time_limit AND j.formed_on = d.formed_on
     AND j.delay = d.delay
   WHERE i.catalogue_id BETWEEN :low AND :high AND d.formed_on + d.delay <= :last
