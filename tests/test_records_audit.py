@@ -226,16 +226,19 @@ def _street_published(client: TestClient, editor: dict[str, str]) -> None:
     publish(client, editor, unit=HULI_STREET, compiled_on="2020-10-20", published_on="2020-11-05")
 
 
+@pytest.mark.parametrize("as_of", ["2021-01-10", "2021-03-01", "2022-04-01"])
 def test_units_off_the_completeness_page_are_scored_from_the_same_figures(
     client: TestClient,
     auditor: dict[str, str],
     editor: dict[str, str],
     catalogue: dict[str, dict[str, Any]],
+    as_of: str,
 ) -> None:
-    # Off the page, a unit's timeliness figures are computed without their lists; the
-    # ranking and the district's means must not tell the difference.
+    # Off the page, a unit's timeliness figures are computed without their lists (on
+    # PostgreSQL aggregated in SQL, unless a record was published after as_of, as on
+    # 2021-01-10); the ranking and the district's means must not tell the difference.
     _street_published(client, editor)
-    params = {"as_of": "2021-01-10", "district": HULI}
+    params = {"as_of": as_of, "district": HULI}
 
     def report(limit: int, offset: int = 0) -> dict[str, Any]:
         timeliness.clear_caches()
@@ -280,4 +283,4 @@ def test_a_national_completeness_audit_does_not_compute_timeliness_again_each_re
         computed.clear()
         response = client.get("/api/v1/audit/completeness", params=params, headers=auditor)
         assert response.status_code == 200, response.text
-        assert len(computed) == (2 if attempt == 0 else 0)
+        assert (len(computed) > 0) == (attempt == 0)

@@ -34,6 +34,7 @@ from app.services.calendar import work_calendar
 
 items_t = Item.__table__  # type: ignore[attr-defined]
 
+PUBLISHED = "published"
 FLAG_AT = 5
 """Blank plus stale items at which a unit fails a provincial website check."""
 ACTIVE = "主动"
@@ -93,6 +94,9 @@ class Latest(NamedTuple):
     revision: int
     seq: int | None
     name: str
+    current: bool
+    """The catalogue is published and this is its latest version: its items are the
+    version's (any edit reopens a catalogue), so its figures can be aggregated in SQL."""
 
 
 _STATEMENTS: dict[tuple[str, bool, bool, int], tuple[str, tuple[str, ...] | None]] = {}
@@ -114,6 +118,8 @@ def _versions_query(district: bool, domain: bool, units: int = 0) -> Any:
             col(Catalogue.revision),
             col(RecordStamp.seq),
             col(Unit.name),
+            col(Catalogue.status),
+            col(Catalogue.version),
         )
         .join(Catalogue, col(Catalogue.id) == col(CatalogueVersion.catalogue_id))
         .join(Unit, col(Unit.code) == col(Catalogue.unit_code))
@@ -228,6 +234,7 @@ def _versions(session: Session, scope: Scope, units: list[str] | None = None) ->
             row[6],
             row[7],
             row[8],
+            row[9] == PUBLISHED and row[10] == row[2],
         )
         for row in latest.values()
     ]
@@ -353,6 +360,19 @@ def _figures_of(
             missing.append(version)
     if missing:
         calendar = work_calendar(session)
+        if session.connection().dialect.name == "postgresql":
+            summed = _summed(session, [v for v in missing if v.current], as_of, calendar)
+            for version in missing:
+                figures = summed.get(version.catalogue_id)
+                if figures is not None:
+                    book[version.catalogue_id] = (
+                        version.id,
+                        version.revision,
+                        version.seq,
+                        figures,
+                    )
+                    found[version.catalogue_id] = figures
+            missing = [v for v in missing if v.catalogue_id not in summed]
         for start in range(0, len(missing), COMPUTE_CHUNK):
             part = missing[start : start + COMPUTE_CHUNK]
             made = _compute(session, part, as_of, calendar, lists=False)
@@ -360,6 +380,81 @@ def _figures_of(
                 figures = _figures_in(made[version.catalogue_id])
                 book[version.catalogue_id] = (version.id, version.revision, version.seq, figures)
                 found[version.catalogue_id] = figures
+    return found
+
+
+SUM_CHUNK = 50_000
+"""Catalogues per statement of `_summed`."""
+_LIMIT_TEXTS = (
+    "SELECT DISTINCT i.time_limit FROM items i JOIN unnest(%s::int[]) AS w(id) "
+    "ON w.id = i.catalogue_id WHERE i.time_limit IS NOT NULL"
+)
+_SUMMED = """SELECT i.catalogue_id, count(*), coalesce(sum(rc.records), 0),
+  coalesce(sum(rc.on_time), 0), coalesce(sum(rc.late), 0),
+  count(*) FILTER (WHERE {blank}), count(*) FILTER (WHERE {stale}),
+  count(*) FILTER (WHERE ({blank}) OR ({stale})), max(rc.last_published_on)
+FROM items i
+JOIN unnest(%s::int[]) AS w(id) ON w.id = i.catalogue_id
+JOIN catalogues c ON c.id = i.catalogue_id
+LEFT JOIN record_counts rc ON rc.catalogue_id = i.catalogue_id AND rc.item_id = i.id
+LEFT JOIN unnest(%s::text[], %s::date[], %s::date[]) AS p(time_limit, starts, ends)
+  ON p.time_limit = i.time_limit
+GROUP BY i.catalogue_id""".format(
+    blank="rc.item_id IS NULL AND i.method = '主动'",
+    stale="p.starts IS NOT NULL AND (c.first_version_on IS NULL OR p.ends >= c.first_version_on)"
+    " AND (rc.item_id IS NULL OR rc.last_formed_on < p.starts)",
+)
+"""`_compute`'s figures as one aggregate over a current catalogue's items (the version's, see
+Latest.current) and their stored counts; each limit text's last period computed in Python
+(`last_period`) and joined as arrays. The same definition: tests compare the two."""
+
+
+def _summed(
+    session: Session, versions: list[Any], as_of: date, calendar: WorkCalendar
+) -> dict[int, Figures]:
+    """Figures of current catalogues aggregated in SQL (PostgreSQL), 50,000 catalogues a
+    statement: a national audit's first request reads 3 M items' counts in a few seconds
+    instead of parsing 260,000 versions' items in Python. A catalogue with a record
+    published after as_of is left out (its stored counts count too much): `_compute`."""
+    found: dict[int, Figures] = {}
+    if not versions:
+        return found
+    behind: set[int] = set()
+    cursor = session.connection().connection.cursor()
+    try:
+        cursor.execute("SET LOCAL jit = off")  # compiling this aggregate cost more than it ran
+        ids = sorted(version.catalogue_id for version in versions)
+        for start in range(0, len(ids), SUM_CHUNK):
+            chunk = ids[start : start + SUM_CHUNK]
+            cursor.execute(_LIMIT_TEXTS, (chunk,))
+            periods = []
+            for (text,) in cursor.fetchall():
+                try:
+                    period = last_period(records.rule_of(text), as_of, calendar)
+                except UnknownCalendarYear:
+                    period = None
+                if period is not None:
+                    periods.append((text, period.start, period.end))
+            cursor.execute(
+                _SUMMED,
+                (
+                    chunk,
+                    [p[0] for p in periods],
+                    [p[1] for p in periods],
+                    [p[2] for p in periods],
+                ),
+            )
+            for row in cursor.fetchall():
+                if row[8] is not None and row[8] > as_of:
+                    behind.add(row[0])
+                    continue
+                found[row[0]] = (row[1], row[2], row[3], row[4], row[5], row[6], row[7])
+    finally:
+        cursor.close()
+    # A current catalogue with no item has no group: nothing to count.
+    for version in versions:
+        if version.catalogue_id not in behind:
+            found.setdefault(version.catalogue_id, (0, 0, 0, 0, 0, 0, 0))
     return found
 
 
