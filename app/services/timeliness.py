@@ -99,14 +99,16 @@ class Latest(NamedTuple):
     version's (any edit reopens a catalogue), so its figures can be aggregated in SQL."""
 
 
-_STATEMENTS: dict[tuple[str, bool, bool, int], tuple[str, tuple[str, ...] | None]] = {}
+_STATEMENTS: dict[tuple[str, bool, bool, int, bool], tuple[str, tuple[str, ...] | None]] = {}
 """_versions' statement compiled once per database and filters given: (SQL, the parameter
 names in a positional driver's order)."""
 
 
-def _versions_query(district: bool, domain: bool, units: int = 0) -> Any:
+def _versions_query(district: bool, domain: bool, units: int = 0, named: bool = True) -> Any:
     """`units`: how many unit codes the statement is limited to (a page of the report;
-    parameters unit_0, unit_1, …), 0 for every unit in scope."""
+    parameters unit_0, unit_1, …), 0 for every unit in scope. `named` False: no unit name
+    and no order (the figures of every unit: PostgreSQL need not join the units nor sort
+    a nation's 260,000 versions)."""
     query = (
         sa.select(
             col(CatalogueVersion.id),
@@ -117,18 +119,20 @@ def _versions_query(district: bool, domain: bool, units: int = 0) -> Any:
             col(Catalogue.first_version_on),
             col(Catalogue.revision),
             col(RecordStamp.seq),
-            col(Unit.name),
+            col(Unit.name) if named else sa.null(),
             col(Catalogue.status),
             col(Catalogue.version),
         )
         .join(Catalogue, col(Catalogue.id) == col(CatalogueVersion.catalogue_id))
-        .join(Unit, col(Unit.code) == col(Catalogue.unit_code))
         .join(RecordStamp, col(RecordStamp.catalogue_id) == col(Catalogue.id), isouter=True)
         .where(col(CatalogueVersion.published_on) <= sa.bindparam("as_of", type_=sa.Date))
-        .order_by(
+    )
+    if named or district:
+        query = query.join(Unit, col(Unit.code) == col(Catalogue.unit_code))
+    if named:
+        query = query.order_by(
             col(Catalogue.unit_code), col(Catalogue.domain_code), col(CatalogueVersion.number)
         )
-    )
     if district:
         code = sa.bindparam("district", type_=sa.String)
         query = query.where(sa.or_(col(Unit.code) == code, col(Unit.parent_code) == code))
@@ -197,13 +201,16 @@ def _page_units(session: Session, scope: Scope, limit: int, offset: int) -> list
     return list(session.connection().execute(query, values).scalars())
 
 
-def _versions(session: Session, scope: Scope, units: list[str] | None = None) -> list[Latest]:
+def _versions(
+    session: Session, scope: Scope, units: list[str] | None = None, *, named: bool = True
+) -> list[Latest]:
     """Per catalogue in scope, the latest version published on or before as_of, with what
     its answer depends on: the catalogue's revision (items deleted) and record stamp.
 
     Compiled once per shape and run on the driver (the completeness audit runs it for every
     unit in scope on each request: SQLAlchemy's per-row processing was most of its cost).
-    `units`: only these units' catalogues (a page of the report)."""
+    `units`: only these units' catalogues (a page of the report); `named` False: in no
+    order, without the units' names (`_versions_query`)."""
     connection = session.connection()
     sqlite = connection.dialect.name == "sqlite"
     units = units or []
@@ -212,6 +219,7 @@ def _versions(session: Session, scope: Scope, units: list[str] | None = None) ->
         scope.district is not None,
         scope.domain is not None,
         len(units),
+        named,
     )
     values: dict[str, Any] = {
         "as_of": scope.as_of.isoformat() if sqlite else scope.as_of,
@@ -221,7 +229,8 @@ def _versions(session: Session, scope: Scope, units: list[str] | None = None) ->
     }
     latest: dict[int, Any] = {}
     for row in _run(session, _STATEMENTS, key, _versions_query, values):
-        latest[row[1]] = row  # ascending number: the last one wins
+        if (seen := latest.get(row[1])) is None or seen[2] < row[2]:
+            latest[row[1]] = row  # the highest number published by as_of
     day = date.fromisoformat
     return [
         Latest(
@@ -383,11 +392,11 @@ def _figures_of(
     return found
 
 
-SUM_CHUNK = 50_000
-"""Catalogues per statement of `_summed`."""
+SUM_CHUNK = 500_000
+"""Catalogues per statement of `_summed` (a nation's in one: each statement reads the stored
+counts whole)."""
 _LIMIT_TEXTS = (
-    "SELECT DISTINCT i.time_limit FROM items i JOIN unnest(%s::int[]) AS w(id) "
-    "ON w.id = i.catalogue_id WHERE i.time_limit IS NOT NULL"
+    "SELECT DISTINCT time_limit FROM items WHERE catalogue_id = ANY(%s) AND time_limit IS NOT NULL"
 )
 _SUMMED = """SELECT i.catalogue_id, count(*), coalesce(sum(rc.records), 0),
   coalesce(sum(rc.on_time), 0), coalesce(sum(rc.late), 0),
@@ -412,8 +421,8 @@ Latest.current) and their stored counts; each limit text's last period computed 
 def _summed(
     session: Session, versions: list[Any], as_of: date, calendar: WorkCalendar
 ) -> dict[int, Figures]:
-    """Figures of current catalogues aggregated in SQL (PostgreSQL), 50,000 catalogues a
-    statement: a national audit's first request reads 3 M items' counts in a few seconds
+    """Figures of current catalogues aggregated in SQL (PostgreSQL), 500,000 catalogues a
+    statement: a national audit's first request reads 3 M items' counts in seconds
     instead of parsing 260,000 versions' items in Python. A catalogue with a record
     published after as_of is left out (its stored counts count too much): `_compute`."""
     found: dict[int, Figures] = {}
@@ -475,16 +484,17 @@ def unit_figures(
 ) -> tuple[dict[str, UnitFigures], dict[tuple[str, str], dict[str, Any]]]:
     """Every unit in scope with a version published by as_of: its figures (the sums of the
     rows `report` shows, so the two always agree), and the rows by (unit, domain) of the
-    units in `page` (all when None). One query for the versions, one for the calendar's
-    stamp; rows and figures from memory unless their catalogue changed (see `_rows`,
-    `_figures`): the other units' figures are computed without their lists."""
-    versions = _versions(session, scope)
+    units in `page` (all when None). One query for the versions (and one for the page's,
+    with the units' names, whether or not they published), one for the calendar's stamp;
+    rows and figures from memory unless their catalogue changed (see `_rows`, `_figures`):
+    the other units' figures are computed without their lists."""
+    versions = _versions(session, scope, named=page is None)
     tag = _calendar_tag(session)
-    shown = versions if page is None else [v for v in versions if v.unit_code in page]
+    shown = versions if page is None else _versions(session, scope, sorted(page)) if page else []
     rows_found = _rows_of(session, shown, scope.as_of, None, tag)
     figures = {cid: _figures_in(row) for cid, row in rows_found.items()}
-    if len(shown) < len(versions):
-        rest = [v for v in versions if v.catalogue_id not in figures]
+    rest = [v for v in versions if v.catalogue_id not in figures]
+    if rest:
         figures.update(_figures_of(session, rest, scope.as_of, tag))
     sums: dict[str, list[int]] = {}
     for version in versions:
