@@ -220,10 +220,12 @@ def test_the_completeness_score_reads_the_timeliness_audits_figures(
         assert any("逾期" in reason and "01(1)" in reason for reason in huli["reasons"])
 
 
-def _street_published(client: TestClient, editor: dict[str, str]) -> None:
-    """A street of HULI with one published catalogue (all blank): a second unit to rank."""
-    add_item(client, editor, unit=HULI_STREET, time_limit=TWENTY_DAYS)
+def _street_published(client: TestClient, editor: dict[str, str]) -> int:
+    """A street of HULI with one published catalogue (all blank): a second unit to rank.
+    Its item's id."""
+    item = add_item(client, editor, unit=HULI_STREET, time_limit=TWENTY_DAYS)
     publish(client, editor, unit=HULI_STREET, compiled_on="2020-10-20", published_on="2020-11-05")
+    return int(item["id"])
 
 
 @pytest.mark.parametrize("as_of", ["2021-01-10", "2021-03-01", "2022-04-01"])
@@ -284,3 +286,27 @@ def test_a_national_completeness_audit_does_not_compute_timeliness_again_each_re
         response = client.get("/api/v1/audit/completeness", params=params, headers=auditor)
         assert response.status_code == 200, response.text
         assert (len(computed) > 0) == (attempt == 0)
+
+
+def test_a_record_pushed_to_a_unit_off_the_page_moves_the_ranking_at_once(
+    client: TestClient,
+    auditor: dict[str, str],
+    editor: dict[str, str],
+    catalogue: dict[str, dict[str, Any]],
+) -> None:
+    # The figures of units off the page (and on PostgreSQL their sums, kept by a fingerprint
+    # of the versions, revisions and record stamps in scope) follow every write.
+    item_id = _street_published(client, editor)
+    params = {"as_of": "2021-03-01", "district": HULI, "limit": "1"}
+
+    def blank_mean() -> float:
+        response = client.get("/api/v1/audit/completeness", params=params, headers=auditor)
+        assert response.status_code == 200, response.text
+        (district,) = response.json()["districts"]
+        return float(district["components"]["blank"])
+
+    before = blank_mean()
+    assert blank_mean() == before
+    pushed = push(client, editor, [record(item_id, 9)], unit=HULI_STREET)
+    assert pushed.status_code == 200, pushed.text
+    assert blank_mean() > before

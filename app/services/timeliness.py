@@ -287,6 +287,7 @@ snapshots held at once."""
 def clear_caches() -> None:
     _rows.clear()
     _figures.clear()
+    _sums.clear()
 
 
 def _key(version: Any, as_of: date, calendar_tag: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -479,6 +480,39 @@ class UnitFigures(NamedTuple):
     blank_or_stale: int
 
 
+_FINGERPRINT = """SELECT count(*), coalesce(sum(hashtext(v.id || ':' || c.revision || ':' ||
+  coalesce(s.seq, 0))::bigint), 0)
+FROM catalogue_versions v
+JOIN catalogues c ON c.id = v.catalogue_id
+JOIN units u ON u.code = c.unit_code
+LEFT JOIN record_stamps s ON s.catalogue_id = c.id
+WHERE v.published_on <= %(as_of)s
+  AND (CAST(%(district)s AS VARCHAR) IS NULL OR u.code = %(district)s
+    OR u.parent_code = %(district)s)
+  AND (CAST(%(domain)s AS VARCHAR) IS NULL OR c.domain_code = %(domain)s)"""
+"""What every unit's figures in scope are a function of, in one number (PostgreSQL): each
+version published by as_of with its catalogue's revision and record stamp, hashed and
+summed in the database (0.5 s for a nation, against 3-4 s to bring its 260,000 versions to
+Python and look each up)."""
+
+_sums: OrderedDict[tuple[Any, ...], tuple[tuple[Any, ...], dict[str, UnitFigures]]] = OrderedDict()
+"""Per scope, as_of and calendar: the fingerprint and every unit's summed figures."""
+MAX_SUMS = 8
+
+
+def _fingerprint(session: Session, scope: Scope) -> tuple[Any, ...]:
+    cursor = session.connection().connection.cursor()
+    try:
+        cursor.execute("SET LOCAL jit = off")
+        cursor.execute(
+            _FINGERPRINT,
+            {"as_of": scope.as_of, "district": scope.district, "domain": scope.domain},
+        )
+        return tuple(cursor.fetchone() or ())
+    finally:
+        cursor.close()
+
+
 def unit_figures(
     session: Session, scope: Scope, page: Collection[str] | None = None
 ) -> tuple[dict[str, UnitFigures], dict[tuple[str, str], dict[str, Any]]]:
@@ -487,9 +521,22 @@ def unit_figures(
     units in `page` (all when None). One query for the versions (and one for the page's,
     with the units' names, whether or not they published), one for the calendar's stamp;
     rows and figures from memory unless their catalogue changed (see `_rows`, `_figures`):
-    the other units' figures are computed without their lists."""
-    versions = _versions(session, scope, named=page is None)
+    the other units' figures are computed without their lists. On PostgreSQL with a page,
+    the sums themselves are kept by a fingerprint of the versions in scope (`_FINGERPRINT`):
+    while it holds, the versions of every unit are not read at all."""
     tag = _calendar_tag(session)
+    kept = page is not None and session.connection().dialect.name == "postgresql"
+    key = (scope.district, scope.domain, scope.as_of, tag)
+    mark: tuple[Any, ...] = ()
+    if kept:
+        mark = _fingerprint(session, scope)
+        hit = _sums.get(key)
+        if hit is not None and hit[0] == mark:
+            shown = _versions(session, scope, sorted(page or ())) if page else []
+            found = _rows_of(session, shown, scope.as_of, None, tag)
+            rows = {(v.unit_code, v.domain_code): found[v.catalogue_id][0] for v in shown}
+            return hit[1], rows
+    versions = _versions(session, scope, named=page is None)
     shown = versions if page is None else _versions(session, scope, sorted(page)) if page else []
     rows_found = _rows_of(session, shown, scope.as_of, None, tag)
     figures = {cid: _figures_in(row) for cid, row in rows_found.items()}
@@ -509,7 +556,14 @@ def unit_figures(
         (version.unit_code, version.domain_code): rows_found[version.catalogue_id][0]
         for version in shown
     }
-    return {code: UnitFigures(*total) for code, total in sums.items()}, rows
+    result = {code: UnitFigures(*total) for code, total in sums.items()}
+    if kept:
+        # taken before the versions were read: a write in between only makes the next
+        # request compute again
+        _sums[key] = (mark, result)
+        while len(_sums) > MAX_SUMS:
+            _sums.popitem(last=False)
+    return result, rows
 
 
 def report(
