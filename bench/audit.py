@@ -122,6 +122,8 @@ def _replay(engine: Engine, statements: list[tuple[str, Any]], runs: int) -> flo
 
 FIRST: dict[str, float] = {}
 """ms of each case's first request in the process (nothing of its answer remembered yet)."""
+WARM: dict[str, float] = {}
+"""ms of each case's request repeated with nothing written in between (median)."""
 
 
 def _case(
@@ -142,6 +144,7 @@ def _case(
     endpoint()
     FIRST[label] = (clock() - started) * 1000
     statements = _statements(engine, endpoint)
+    WARM[label] = _median_ms(endpoint, runs)
     return (
         label,
         _cold_median_ms(engine, endpoint, runs),
@@ -277,7 +280,13 @@ def _measure(url: str, shape: Shape, district: str, runs: int) -> list[Result]:
             for label, ms in FIRST.items()
             if shape.timeliness and not label.startswith("statistics")
         ]
+        cases += [
+            (f"{label.split(' (')[0]}: repeated, nothing written in between", ms, None, None)
+            for label, ms in WARM.items()
+            if shape.timeliness and not label.startswith("statistics")
+        ]
         FIRST.clear()
+        WARM.clear()
     finally:
         client.__exit__(None, None, None)
         app.dependency_overrides.clear()
