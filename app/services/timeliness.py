@@ -277,8 +277,9 @@ Figures = tuple[int, int, int, int, int, int, int]
 _figures: OrderedDict[tuple[Any, ...], dict[int, tuple[int, int, int | None, Figures]]] = (
     OrderedDict()
 )
-MAX_FIGURE_DAYS = 4
-"""(as_of, calendar) pairs whose figures are kept: an audit mostly asks for today."""
+MAX_FIGURE_DAYS = 2
+"""(as_of, calendar) pairs whose figures are kept: an audit mostly asks for today (a nation's
+figures took 32 MiB of memory per pair)."""
 COMPUTE_CHUNK = 5_000
 """Catalogues computed per pass when many are (a cold national audit): bounds the version
 snapshots held at once."""
@@ -498,6 +499,7 @@ Python and look each up)."""
 _sums: OrderedDict[tuple[Any, ...], tuple[tuple[Any, ...], dict[str, UnitFigures]]] = OrderedDict()
 """Per scope, as_of and calendar: the fingerprint and every unit's summed figures."""
 MAX_SUMS = 8
+"""Scopes whose sums are kept (a nation's: about 6 MB)."""
 
 
 def _fingerprint(session: Session, scope: Scope) -> tuple[Any, ...]:
