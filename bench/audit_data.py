@@ -11,8 +11,12 @@ COPY. Shares (per catalogue unless said): 65 % published, 15 % compiled, 20 % dr
 draft 30 % of the items lack their basis; 5 % of items have the vague time limit 及时, 3 % a
 generic responsible body, 2 % a basis citing no document; 10 % of the guide's items are left
 out of a catalogue, 2 % of catalogues waive one; 3 % of the remaining unit × domain pairs are
-declared not applicable. Published versions keep counts but an empty snapshot (the audit
-reads counts only).
+declared not applicable. The city's published versions keep counts but an empty snapshot
+(the completeness audit reads counts only); the nation's hold their items' snapshots, and
+of the 90 % of its items that are neither vague nor badly based nor given a generic body, 8 % are
+每季度更新, 2 % 每月更新, 3 % 每年3月底前公开上一年度报告, 7 % 长期公开, 2 % 实时公开 and the
+rest 20 working days (the timeliness audit reads them); it also gets disclosure records
+(`records` below).
 """
 
 from __future__ import annotations
@@ -53,12 +57,15 @@ class Shape:
     township_domains: int
     township_items: int
     synthetic_districts: bool
+    timeliness: bool = False
+    """Made for the timeliness audit too (the nation): some items get periodic and other
+    time limits, published versions get their items' snapshots, and records are added."""
 
 
 CITY = Shape("city", 6, 0, 23, 42, 20, 63, synthetic_districts=False)
 """Xiamen's 6 districts and 38 streets and towns (the seed) plus 6 more streets: 50 units;
 6 × 23 × 42 + 44 × 20 × 63 ≈ 61,000 items (a city of PERF.md's size)."""
-NATION = Shape("nation", 2_850, 13, 23, 42, 9, 7, synthetic_districts=True)
+NATION = Shape("nation", 2_850, 13, 23, 42, 9, 7, synthetic_districts=True, timeliness=True)
 """2,850 districts × (1 + 13.04 streets or towns) = 40,000 units; districts report 23 domains
 of 42 items (Huli: 23 类, 962 项), townships 9 of 7 (Huli's streets: 9 类, 63 项):
 ≈ 2.75 M + 2.34 M ≈ 5.1 M second-level items."""
@@ -87,6 +94,23 @@ def _flags(time_limit: str, basis: str | None, body: str) -> int:
             "audience": "全社会",
         }
     )
+
+
+PERIODIC_LIMITS = (
+    (0.08, "每季度更新"),
+    (0.10, "每月更新"),
+    (0.13, "每年3月底前公开上一年度报告"),
+    (0.20, "长期公开"),
+    (0.22, "实时公开"),
+)
+"""The nation's other time limits, by cumulative share of the items not drawn vague."""
+
+
+def _limit(roll: float) -> str:
+    for share, text in PERIODIC_LIMITS:
+        if roll < share:
+            return text
+    return "信息形成或变更之日起20个工作日内"
 
 
 @cache
@@ -147,6 +171,18 @@ VERSION_COLUMNS = (
     "feed_seq",
 )
 WAIVER_COLUMNS = ("catalogue_id", "guide_item_id", "reason", "created_at")
+
+
+SNAPSHOTS = """UPDATE catalogue_versions SET items = made.items FROM (
+  SELECT catalogue_id, json_agg(json_build_object(
+    'id', id, 'first_level', first_level, 'name', name, 'content', content, 'basis', basis,
+    'time_limit', time_limit, 'responsible_body', responsible_body, 'method', method,
+    'channels', channels, 'audience', audience, 'levels', levels, 'position', position,
+    'missing', '[]'::json) ORDER BY position, id) AS items
+  FROM items WHERE catalogue_id BETWEEN :first AND :last GROUP BY catalogue_id
+) AS made WHERE catalogue_versions.catalogue_id = made.catalogue_id"""
+"""The published versions' snapshots as publishing freezes them (services.items.snapshot):
+the timeliness audit reads a version's items from it. PostgreSQL (the nation) only."""
 
 
 @dataclass
@@ -226,6 +262,8 @@ class Generator:
                     lacking = status == "draft" and rng.random() < 0.30
                     r = rng.random()
                     time_limit = "及时" if r < 0.05 else "信息形成或变更之日起20个工作日内"
+                    if self.shape.timeliness and r >= 0.10:
+                        time_limit = _limit(rng.random())
                     body = "相关部门" if 0.05 <= r < 0.08 else "区政府办公室"
                     basis: str | None = "依法" if 0.08 <= r < 0.10 else "《政府信息公开条例》"
                     if lacking:
@@ -399,6 +437,8 @@ def generate(url: str, shape: Shape, *, quiet: bool = False) -> None:
             _insert(connection, "catalogue_versions", VERSION_COLUMNS, chunk.versions)
             _insert(connection, "guide_waivers", WAIVER_COLUMNS, chunk.waivers)
             first = CATALOGUE_ID_BASE + index * 1_000
+            if shape.timeliness:
+                connection.execute(sa.text(SNAPSHOTS), {"first": first, "last": first + 999})
             catalogues = stats.catalogues_t.c.id
             stats.recompute(  # what the app's writers keep, for the rows COPY bypassed
                 connection, sa.select(catalogues).where(catalogues.between(first, first + 999))
@@ -421,12 +461,207 @@ def generate(url: str, shape: Shape, *, quiet: bool = False) -> None:
     engine.dispose()
 
 
+# ---- disclosure records (the nation) ------------------------------------------------------
+
+RECORDS_DATASET = "nation-records"
+RECORD_CHUNK = 50
+"""Districts (blocks of catalogue ids) per records transaction: about 175,000 records."""
+FIRST_FORMED = date(2020, 1, 1)
+LAST_PUBLISHED = date(2020, 12, 31)
+"""Records are formed in 2020 and published by its last day: a crawl taken on 2020-12-31 (a
+record that would be published later does not exist yet), so no catalogue has a record
+published after an as_of in 2021 and the stored counts answer for every catalogue."""
+MAX_DELAY = 90
+BLANK_SHARE = 0.06
+"""Share of published items with no record at all (blank columns)."""
+MEAN_EXTRA = 2.81
+"""Records per item besides the first: floor of an exponential of this mean (2.34 on
+average), so a published item has 0.94 × 3.34 ≈ 3.1 records: ~10 M over ~3.2 M items."""
+MEAN_DELAY = 8.0
+"""Days from formed to published: floor of an exponential of this mean, at most MAX_DELAY
+(about 3 % past a 20-working-day limit)."""
+
+RECORD_COLUMNS = (
+    "unit_code, catalogue_id, domain_code, item_id, title, url, formed_on, published_on, "
+    "due_on, state, late_days, note, seq, deleted_at, created_at, updated_at"
+)
+
+
+def _uniform(key: str, seed: int) -> str:
+    """SQL for a uniform number in [0, 1) drawn from `key` (a deterministic hash: a rerun of a
+    chunk makes the same records, and PostgreSQL may evaluate random() once per statement
+    in a lateral subquery)."""
+    return f"((hashint8extended({key}, {seed}) & 16777215) / 16777216.0)"
+
+
+_ITEM = "CAST(i.id AS bigint)"
+_RECORD = "CAST(i.id AS bigint) * 1024 + n.n"
+RECORDS_SQL = f"""INSERT INTO records ({RECORD_COLUMNS})
+SELECT unit_code, catalogue_id, domain_code, item_id, title, url, formed_on, published_on,
+  due_on, state, late_days, note, :seq0 + row_number() OVER (ORDER BY catalogue_id, item_id, n),
+  NULL, CAST(:now AS timestamptz), CAST(:now AS timestamptz)
+FROM (
+  SELECT c.unit_code, i.catalogue_id, c.domain_code, i.id AS item_id, n.n,
+    '信息' || i.id || '-' || n.n AS title,
+    'http://example.gov.cn/' || c.unit_code || '/' || i.id || '/' || n.n || '.html' AS url,
+    d.formed_on, d.formed_on + d.delay AS published_on, j.due_on, j.state, j.late_days, j.note
+  FROM items i
+  JOIN catalogues c ON c.id = i.catalogue_id AND c.status = 'published'
+  CROSS JOIN LATERAL generate_series(1, CASE WHEN {_uniform(_ITEM, 1)} < :blank THEN 0
+    ELSE 1 + floor(-ln(1 - {_uniform(_ITEM, 2)}) * :extra)::int END) AS n(n)
+  CROSS JOIN LATERAL (SELECT
+    CAST(:first AS date) + floor({_uniform(_RECORD, 3)} * :days)::int AS formed_on,
+    least(floor(-ln(1 - {_uniform(_RECORD, 4)}) * :delay)::int, :max_delay) AS delay) AS d
+  JOIN bench_judged j ON j.time_limit = i.time_limit AND j.formed_on = d.formed_on
+    AND j.delay = d.delay
+  WHERE i.catalogue_id BETWEEN :low AND :high AND d.formed_on + d.delay <= :last
+) AS made"""
+"""One chunk of records: per published item a random number, formed on a random day of
+2020 and published some days later, each with the due date, state, working days late and
+note that `records.judge` gives (looked up in bench_judged, made by the app's judge)."""
+
+
+def _judgements(connection: sa.Connection) -> None:
+    """bench_judged: `records.judge` for every time limit the nation's items use × formed day
+    × delay, so the records' stored verdicts are the app's own."""
+    from app.services import records
+    from app.services.calendar import work_calendar
+
+    connection.execute(sa.text("DROP TABLE IF EXISTS bench_judged"))
+    connection.execute(
+        sa.text(
+            "CREATE UNLOGGED TABLE bench_judged (time_limit VARCHAR(500), formed_on DATE, "
+            "delay INTEGER, due_on DATE, state VARCHAR(16), late_days INTEGER, note TEXT, "
+            "PRIMARY KEY (time_limit, formed_on, delay))"
+        )
+    )
+    limits = [t for (t,) in connection.execute(sa.text("SELECT DISTINCT time_limit FROM items"))]
+    with Session(bind=connection) as session:
+        calendar = work_calendar(session)
+        rows = []
+        for text in limits:
+            if text is None:
+                continue
+            for offset in range((LAST_PUBLISHED - FIRST_FORMED).days + 1):
+                formed = FIRST_FORMED + timedelta(days=offset)
+                for delay in range(min(MAX_DELAY, (LAST_PUBLISHED - formed).days) + 1):
+                    verdict = records.judge(text, formed, formed + timedelta(days=delay), calendar)
+                    state = getattr(verdict.state, "value", verdict.state)
+                    rows.append(
+                        (
+                            text,
+                            formed,
+                            delay,
+                            verdict.due_on,
+                            state,
+                            verdict.late_days,
+                            verdict.note,
+                        )
+                    )
+    _insert(
+        connection,
+        "bench_judged",
+        ("time_limit", "formed_on", "delay", "due_on", "state", "late_days", "note"),
+        rows,
+    )
+    connection.execute(sa.text("ANALYZE bench_judged"))
+
+
+def add_records(url: str, shape: Shape, *, quiet: bool = False) -> None:
+    """The nation's disclosure records (PostgreSQL), RECORD_CHUNK districts per transaction,
+    each recorded in bench_progress; then the stored counts and stamps the write path keeps
+    (records.recount_catalogues, record_stamps) for the same catalogues."""
+    from app.services import records
+
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        done = {
+            c
+            for (c,) in connection.execute(
+                sa.text("SELECT chunk FROM bench_progress WHERE dataset = :d"),
+                {"d": RECORDS_DATASET},
+            )
+        }
+    chunks = range(0, shape.districts, RECORD_CHUNK)
+    if all(index in done for index in chunks):
+        engine.dispose()
+        return
+    started = time.perf_counter()
+    with engine.begin() as connection:
+        _judgements(connection)
+    if not quiet:
+        print(f"records: verdicts judged ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
+    for index in chunks:
+        if index in done:
+            continue
+        low = CATALOGUE_ID_BASE + index * 1_000
+        high = CATALOGUE_ID_BASE + (index + RECORD_CHUNK) * 1_000 - 1
+        with engine.begin() as connection:
+            seq0 = connection.execute(sa.text("SELECT coalesce(max(seq), 0) FROM records")).scalar()
+            connection.execute(
+                sa.text(RECORDS_SQL),
+                {
+                    "seq0": seq0,
+                    "now": NOW,
+                    "blank": BLANK_SHARE,
+                    "extra": MEAN_EXTRA,
+                    "first": FIRST_FORMED,
+                    "days": (LAST_PUBLISHED - FIRST_FORMED).days + 1,
+                    "delay": MEAN_DELAY,
+                    "max_delay": MAX_DELAY,
+                    "last": LAST_PUBLISHED,
+                    "low": low,
+                    "high": high,
+                },
+            )
+            ids = [
+                cid
+                for (cid,) in connection.execute(
+                    sa.text(
+                        "SELECT DISTINCT catalogue_id FROM records "
+                        "WHERE catalogue_id BETWEEN :low AND :high"
+                    ),
+                    {"low": low, "high": high},
+                )
+            ]
+            if ids:
+                records.recount_catalogues(connection, ids)
+            connection.execute(
+                sa.text(
+                    "INSERT INTO record_stamps (catalogue_id, seq) SELECT catalogue_id, max(seq) "
+                    "FROM records WHERE catalogue_id BETWEEN :low AND :high GROUP BY catalogue_id"
+                ),
+                {"low": low, "high": high},
+            )
+            connection.execute(
+                sa.text("INSERT INTO bench_progress (dataset, chunk) VALUES (:d, :c)"),
+                {"d": RECORDS_DATASET, "c": index},
+            )
+        if not quiet:
+            print(
+                f"records: districts {index + 1}-{min(index + RECORD_CHUNK, shape.districts)}"
+                f"/{shape.districts} ({time.perf_counter() - started:.0f} s)",
+                file=sys.stderr,
+                flush=True,
+            )
+    with engine.connect() as connection:
+        connection.execution_options(isolation_level="AUTOCOMMIT")
+        connection.execute(sa.text("DROP TABLE IF EXISTS bench_judged"))
+        connection.execute(sa.text("VACUUM ANALYZE records"))
+        connection.execute(sa.text("VACUUM ANALYZE record_counts"))
+        connection.execute(sa.text("VACUUM ANALYZE record_stamps"))
+    engine.dispose()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.audit_data")
     parser.add_argument("dataset", choices=("city", "nation"))
     parser.add_argument("url")
     args = parser.parse_args(argv)
-    generate(args.url, CITY if args.dataset == "city" else NATION)
+    shape = CITY if args.dataset == "city" else NATION
+    generate(args.url, shape)
+    if shape.timeliness:
+        add_records(args.url, shape)
     return 0
 
 

@@ -688,7 +688,9 @@ def completeness(
     the report; otherwise they are parsed into lists.
     """
     aggregate = sorted(fetch(session, unit_aggregate, scope), key=ORDER)
-    timely, timely_rows = timeliness.unit_figures(session, _timeliness_scope(scope))
+    # Figures of every unit (the ranking), rows with their lists for the page's units only.
+    shown = {row[0] for row in aggregate[offset : offset + limit]}
+    timely, timely_rows = timeliness.unit_figures(session, _timeliness_scope(scope), shown)
     districts = rollup(aggregate, timely)  # every unit scored, none kept
     page: list[UnitScore] = [
         {
