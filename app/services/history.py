@@ -2,11 +2,14 @@
 
 from typing import Any
 
+import orjson
 from sqlmodel import Session, col, select
 
 from app.models.catalogue import Catalogue
+from app.models.common import utcnow
 from app.models.history import Change
 from app.principal import Principal
+from app.services import bulk
 
 
 def record(
@@ -39,6 +42,48 @@ def record(
     )
     session.add(change)
     return change
+
+
+def record_bulk(
+    session: Session,
+    actor: Principal,
+    *,
+    action: str,
+    entity: str,
+    entity_id: object,
+    catalogue_id: int,
+    unit_code: str,
+    domain_code: str,
+    before: Any,
+    after: Any,
+    note: str | None,
+) -> None:
+    """`record` for a bulk write (a push of 1,000 records): the same row, with `before` and
+    `after` encoded by orjson (dates as ISO text) and inserted by the driver, without an ORM
+    object and the standard library's encoder (together most of the cost of the entry)."""
+    bulk.insert(
+        session,
+        Change.__table__,  # type: ignore[attr-defined]
+        1,
+        {},
+        constants={
+            "at": utcnow(),
+            "actor_role": str(actor.role),
+            "actor_unit": actor.unit_code,
+            "token_id": actor.token_id,
+            "action": action,
+            "entity": entity,
+            "entity_id": None if entity_id is None else str(entity_id),
+            "catalogue_id": catalogue_id,
+            "unit_code": unit_code,
+            "domain_code": domain_code,
+            "note": note,
+        },
+        as_is={
+            "before": [orjson.dumps(before).decode()],
+            "after": [orjson.dumps(after).decode()],
+        },
+    )
 
 
 def for_catalogue(

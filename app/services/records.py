@@ -7,6 +7,7 @@ definition; `recompute` applies it again (after a calendar year is loaded, for i
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -40,7 +41,7 @@ from app.rules.timelimits import (
     evaluate,
     parse,
 )
-from app.services import history, paging, record_column
+from app.services import bulk, history, paging, record_column
 from app.services.calendar import work_calendar
 
 # A constant key for PostgreSQL's transaction-level advisory lock: "gkmlrecs" in ASCII.
@@ -127,11 +128,13 @@ class VersionItem(NamedTuple):
 
 
 _version_items: dict[int, tuple[VersionItem, ...]] = {}
+_version_limits: dict[int, dict[int, str | None]] = {}
 
 
 def clear_caches() -> None:
     """Forget remembered versions (tests roll back, and SQLite may then reuse an id)."""
     _version_items.clear()
+    _version_limits.clear()
 
 
 def version_items(
@@ -143,6 +146,7 @@ def version_items(
     if missing:
         if len(_version_items) > 50_000:
             _version_items.clear()
+            _version_limits.clear()
         for start in range(0, len(missing), 500):
             # The JSON as text, parsed by orjson: the driver's json.loads was most of the cost.
             rows = session.exec(
@@ -204,7 +208,11 @@ def limit_books(session: Session, catalogue_ids: Iterable[int]) -> dict[int, Lim
     items = version_items(session, (int(vid or 0) for vid, _, _ in rows))
     books = {cid: LimitBook([]) for cid in ids}
     for vid, cid, published_on in rows:
-        limits = {item.id: item.time_limit for item in items.get(int(vid or 0), ())}
+        # a version's limits by item, made once per process (versions never change)
+        if (limits := _version_limits.get(int(vid or 0))) is None:
+            limits = {item.id: item.time_limit for item in items.get(int(vid or 0), ())}
+            if int(vid or 0) in items:
+                _version_limits[int(vid or 0)] = limits
         books[cid].versions.append((published_on, limits))
     return books
 
@@ -244,41 +252,6 @@ def stamp(session: Session, seqs: dict[int, int]) -> None:
     record_column.announce(session, seqs.keys())
 
 
-def executemany(
-    session: Session, table: sa.Table, rows: list[dict[str, Any]], *, suffix: str = ""
-) -> None:
-    """INSERT rows with the driver's own executemany: the types' bind processors once per
-    value and nothing else per row (Core's generic per-row work costs more than the insert).
-    `suffix` follows the VALUES clause (an ON CONFLICT clause)."""
-    connection = session.connection()
-    dialect = connection.dialect
-    columns = list(rows[0])
-    marks = {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(dialect.paramstyle)
-    if marks is None:
-        if suffix:
-            raise NotImplementedError(f"paramstyle {dialect.paramstyle} with a suffix")
-        connection.execute(sa.insert(table), rows)
-        return
-    processors = [table.c[name].type._cached_bind_processor(dialect) for name in columns]
-    sql = (
-        f"INSERT INTO {table.name} ({', '.join(columns)}) "
-        f"VALUES ({', '.join(marks for _ in columns)}){suffix}"
-    )
-    # Column by column: a batch repeats its dates, states and timestamps, so each distinct
-    # value is processed once, and columns without a processor are passed as they are.
-    data: list[list[Any]] = []
-    for name, process in zip(columns, processors, strict=True):
-        values = [row[name] for row in rows]
-        if process is not None:
-            memo: dict[Any, Any] = {None: None}
-            for value in set(values):
-                if value not in memo:
-                    memo[value] = process(value)
-            values = [memo[value] for value in values]
-        data.append(values)
-    connection.exec_driver_sql(sql, list(zip(*data, strict=True)))
-
-
 def _mark(session: Session) -> str:
     """A positional parameter mark in the driver's style."""
     return "?" if session.get_bind().dialect.paramstyle == "qmark" else "%s"
@@ -305,8 +278,9 @@ def driver_rows(
     return found
 
 
-@dataclass(frozen=True)
-class ItemFacts:
+class ItemFacts(NamedTuple):
+    """What a push needs of an item: a tuple, made straight from the driver's row."""
+
     id: int
     catalogue_id: int
     unit_code: str
@@ -323,11 +297,21 @@ _ITEMS_SQL = (
 
 def items_by_id(session: Session, ids: Sequence[int]) -> dict[int, ItemFacts]:
     rows = driver_rows(session, _ITEMS_SQL, (), sorted(set(ids)))
-    return {int(row[0]): ItemFacts(int(row[0]), *row[1:]) for row in rows}
+    make = ItemFacts._make
+    return {row[0]: make(row) for row in rows}
 
 
 def _error(index: int, field: str, msg: str, kind: str) -> dict[str, Any]:
     return {"loc": ("body", "records", index, field), "msg": msg, "type": kind}
+
+
+def _future(index: int, field: str, today: date) -> dict[str, Any]:
+    return _error(
+        index,
+        field,
+        f"日期不能晚于今天（{today}）/ {field} is in the future (today is {today})",
+        "future_date",
+    )
 
 
 def check(
@@ -337,6 +321,7 @@ def check(
     errors: list[dict[str, Any]] = []
     first_index: dict[str, int] = {}
     for index, row in enumerate(rows):
+        formed_on, published_on = row.formed_on, row.published_on
         if (seen := first_index.setdefault(row.url, index)) != index:
             errors.append(
                 _error(
@@ -346,7 +331,7 @@ def check(
                     "duplicate_url",
                 )
             )
-        if row.published_on < row.formed_on:
+        if published_on < formed_on:
             errors.append(
                 _error(
                     index,
@@ -355,16 +340,10 @@ def check(
                     "published_before_formed",
                 )
             )
-        for field in ("formed_on", "published_on"):
-            if getattr(row, field) > today:
-                errors.append(
-                    _error(
-                        index,
-                        field,
-                        f"日期不能晚于今天（{today}）/ {field} is in the future (today is {today})",
-                        "future_date",
-                    )
-                )
+        if formed_on > today:
+            errors.append(_future(index, "formed_on", today))
+        if published_on > today:
+            errors.append(_future(index, "published_on", today))
         item = items.get(row.item_id)
         if item is None:
             errors.append(
@@ -395,6 +374,7 @@ _EXISTING_SQL = (
     f"SELECT {', '.join(_COLUMNS)}, catalogue_id, deleted_at FROM records "
     "WHERE unit_code = {mark} AND url IN ({marks})"
 )
+_NEW_IDS_SQL = "SELECT seq, id FROM records WHERE seq BETWEEN {mark} AND {mark}"
 
 
 def _public(row: dict[str, Any], *, item_gone: bool = False) -> dict[str, Any]:
@@ -411,6 +391,11 @@ class Written:
     records: list[dict[str, Any]]
 
 
+# What a push writes of a record besides its public fields (which are its other columns).
+_NEW_RECORD_COLUMNS: tuple[str, ...] = ("domain_code", "item_id", "title", "url", "formed_on")
+_NEW_RECORD_COLUMNS += ("published_on", "due_on", "state", "late_days", "note")
+
+
 def upsert(
     session: Session,
     unit: Unit,
@@ -423,7 +408,9 @@ def upsert(
     """Create or update records by (unit, url), all or nothing (422 naming index and field).
 
     One history entry per call lists every record created and every one updated (before
-    and after), so a bulk push is one change in the unit's history.
+    and after), so a bulk push is one change in the unit's history. Each record is built
+    once, as the answer shows it: the same dicts make the rows, the counts, the history
+    entry and the answer.
     """
     items = items_by_id(session, [row.item_id for row in rows])
     errors = check(unit, rows, items, today=today or today_in_beijing())
@@ -434,122 +421,166 @@ def upsert(
     # Taken before reading which URLs exist: record writers are serialised from here, so two
     # pushes of the same new URL cannot both insert it.
     seq = next_seq(session, len(rows))
-    table = Record.__table__  # type: ignore[attr-defined]
     existing = {
         row[5]: row
         for row in driver_rows(session, _EXISTING_SQL, (unit.code,), [r.url for r in rows])
     }
     now = utcnow()
-    judged: dict[tuple[str | None, date, date], Judgement] = {}
-    inserts: list[dict[str, Any]] = []
+    # A judgement depends on the limit in force and the two dates: a push repeats them.
+    judged: dict[tuple[str | None, date, date], tuple[Judgement, str]] = {}
+    answer: list[dict[str, Any]] = []  # every record, in the call's order
+    created: list[dict[str, Any]] = []
+    created_items: list[ItemFacts] = []
+    created_seqs: list[int] = []
+    updated: list[dict[str, Any]] = []
+    updated_items: list[ItemFacts] = []
     updates: list[dict[str, Any]] = []
-    before: list[dict[str, Any]] = []
+    before: dict[str, dict[str, Any]] = {}
+    last: dict[int, int] = {}  # catalogue → its last change number in this call
     revived = 0
     for offset, row in enumerate(rows):
         item = items[row.item_id]
-        limit = books[item.catalogue_id].text(item.id, row.formed_on, item.time_limit)
-        key = (limit, row.formed_on, row.published_on)
-        if (verdict := judged.get(key)) is None:
-            verdict = judged[key] = judge(limit, row.formed_on, row.published_on, calendar)
-        values: dict[str, Any] = {
+        formed_on, published_on = row.formed_on, row.published_on
+        limit = books[item.catalogue_id].text(item.id, formed_on, item.time_limit)
+        key = (limit, formed_on, published_on)
+        if (found := judged.get(key)) is None:
+            verdict = judge(limit, formed_on, published_on, calendar)
+            found = judged[key] = (verdict, str(verdict.state))
+        verdict, state = found
+        record = {
+            "id": None,
             "unit_code": unit.code,
-            "catalogue_id": item.catalogue_id,
             "domain_code": item.domain_code,
             "item_id": item.id,
             "title": row.title,
             "url": row.url,
-            "formed_on": row.formed_on,
-            "published_on": row.published_on,
+            "formed_on": formed_on,
+            "published_on": published_on,
             "due_on": verdict.due_on,
-            "state": verdict.state,
+            "state": state,
             "late_days": verdict.late_days,
             "note": verdict.note,
-            "seq": seq + offset,
-            "deleted_at": None,
-            "updated_at": now,
+            "item_gone": False,
         }
+        answer.append(record)
+        last[item.catalogue_id] = seq + offset
         if (old := existing.get(row.url)) is None:
-            values["created_at"] = now
-            inserts.append(values)
+            created.append(record)
+            created_items.append(item)
+            created_seqs.append(seq + offset)
+            continue
+        record["id"] = old[0]
+        if old[-1] is not None:  # deleted_at
+            revived += 1
         else:
-            if old[-1] is not None:  # deleted_at
-                revived += 1
-            else:
-                before.append(_public(dict(zip(_COLUMNS, old, strict=False))))
-            values["b_id"] = old[0]
-            updates.append(values)
+            before[row.url] = _public(dict(zip(_COLUMNS, old, strict=False)))
+        updated.append(record)
+        updated_items.append(item)
+        values = {name: record[name] for name in _NEW_RECORD_COLUMNS}
+        values |= {"unit_code": unit.code, "catalogue_id": item.catalogue_id}
+        values |= {"seq": seq + offset, "deleted_at": None, "updated_at": now, "b_id": old[0]}
+        updates.append(values)
+    table = Record.__table__  # type: ignore[attr-defined]
     if updates:
         session.connection().execute(
-            sa.update(table).where(table.c.id == sa.bindparam("b_id")),
-            updates,
+            sa.update(table).where(table.c.id == sa.bindparam("b_id")), updates
         )
-    ids: list[int] = []
-    if inserts:
-        # One executemany; the new ids come back by change number, which this call owns.
-        executemany(session, table, inserts)
-        by_seq: dict[int, int] = dict(
-            session.connection()
-            .execute(
-                sa.select(table.c.seq, table.c.id).where(
-                    table.c.seq.between(inserts[0]["seq"], inserts[-1]["seq"])
-                )
-            )
-            .all()
-        )
-        ids = [by_seq[values["seq"]] for values in inserts]
-    for values, new_id in zip(inserts, ids, strict=True):
-        values["id"] = new_id
-    for values in updates:
-        values["id"] = values["b_id"]
-    written = [_public(values) for values in (*inserts, *updates)]
+    if created:
+        _insert(session, created, created_items, created_seqs, now)
     if updates:
         # An update may move a record to another item, or revive one: count those items again.
         recount(
             session,
-            {(values["catalogue_id"], values["item_id"]) for values in (*inserts, *updates)}
+            {(item.catalogue_id, item.id) for item in (*created_items, *updated_items)}
             | {(old[-2], old[3]) for old in existing.values()},
         )
     else:
-        add_counts(session, inserts)
-    last: dict[int, int] = {}
-    for values in (*inserts, *updates):
-        last[values["catalogue_id"]] = max(last.get(values["catalogue_id"], 0), values["seq"])
+        add_counts(session, created_items, created)
     stamp(session, last)
-    _log(session, actor, items, rows, before, written, inserted=len(inserts))
+    _log(
+        session,
+        actor,
+        [*created_items, *updated_items],
+        [*created, *updated],
+        created=len(created),
+        before=before,
+    )
     session.flush()
-    order = {row.url: index for index, row in enumerate(rows)}
-    written.sort(key=lambda record: order[record["url"]])
-    return Written(len(inserts) + revived, len(updates) - revived, written)
+    return Written(len(created) + revived, len(updated) - revived, answer)
+
+
+def _insert(
+    session: Session,
+    records: list[dict[str, Any]],
+    items: list[ItemFacts],
+    seqs: list[int],
+    now: datetime,
+) -> None:
+    """INSERT the new records in one executemany and give each its id."""
+    table = Record.__table__  # type: ignore[attr-defined]
+    connection = session.connection()
+    columns: dict[str, Sequence[Any]] = {
+        name: [record[name] for record in records] for name in _NEW_RECORD_COLUMNS
+    }
+    columns["catalogue_id"] = [item.catalogue_id for item in items]
+    columns["seq"] = seqs
+    ids: list[int] | None = None
+    if connection.dialect.name == "sqlite":
+        # The write lock is held (BEGIN IMMEDIATE): SQLite would give each new row the
+        # highest rowid + 1, which is what it is given here, so nothing is read back.
+        top = int(connection.exec_driver_sql("SELECT max(id) FROM records").scalar() or 0)
+        ids = list(range(top + 1, top + 1 + len(records)))
+        columns["id"] = ids
+    constants = {"unit_code": records[0]["unit_code"], "deleted_at": None}
+    constants |= {"created_at": now, "updated_at": now}
+    bulk.insert(session, table, len(records), columns, constants=constants)
+    if ids is None:
+        # The new ids by change number, which this call owns.
+        cursor = connection.connection.cursor()
+        try:
+            cursor.execute(_NEW_IDS_SQL.format(mark=_mark(session)), (seqs[0], seqs[-1]))
+            by_seq = dict(cursor.fetchall())
+        finally:
+            cursor.close()
+        ids = [by_seq[value] for value in seqs]
+    for record, new_id in zip(records, ids, strict=True):
+        record["id"] = new_id
 
 
 def _log(
     session: Session,
     actor: Principal,
-    items: dict[int, ItemFacts],
-    rows: Sequence[RecordIn],
-    before: list[dict[str, Any]],
+    items: list[ItemFacts],
     written: list[dict[str, Any]],
     *,
-    inserted: int,
+    created: int,
+    before: dict[str, dict[str, Any]],
 ) -> None:
     """One history entry per catalogue a call touched, listing every record it created
-    (after only) and updated (before and after), so the catalogue's history shows it."""
-    created_urls = {record["url"] for record in written[:inserted]}
-    catalogue_of = {row.url: items[row.item_id].catalogue_id for row in rows}
-    old = {record["url"]: record for record in before}
-    for catalogue_id in sorted(set(catalogue_of.values())):
-        catalogue = session.get(Catalogue, catalogue_id)
-        mine = [r for r in written if catalogue_of[r["url"]] == catalogue_id]
-        made = sum(1 for r in mine if r["url"] in created_urls)
-        history.record(
+    (after only) and updated (before and after), so the catalogue's history shows it.
+    `written` holds the created records first, `items` the item of each."""
+    groups: dict[int, list[int]] = {}
+    for index, item in enumerate(items):
+        if (group := groups.get(item.catalogue_id)) is None:
+            group = groups[item.catalogue_id] = []
+        group.append(index)
+    for catalogue_id in sorted(groups):
+        indexes = groups[catalogue_id]
+        mine = written if len(groups) == 1 else [written[index] for index in indexes]
+        made = bisect_left(indexes, created)
+        olds = [before[r["url"]] for r in mine if r["url"] in before] if before else []
+        item = items[indexes[0]]
+        history.record_bulk(
             session,
             actor,
             action="upsert",
             entity="records",
             entity_id=f"{made}+{len(mine) - made}",
-            catalogue=catalogue,
-            before=_jsonable([old[r["url"]] for r in mine if r["url"] in old]) or None,
-            after=_jsonable(mine),
+            catalogue_id=catalogue_id,
+            unit_code=item.unit_code,
+            domain_code=item.domain_code,
+            before=olds or None,
+            after=mine,
             note=f"{made} 条新增，{len(mine) - made} 条更新 / {made} created, "
             f"{len(mine) - made} updated",
         )
@@ -701,15 +732,16 @@ _ADD_COUNTS = (
 )
 
 
-def add_counts(session: Session, inserted: list[dict[str, Any]]) -> None:
-    """Add newly inserted records to their items' rows (what `recount` would write, without
-    reading the records again: a push of new records only adds)."""
+def add_counts(session: Session, items: list[ItemFacts], records: list[dict[str, Any]]) -> None:
+    """Add newly inserted records (each with its item) to their items' rows: what `recount`
+    would write, without reading the records again (a push of new records only adds)."""
     sums: dict[tuple[int, int], list[Any]] = {}
-    for values in inserted:
-        key = (values["catalogue_id"], values["item_id"])
-        state = values["state"]
+    for item, record in zip(items, records, strict=True):
+        key = (item.catalogue_id, item.id)
+        state = record["state"]
+        formed_on, published_on = record["formed_on"], record["published_on"]
         if (total := sums.get(key)) is None:
-            total = sums[key] = [0, 0, 0, 0, values["formed_on"], values["published_on"]]
+            total = sums[key] = [0, 0, 0, 0, formed_on, published_on]
         total[0] += 1
         if state == RecordState.on_time:
             total[1] += 1
@@ -717,13 +749,22 @@ def add_counts(session: Session, inserted: list[dict[str, Any]]) -> None:
             total[2] += 1
         elif state == RecordState.unknown:
             total[3] += 1
-        total[4] = max(total[4], values["formed_on"])
-        total[5] = max(total[5], values["published_on"])
+        if formed_on > total[4]:
+            total[4] = formed_on
+        if published_on > total[5]:
+            total[5] = published_on
     if not sums:
         return
     names = _COUNTS.split(", ")
-    rows = [dict(zip(names, (*key, *total), strict=True)) for key, total in sums.items()]
-    executemany(session, RecordCount.__table__, rows, suffix=_ADD_COUNTS)  # type: ignore[attr-defined]
+    columns = [[key[0] for key in sums], [key[1] for key in sums]]
+    columns += [[total[n] for total in sums.values()] for n in range(6)]
+    bulk.insert(
+        session,
+        RecordCount.__table__,  # type: ignore[attr-defined]
+        len(sums),
+        dict(zip(names, columns, strict=True)),
+        suffix=_ADD_COUNTS,
+    )
 
 
 # ---- reading ------------------------------------------------------------------------------
