@@ -16,7 +16,6 @@ from typing import Any, NamedTuple
 
 import orjson
 import sqlalchemy as sa
-from sqlalchemy import func, text
 from sqlmodel import Session, col, select
 
 from app.errors import invalid_all
@@ -26,7 +25,6 @@ from app.models.item import Item
 from app.models.record import (
     MAX_RECORDS,
     Record,
-    RecordCount,
     RecordIn,
     RecordPublic,
     RecordStamp,
@@ -194,20 +192,20 @@ class LimitBook:
         return chosen[item_id] if chosen is not None else working
 
 
+_VERSIONS_SQL = (
+    "SELECT id, catalogue_id, published_on FROM catalogue_versions "
+    "WHERE catalogue_id IN ({marks}) ORDER BY catalogue_id, number"
+)
+
+
 def limit_books(session: Session, catalogue_ids: Iterable[int]) -> dict[int, LimitBook]:
     ids = sorted(set(catalogue_ids))
-    rows = session.exec(
-        select(
-            col(CatalogueVersion.id),
-            col(CatalogueVersion.catalogue_id),
-            col(CatalogueVersion.published_on),
-        )
-        .where(col(CatalogueVersion.catalogue_id).in_(ids))
-        .order_by(col(CatalogueVersion.catalogue_id), col(CatalogueVersion.number))
-    ).all()
+    rows = driver_rows(session, _VERSIONS_SQL, (), ids)
     items = version_items(session, (int(vid or 0) for vid, _, _ in rows))
     books = {cid: LimitBook([]) for cid in ids}
-    for vid, cid, published_on in rows:
+    for vid, cid, published in rows:
+        # the driver's value: a date on PostgreSQL, ISO text on SQLite
+        published_on = date.fromisoformat(published) if isinstance(published, str) else published
         # a version's limits by item, made once per process (versions never change)
         if (limits := _version_limits.get(int(vid or 0))) is None:
             limits = {item.id: item.time_limit for item in items.get(int(vid or 0), ())}
@@ -226,10 +224,14 @@ def next_seq(session: Session, count: int = 1) -> int:
     As for publishes (publication.next_feed_seq): one lock, held to commit, before reading
     the highest number, so a reader that has seen N never misses a later commit below N.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        session.exec(text("SELECT pg_advisory_xact_lock(:key)").bindparams(key=RECORD_LOCK))  # type: ignore[call-overload]
-    last = session.exec(select(func.max(Record.seq))).one()
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("SELECT pg_advisory_xact_lock(%s)", (RECORD_LOCK,))
+    last = connection.exec_driver_sql("SELECT max(seq) FROM records").scalar()
     return int(last or 0) + 1
+
+
+_STAMP = " ON CONFLICT (catalogue_id) DO UPDATE SET seq = excluded.seq"
 
 
 def stamp(session: Session, seqs: dict[int, int]) -> None:
@@ -237,18 +239,13 @@ def stamp(session: Session, seqs: dict[int, int]) -> None:
     process's public column forget what it remembered of those catalogues."""
     if not seqs:
         return
-    table = RecordStamp.__table__  # type: ignore[attr-defined]
-    rows = [{"catalogue_id": cid, "seq": seq} for cid, seq in seqs.items()]
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
-    statement = insert(table)
-    statement = statement.on_conflict_do_update(
-        index_elements=[table.c.catalogue_id], set_={"seq": statement.excluded.seq}
+    bulk.insert(
+        session,
+        RecordStamp.__table__,  # type: ignore[attr-defined]
+        len(seqs),
+        {"catalogue_id": list(seqs), "seq": list(seqs.values())},
+        suffix=_STAMP,
     )
-    session.connection().execute(statement, rows)
     record_column.announce(session, seqs.keys())
 
 
@@ -495,7 +492,7 @@ def upsert(
             | {(old[-2], old[3]) for old in existing.values()},
         )
     else:
-        add_counts(session, created_items, created)
+        add_counts(session, seq, seq + len(rows) - 1)
     stamp(session, last)
     _log(
         session,
@@ -732,38 +729,15 @@ _ADD_COUNTS = (
 )
 
 
-def add_counts(session: Session, items: list[ItemFacts], records: list[dict[str, Any]]) -> None:
-    """Add newly inserted records (each with its item) to their items' rows: what `recount`
-    would write, without reading the records again (a push of new records only adds)."""
-    sums: dict[tuple[int, int], list[Any]] = {}
-    for item, record in zip(items, records, strict=True):
-        key = (item.catalogue_id, item.id)
-        state = record["state"]
-        formed_on, published_on = record["formed_on"], record["published_on"]
-        if (total := sums.get(key)) is None:
-            total = sums[key] = [0, 0, 0, 0, formed_on, published_on]
-        total[0] += 1
-        if state == RecordState.on_time:
-            total[1] += 1
-        elif state == RecordState.late:
-            total[2] += 1
-        elif state == RecordState.unknown:
-            total[3] += 1
-        if formed_on > total[4]:
-            total[4] = formed_on
-        if published_on > total[5]:
-            total[5] = published_on
-    if not sums:
-        return
-    names = _COUNTS.split(", ")
-    columns = [[key[0] for key in sums], [key[1] for key in sums]]
-    columns += [[total[n] for total in sums.values()] for n in range(6)]
-    bulk.insert(
-        session,
-        RecordCount.__table__,  # type: ignore[attr-defined]
-        len(sums),
-        dict(zip(names, columns, strict=True)),
-        suffix=_ADD_COUNTS,
+def add_counts(session: Session, first_seq: int, last_seq: int) -> None:
+    """Add the records a push has just inserted (change numbers first..last, all of them
+    new) to their items' rows: `_COUNTED` over those rows only, added in one statement
+    (what `recount` would write, without reading the items' other records)."""
+    mark = _mark(session)
+    session.connection().exec_driver_sql(
+        f"INSERT INTO record_counts ({_COUNTS}) {_COUNTED} AND seq BETWEEN {mark} AND {mark} "
+        f"GROUP BY catalogue_id, item_id{_ADD_COUNTS}",
+        (first_seq, last_seq),
     )
 
 
