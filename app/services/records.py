@@ -8,10 +8,11 @@ definition; `recompute` applies it again (after a calendar year is loaded, for i
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 import orjson
@@ -391,6 +392,7 @@ class Written:
 # What a push writes of a record besides its public fields (which are its other columns).
 _NEW_RECORD_COLUMNS: tuple[str, ...] = ("domain_code", "item_id", "title", "url", "formed_on")
 _NEW_RECORD_COLUMNS += ("published_on", "due_on", "state", "late_days", "note")
+_NEW_RECORD_VALUES = itemgetter(*_NEW_RECORD_COLUMNS)
 
 
 def upsert(
@@ -424,7 +426,9 @@ def upsert(
     }
     now = utcnow()
     # A judgement depends on the limit in force and the two dates: a push repeats them.
-    judged: dict[tuple[str | None, date, date], tuple[Judgement, str]] = {}
+    judged: dict[tuple[str | None, date, date], tuple[Any, ...]] = {}
+    # a catalogue with one version (the usual case) has one limit per item, whatever the date
+    single = {cid: book.versions[0][1] for cid, book in books.items() if len(book.versions) == 1}
     answer: list[dict[str, Any]] = []  # every record, in the call's order
     created: list[dict[str, Any]] = []
     created_items: list[ItemFacts] = []
@@ -435,33 +439,44 @@ def upsert(
     before: dict[str, dict[str, Any]] = {}
     last: dict[int, int] = {}  # catalogue → its last change number in this call
     revived = 0
+    code = unit.code
     for offset, row in enumerate(rows):
         item = items[row.item_id]
-        formed_on, published_on = row.formed_on, row.published_on
-        limit = books[item.catalogue_id].text(item.id, formed_on, item.time_limit)
+        item_id, catalogue_id, _, domain_code, working = item
+        formed_on = row.formed_on
+        published_on = row.published_on
+        if (limits := single.get(catalogue_id)) is not None:
+            limit = limits.get(item_id, working)
+        else:
+            limit = books[catalogue_id].text(item_id, formed_on, working)
         key = (limit, formed_on, published_on)
         if (found := judged.get(key)) is None:
             verdict = judge(limit, formed_on, published_on, calendar)
-            found = judged[key] = (verdict, str(verdict.state))
-        verdict, state = found
+            found = judged[key] = (
+                verdict.due_on,
+                str(verdict.state),
+                verdict.late_days,
+                verdict.note,
+            )
+        url = row.url
         record = {
             "id": None,
-            "unit_code": unit.code,
-            "domain_code": item.domain_code,
-            "item_id": item.id,
+            "unit_code": code,
+            "domain_code": domain_code,
+            "item_id": item_id,
             "title": row.title,
-            "url": row.url,
+            "url": url,
             "formed_on": formed_on,
             "published_on": published_on,
-            "due_on": verdict.due_on,
-            "state": state,
-            "late_days": verdict.late_days,
-            "note": verdict.note,
+            "due_on": found[0],
+            "state": found[1],
+            "late_days": found[2],
+            "note": found[3],
             "item_gone": False,
         }
         answer.append(record)
-        last[item.catalogue_id] = seq + offset
-        if (old := existing.get(row.url)) is None:
+        last[catalogue_id] = seq + offset
+        if (old := existing.get(url)) is None:
             created.append(record)
             created_items.append(item)
             created_seqs.append(seq + offset)
@@ -470,11 +485,11 @@ def upsert(
         if old[-1] is not None:  # deleted_at
             revived += 1
         else:
-            before[row.url] = _public(dict(zip(_COLUMNS, old, strict=False)))
+            before[url] = _public(dict(zip(_COLUMNS, old, strict=False)))
         updated.append(record)
         updated_items.append(item)
         values = {name: record[name] for name in _NEW_RECORD_COLUMNS}
-        values |= {"unit_code": unit.code, "catalogue_id": item.catalogue_id}
+        values |= {"unit_code": code, "catalogue_id": catalogue_id}
         values |= {"seq": seq + offset, "deleted_at": None, "updated_at": now, "b_id": old[0]}
         updates.append(values)
     table = Record.__table__  # type: ignore[attr-defined]
@@ -501,6 +516,7 @@ def upsert(
         [*created, *updated],
         created=len(created),
         before=before,
+        catalogues=last,
     )
     session.flush()
     return Written(len(created) + revived, len(updated) - revived, answer)
@@ -516,9 +532,10 @@ def _insert(
     """INSERT the new records in one executemany and give each its id."""
     table = Record.__table__  # type: ignore[attr-defined]
     connection = session.connection()
-    columns: dict[str, Sequence[Any]] = {
-        name: [record[name] for record in records] for name in _NEW_RECORD_COLUMNS
-    }
+    # column by column, each a tuple: the records' values by one C-level getter per record
+    columns: dict[str, Sequence[Any]] = dict(
+        zip(_NEW_RECORD_COLUMNS, zip(*map(_NEW_RECORD_VALUES, records), strict=True), strict=True)
+    )
     columns["catalogue_id"] = [item.catalogue_id for item in items]
     columns["seq"] = seqs
     ids: list[int] | None = None
@@ -552,15 +569,20 @@ def _log(
     *,
     created: int,
     before: dict[str, dict[str, Any]],
+    catalogues: Collection[int],
 ) -> None:
     """One history entry per catalogue a call touched, listing every record it created
     (after only) and updated (before and after), so the catalogue's history shows it.
-    `written` holds the created records first, `items` the item of each."""
-    groups: dict[int, list[int]] = {}
-    for index, item in enumerate(items):
-        if (group := groups.get(item.catalogue_id)) is None:
-            group = groups[item.catalogue_id] = []
-        group.append(index)
+    `written` holds the created records first, `items` the item of each, `catalogues` the
+    catalogues they belong to."""
+    groups: dict[int, Sequence[int]] = {}
+    if len(catalogues) == 1:  # the usual push
+        groups[next(iter(catalogues))] = range(len(written))
+    else:
+        lists: dict[int, list[int]] = {}
+        for index, item in enumerate(items):
+            lists.setdefault(item.catalogue_id, []).append(index)
+        groups.update(lists)
     for catalogue_id in sorted(groups):
         indexes = groups[catalogue_id]
         mine = written if len(groups) == 1 else [written[index] for index in indexes]
