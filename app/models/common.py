@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta, timezone
 from enum import StrEnum
 from typing import Annotated, Generic, TypeVar
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from pydantic import AfterValidator, BaseModel, StringConstraints
@@ -310,8 +311,6 @@ brackets, no whitespace (1,000 records in a push: urlsplit is most of the check'
 
 def check_url(value: str) -> str:
     """A well-formed absolute http(s) URL: what a published page or an opinion lives at."""
-    from urllib.parse import urlsplit
-
     value = value.strip()
     if _PLAIN_URL.fullmatch(value):
         return value
