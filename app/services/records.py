@@ -89,28 +89,57 @@ def judge(
     time_limit: str | None, formed_on: date, published_on: date, calendar: WorkCalendar
 ) -> Judgement:
     """The record's due date from the item's time limit evaluated from `formed_on`."""
-    if time_limit is None or not time_limit.strip():
-        return Judgement(None, RecordState.unknown, None, _NOTES["no_text"])
-    rule = rule_of(time_limit)
-    if rule.kind in NO_LIMIT_KINDS:
-        return Judgement(None, RecordState.no_limit, None, _NOTES[rule.kind])
-    if rule.kind in ("statutory", "unparsed"):
-        return Judgement(None, RecordState.unknown, None, _NOTES[rule.kind])
-    evaluation = evaluate(rule, formed_on, calendar)
-    if evaluation.due_on is None:
-        return Judgement(None, RecordState.unknown, None, evaluation.note)
-    due_on = evaluation.due_on
-    if published_on <= due_on:
-        return Judgement(due_on, RecordState.on_time, None, None)
-    try:
-        late = late_working_days(calendar, due_on, published_on)
-    except UnknownCalendarYear as unknown:
-        note = (
-            f"{unknown.year} 年的节假日安排未知，无法计算逾期工作日 / the official holiday "
-            f"arrangement for {unknown.year} is not known, so the working days late are not"
-        )
-        return Judgement(due_on, RecordState.unknown, None, note)
-    return Judgement(due_on, RecordState.late, late, None)
+    return Judge(calendar)(time_limit, formed_on, published_on)
+
+
+def _late_note(year: int) -> str:
+    return (
+        f"{year} 年的节假日安排未知，无法计算逾期工作日 / the official holiday "
+        f"arrangement for {year} is not known, so the working days late are not"
+    )
+
+
+class Judge:
+    """`judge` for many records on one calendar (a push, a recompute): the due date is
+    evaluated once per (limit, formed_on) and the working days late counted once per
+    (due_on, published_on), the two steps that walk the calendar."""
+
+    def __init__(self, calendar: WorkCalendar) -> None:
+        self.calendar = calendar
+        self._due: dict[tuple[str | None, date], date | Judgement] = {}
+        self._late: dict[tuple[date, date], Judgement] = {}
+
+    def __call__(self, time_limit: str | None, formed_on: date, published_on: date) -> Judgement:
+        key = (time_limit, formed_on)
+        if (due_on := self._due.get(key)) is None:
+            due_on = self._due[key] = self._due_on(time_limit, formed_on)
+        if isinstance(due_on, Judgement):  # no due date: published_on does not matter
+            return due_on
+        if published_on <= due_on:
+            return Judgement(due_on, RecordState.on_time, None, None)
+        if (late := self._late.get((due_on, published_on))) is None:
+            try:
+                days = late_working_days(self.calendar, due_on, published_on)
+            except UnknownCalendarYear as unknown:
+                late = Judgement(due_on, RecordState.unknown, None, _late_note(unknown.year))
+            else:
+                late = Judgement(due_on, RecordState.late, days, None)
+            self._late[(due_on, published_on)] = late
+        return late
+
+    def _due_on(self, time_limit: str | None, formed_on: date) -> date | Judgement:
+        """The due date, or the judgement of a record that has none."""
+        if time_limit is None or not time_limit.strip():
+            return Judgement(None, RecordState.unknown, None, _NOTES["no_text"])
+        rule = rule_of(time_limit)
+        if rule.kind in NO_LIMIT_KINDS:
+            return Judgement(None, RecordState.no_limit, None, _NOTES[rule.kind])
+        if rule.kind in ("statutory", "unparsed"):
+            return Judgement(None, RecordState.unknown, None, _NOTES[rule.kind])
+        evaluation = evaluate(rule, formed_on, self.calendar)
+        if evaluation.due_on is None:
+            return Judgement(None, RecordState.unknown, None, evaluation.note)
+        return evaluation.due_on
 
 
 # ---- which time limit was in force ----------------------------------------------------
@@ -415,7 +444,7 @@ def upsert(
     errors = check(unit, rows, items, today=today or today_in_beijing())
     if errors:
         raise invalid_all(errors)
-    calendar = calendar or work_calendar(session)
+    judging = Judge(calendar or work_calendar(session))
     books = limit_books(session, {items[row.item_id].catalogue_id for row in rows})
     # Taken before reading which URLs exist: record writers are serialised from here, so two
     # pushes of the same new URL cannot both insert it.
@@ -451,7 +480,7 @@ def upsert(
             limit = books[catalogue_id].text(item_id, formed_on, working)
         key = (limit, formed_on, published_on)
         if (found := judged.get(key)) is None:
-            verdict = judge(limit, formed_on, published_on, calendar)
+            verdict = judging(limit, formed_on, published_on)
             found = judged[key] = (
                 verdict.due_on,
                 str(verdict.state),
@@ -822,7 +851,7 @@ def rejudged(session: Session, records: Sequence[Record]) -> list[tuple[Record, 
     each with its fresh judgement (nothing written)."""
     if not records:
         return []
-    calendar = work_calendar(session)
+    judging = Judge(work_calendar(session))
     books = limit_books(session, {record.catalogue_id for record in records})
     working = dict(
         session.exec(
@@ -836,7 +865,7 @@ def rejudged(session: Session, records: Sequence[Record]) -> list[tuple[Record, 
         limit = books[record.catalogue_id].text(
             record.item_id, record.formed_on, working.get(record.item_id)
         )
-        verdict = judge(limit, record.formed_on, record.published_on, calendar)
+        verdict = judging(limit, record.formed_on, record.published_on)
         now = (verdict.due_on, verdict.state, verdict.late_days, verdict.note)
         if (record.due_on, record.state, record.late_days, record.note) != now:
             out.append((record, verdict))
