@@ -61,6 +61,7 @@ def record_bulk(
     """`record` for a bulk write (a push of 1,000 records): the same row, with `before` and
     `after` encoded by orjson (dates as ISO text) and inserted by the driver, without an ORM
     object and the standard library's encoder (together most of the cost of the entry)."""
+    session.flush()  # entries added before this one (ORM objects) keep their order
     bulk.insert(
         session,
         Change.__table__,  # type: ignore[attr-defined]
