@@ -426,6 +426,8 @@ class Written:
     created: int
     updated: int
     records: list[dict[str, Any]]
+    encoded: orjson.Fragment | None = None
+    """`records` as JSON when the history entry already encoded them (the same bytes)."""
 
 
 # What a push writes of a record besides its public fields (which are its other columns).
@@ -548,6 +550,9 @@ def upsert(
     else:
         add_counts(session, seq, seq + len(rows) - 1)
     stamp(session, last)
+    # The usual push (new records of one catalogue): the history entry lists the records in
+    # the call's order, as the answer does, so they are encoded once for both.
+    encoded = orjson.Fragment(orjson.dumps(answer)) if len(last) == 1 and not updates else None
     _log(
         session,
         actor,
@@ -556,9 +561,10 @@ def upsert(
         created=len(created),
         before=before,
         catalogues=last,
+        encoded=encoded,
     )
     session.flush()
-    return Written(len(created) + revived, len(updated) - revived, answer)
+    return Written(len(created) + revived, len(updated) - revived, answer, encoded)
 
 
 def _insert(
@@ -609,11 +615,12 @@ def _log(
     created: int,
     before: dict[str, dict[str, Any]],
     catalogues: Collection[int],
+    encoded: orjson.Fragment | None = None,
 ) -> None:
     """One history entry per catalogue a call touched, listing every record it created
     (after only) and updated (before and after), so the catalogue's history shows it.
     `written` holds the created records first, `items` the item of each, `catalogues` the
-    catalogues they belong to."""
+    catalogues they belong to; `encoded`, when given, is `written` as JSON."""
     groups: dict[int, Sequence[int]] = {}
     if len(catalogues) == 1:  # the usual push
         groups[next(iter(catalogues))] = range(len(written))
@@ -638,7 +645,7 @@ def _log(
             unit_code=item.unit_code,
             domain_code=item.domain_code,
             before=olds or None,
-            after=mine,
+            after=encoded if encoded is not None and len(groups) == 1 else mine,
             note=f"{made} 条新增，{len(mine) - made} 条更新 / {made} created, "
             f"{len(mine) - made} updated",
         )
