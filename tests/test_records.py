@@ -100,6 +100,35 @@ def test_states_follow_the_items_time_limit(
         assert "2003" in got["note"]
 
 
+def test_a_push_judges_each_record_on_its_own_dates_and_answers_in_its_order(
+    client: TestClient, editor: dict[str, str], item: dict[str, Any]
+) -> None:
+    # One call, one limit: due dates are evaluated once per formed date and the working
+    # days late once per (due date, published date), yet each record gets its own.
+    dates = [
+        ("2020-09-28", "2020-11-02", "on_time", "2020-11-02", None),
+        ("2020-09-28", "2020-11-05", "late", "2020-11-02", 3),
+        ("2020-09-28", "2020-11-05", "late", "2020-11-02", 3),
+        ("2020-09-29", "2020-11-05", "late", "2020-11-03", 2),
+        ("2020-09-28", "2020-11-09", "late", "2020-11-02", 5),
+    ]
+    sent = [
+        record(item["id"], n, formed_on=formed_on, published_on=published_on)
+        for n, (formed_on, published_on, *_) in enumerate(dates)
+    ]
+    response = push(client, editor, sent)
+    assert response.status_code == 200, response.text
+    got = response.json()["records"]
+    assert [r["url"] for r in got] == [r["url"] for r in sent]
+    assert [(r["state"], r["due_on"], r["late_days"]) for r in got] == [
+        (state, due_on, late) for *_, state, due_on, late in dates
+    ]
+    ids = [r["id"] for r in got]
+    assert ids == sorted(set(ids))
+    listed = client.get(f"/api/v1/units/{HULI}/records", headers=editor).json()["items"]
+    assert [(r["id"], r["url"]) for r in listed] == [(r["id"], r["url"]) for r in got]
+
+
 def test_sending_the_same_url_again_updates_the_record(
     client: TestClient, editor: dict[str, str], item: dict[str, Any]
 ) -> None:

@@ -54,9 +54,8 @@ def create_records(
     A bad record → 422 naming its index and field (`loc`: body, records, index, field),
     and nothing is stored. docs/records.md explains due dates and states."""
     written = records.upsert(session, unit, batch.records, actor=writer)
-    return _json(
-        {"created": written.created, "updated": written.updated, "records": written.records}
-    )
+    listed = written.encoded if written.encoded is not None else written.records
+    return _json({"created": written.created, "updated": written.updated, "records": listed})
 
 
 @router.get(UNIT_RECORDS, response_model=RecordPage, responses=AUTHED)

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta, timezone
 from enum import StrEnum
 from typing import Annotated, Generic, TypeVar
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from pydantic import AfterValidator, BaseModel, StringConstraints
@@ -301,13 +302,18 @@ def normalize_levels(values: Iterable[str]) -> list[str]:
 
 
 _SPACE = re.compile(r"\s")
+_PLAIN_URL = re.compile(
+    r"[Hh][Tt][Tt][Pp][Ss]?://[\x21\x22\x24-\x2e\x30-\x3e\x40-\x5a\x5c\x5e-\x7e]+(?:[/?#]\S*)?"
+)
+"""URLs that `urlsplit` accepts without a doubt: http(s), a non-empty ASCII netloc without
+brackets, no whitespace (1,000 records in a push: urlsplit is most of the check's cost)."""
 
 
 def check_url(value: str) -> str:
     """A well-formed absolute http(s) URL: what a published page or an opinion lives at."""
-    from urllib.parse import urlsplit
-
     value = value.strip()
+    if _PLAIN_URL.fullmatch(value):
+        return value
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc or _SPACE.search(value):
         raise ValueError(

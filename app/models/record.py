@@ -4,7 +4,8 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import Field as Input
 from sqlalchemy import Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
@@ -29,22 +30,27 @@ class RecordState(StrEnum):
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 
 
-class RecordIn(SQLModel):
+# The two bodies of a push are pydantic's BaseModel, not SQLModel: a SQLModel validates
+# each nested model a second time through its own __init__, a third of the cost of
+# validating 1,000 records (the JSON schema is the same).
+
+
+class RecordIn(BaseModel):
     """One record as a CMS sends it; (unit, url) identifies it."""
 
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+    model_config = ConfigDict(extra="forbid")
 
-    item_id: int = Field(ge=1, le=MAX_ID, description="the catalogue item (its `id`)")
-    title: Title = Field(description="the record's title as published")
-    url: HttpUrl = Field(description="where it is published; (unit, url) identifies it")
-    formed_on: date = Field(description="信息形成或变更之日 / the day the information was formed")
-    published_on: date = Field(description="发布日期 / the day it was published")
+    item_id: int = Input(ge=1, le=MAX_ID, description="the catalogue item (its `id`)")
+    title: Title = Input(description="the record's title as published")
+    url: HttpUrl = Input(description="where it is published; (unit, url) identifies it")
+    formed_on: date = Input(description="信息形成或变更之日 / the day the information was formed")
+    published_on: date = Input(description="发布日期 / the day it was published")
 
 
-class RecordBatch(SQLModel):
+class RecordBatch(BaseModel):
     """Records a CMS reports, stored all or nothing."""
 
-    model_config = ConfigDict(  # type: ignore[assignment]
+    model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
             "examples": [
@@ -63,7 +69,7 @@ class RecordBatch(SQLModel):
         },
     )
 
-    records: list[RecordIn] = Field(
+    records: list[RecordIn] = Input(
         min_length=1, max_length=MAX_RECORDS, description="one entry per record"
     )
 

@@ -7,15 +7,16 @@ definition; `recompute` applies it again (after a calendar year is loaded, for i
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from bisect import bisect_left
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 import orjson
 import sqlalchemy as sa
-from sqlalchemy import func, text
 from sqlmodel import Session, col, select
 
 from app.errors import invalid_all
@@ -25,7 +26,6 @@ from app.models.item import Item
 from app.models.record import (
     MAX_RECORDS,
     Record,
-    RecordCount,
     RecordIn,
     RecordPublic,
     RecordStamp,
@@ -40,7 +40,7 @@ from app.rules.timelimits import (
     evaluate,
     parse,
 )
-from app.services import history, paging, record_column
+from app.services import bulk, history, paging, record_column
 from app.services.calendar import work_calendar
 
 # A constant key for PostgreSQL's transaction-level advisory lock: "gkmlrecs" in ASCII.
@@ -89,28 +89,57 @@ def judge(
     time_limit: str | None, formed_on: date, published_on: date, calendar: WorkCalendar
 ) -> Judgement:
     """The record's due date from the item's time limit evaluated from `formed_on`."""
-    if time_limit is None or not time_limit.strip():
-        return Judgement(None, RecordState.unknown, None, _NOTES["no_text"])
-    rule = rule_of(time_limit)
-    if rule.kind in NO_LIMIT_KINDS:
-        return Judgement(None, RecordState.no_limit, None, _NOTES[rule.kind])
-    if rule.kind in ("statutory", "unparsed"):
-        return Judgement(None, RecordState.unknown, None, _NOTES[rule.kind])
-    evaluation = evaluate(rule, formed_on, calendar)
-    if evaluation.due_on is None:
-        return Judgement(None, RecordState.unknown, None, evaluation.note)
-    due_on = evaluation.due_on
-    if published_on <= due_on:
-        return Judgement(due_on, RecordState.on_time, None, None)
-    try:
-        late = late_working_days(calendar, due_on, published_on)
-    except UnknownCalendarYear as unknown:
-        note = (
-            f"{unknown.year} 年的节假日安排未知，无法计算逾期工作日 / the official holiday "
-            f"arrangement for {unknown.year} is not known, so the working days late are not"
-        )
-        return Judgement(due_on, RecordState.unknown, None, note)
-    return Judgement(due_on, RecordState.late, late, None)
+    return Judge(calendar)(time_limit, formed_on, published_on)
+
+
+def _late_note(year: int) -> str:
+    return (
+        f"{year} 年的节假日安排未知，无法计算逾期工作日 / the official holiday "
+        f"arrangement for {year} is not known, so the working days late are not"
+    )
+
+
+class Judge:
+    """`judge` for many records on one calendar (a push, a recompute): the due date is
+    evaluated once per (limit, formed_on) and the working days late counted once per
+    (due_on, published_on), the two steps that walk the calendar."""
+
+    def __init__(self, calendar: WorkCalendar) -> None:
+        self.calendar = calendar
+        self._due: dict[tuple[str | None, date], date | Judgement] = {}
+        self._late: dict[tuple[date, date], Judgement] = {}
+
+    def __call__(self, time_limit: str | None, formed_on: date, published_on: date) -> Judgement:
+        key = (time_limit, formed_on)
+        if (due_on := self._due.get(key)) is None:
+            due_on = self._due[key] = self._due_on(time_limit, formed_on)
+        if isinstance(due_on, Judgement):  # no due date: published_on does not matter
+            return due_on
+        if published_on <= due_on:
+            return Judgement(due_on, RecordState.on_time, None, None)
+        if (late := self._late.get((due_on, published_on))) is None:
+            try:
+                days = late_working_days(self.calendar, due_on, published_on)
+            except UnknownCalendarYear as unknown:
+                late = Judgement(due_on, RecordState.unknown, None, _late_note(unknown.year))
+            else:
+                late = Judgement(due_on, RecordState.late, days, None)
+            self._late[(due_on, published_on)] = late
+        return late
+
+    def _due_on(self, time_limit: str | None, formed_on: date) -> date | Judgement:
+        """The due date, or the judgement of a record that has none."""
+        if time_limit is None or not time_limit.strip():
+            return Judgement(None, RecordState.unknown, None, _NOTES["no_text"])
+        rule = rule_of(time_limit)
+        if rule.kind in NO_LIMIT_KINDS:
+            return Judgement(None, RecordState.no_limit, None, _NOTES[rule.kind])
+        if rule.kind in ("statutory", "unparsed"):
+            return Judgement(None, RecordState.unknown, None, _NOTES[rule.kind])
+        evaluation = evaluate(rule, formed_on, self.calendar)
+        if evaluation.due_on is None:
+            return Judgement(None, RecordState.unknown, None, evaluation.note)
+        return evaluation.due_on
 
 
 # ---- which time limit was in force ----------------------------------------------------
@@ -127,11 +156,13 @@ class VersionItem(NamedTuple):
 
 
 _version_items: dict[int, tuple[VersionItem, ...]] = {}
+_version_limits: dict[int, dict[int, str | None]] = {}
 
 
 def clear_caches() -> None:
     """Forget remembered versions (tests roll back, and SQLite may then reuse an id)."""
     _version_items.clear()
+    _version_limits.clear()
 
 
 def version_items(
@@ -143,6 +174,7 @@ def version_items(
     if missing:
         if len(_version_items) > 50_000:
             _version_items.clear()
+            _version_limits.clear()
         for start in range(0, len(missing), 500):
             # The JSON as text, parsed by orjson: the driver's json.loads was most of the cost.
             rows = session.exec(
@@ -190,21 +222,25 @@ class LimitBook:
         return chosen[item_id] if chosen is not None else working
 
 
+_VERSIONS_SQL = (
+    "SELECT id, catalogue_id, published_on FROM catalogue_versions "
+    "WHERE catalogue_id IN ({marks}) ORDER BY catalogue_id, number"
+)
+
+
 def limit_books(session: Session, catalogue_ids: Iterable[int]) -> dict[int, LimitBook]:
     ids = sorted(set(catalogue_ids))
-    rows = session.exec(
-        select(
-            col(CatalogueVersion.id),
-            col(CatalogueVersion.catalogue_id),
-            col(CatalogueVersion.published_on),
-        )
-        .where(col(CatalogueVersion.catalogue_id).in_(ids))
-        .order_by(col(CatalogueVersion.catalogue_id), col(CatalogueVersion.number))
-    ).all()
+    rows = driver_rows(session, _VERSIONS_SQL, (), ids)
     items = version_items(session, (int(vid or 0) for vid, _, _ in rows))
     books = {cid: LimitBook([]) for cid in ids}
-    for vid, cid, published_on in rows:
-        limits = {item.id: item.time_limit for item in items.get(int(vid or 0), ())}
+    for vid, cid, published in rows:
+        # the driver's value: a date on PostgreSQL, ISO text on SQLite
+        published_on = date.fromisoformat(published) if isinstance(published, str) else published
+        # a version's limits by item, made once per process (versions never change)
+        if (limits := _version_limits.get(int(vid or 0))) is None:
+            limits = {item.id: item.time_limit for item in items.get(int(vid or 0), ())}
+            if int(vid or 0) in items:
+                _version_limits[int(vid or 0)] = limits
         books[cid].versions.append((published_on, limits))
     return books
 
@@ -218,10 +254,14 @@ def next_seq(session: Session, count: int = 1) -> int:
     As for publishes (publication.next_feed_seq): one lock, held to commit, before reading
     the highest number, so a reader that has seen N never misses a later commit below N.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        session.exec(text("SELECT pg_advisory_xact_lock(:key)").bindparams(key=RECORD_LOCK))  # type: ignore[call-overload]
-    last = session.exec(select(func.max(Record.seq))).one()
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("SELECT pg_advisory_xact_lock(%s)", (RECORD_LOCK,))
+    last = connection.exec_driver_sql("SELECT max(seq) FROM records").scalar()
     return int(last or 0) + 1
+
+
+_STAMP = " ON CONFLICT (catalogue_id) DO UPDATE SET seq = excluded.seq"
 
 
 def stamp(session: Session, seqs: dict[int, int]) -> None:
@@ -229,54 +269,14 @@ def stamp(session: Session, seqs: dict[int, int]) -> None:
     process's public column forget what it remembered of those catalogues."""
     if not seqs:
         return
-    table = RecordStamp.__table__  # type: ignore[attr-defined]
-    rows = [{"catalogue_id": cid, "seq": seq} for cid, seq in seqs.items()]
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
-    statement = insert(table)
-    statement = statement.on_conflict_do_update(
-        index_elements=[table.c.catalogue_id], set_={"seq": statement.excluded.seq}
+    bulk.insert(
+        session,
+        RecordStamp.__table__,  # type: ignore[attr-defined]
+        len(seqs),
+        {"catalogue_id": list(seqs), "seq": list(seqs.values())},
+        suffix=_STAMP,
     )
-    session.connection().execute(statement, rows)
     record_column.announce(session, seqs.keys())
-
-
-def executemany(
-    session: Session, table: sa.Table, rows: list[dict[str, Any]], *, suffix: str = ""
-) -> None:
-    """INSERT rows with the driver's own executemany: the types' bind processors once per
-    value and nothing else per row (Core's generic per-row work costs more than the insert).
-    `suffix` follows the VALUES clause (an ON CONFLICT clause)."""
-    connection = session.connection()
-    dialect = connection.dialect
-    columns = list(rows[0])
-    marks = {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(dialect.paramstyle)
-    if marks is None:
-        if suffix:
-            raise NotImplementedError(f"paramstyle {dialect.paramstyle} with a suffix")
-        connection.execute(sa.insert(table), rows)
-        return
-    processors = [table.c[name].type._cached_bind_processor(dialect) for name in columns]
-    sql = (
-        f"INSERT INTO {table.name} ({', '.join(columns)}) "
-        f"VALUES ({', '.join(marks for _ in columns)}){suffix}"
-    )
-    # Column by column: a batch repeats its dates, states and timestamps, so each distinct
-    # value is processed once, and columns without a processor are passed as they are.
-    data: list[list[Any]] = []
-    for name, process in zip(columns, processors, strict=True):
-        values = [row[name] for row in rows]
-        if process is not None:
-            memo: dict[Any, Any] = {None: None}
-            for value in set(values):
-                if value not in memo:
-                    memo[value] = process(value)
-            values = [memo[value] for value in values]
-        data.append(values)
-    connection.exec_driver_sql(sql, list(zip(*data, strict=True)))
 
 
 def _mark(session: Session) -> str:
@@ -305,8 +305,9 @@ def driver_rows(
     return found
 
 
-@dataclass(frozen=True)
-class ItemFacts:
+class ItemFacts(NamedTuple):
+    """What a push needs of an item: a tuple, made straight from the driver's row."""
+
     id: int
     catalogue_id: int
     unit_code: str
@@ -323,20 +324,41 @@ _ITEMS_SQL = (
 
 def items_by_id(session: Session, ids: Sequence[int]) -> dict[int, ItemFacts]:
     rows = driver_rows(session, _ITEMS_SQL, (), sorted(set(ids)))
-    return {int(row[0]): ItemFacts(int(row[0]), *row[1:]) for row in rows}
+    make = ItemFacts._make
+    return {row[0]: make(row) for row in rows}
 
 
 def _error(index: int, field: str, msg: str, kind: str) -> dict[str, Any]:
     return {"loc": ("body", "records", index, field), "msg": msg, "type": kind}
 
 
+def _future(index: int, field: str, today: date) -> dict[str, Any]:
+    return _error(
+        index,
+        field,
+        f"日期不能晚于今天（{today}）/ {field} is in the future (today is {today})",
+        "future_date",
+    )
+
+
 def check(
     unit: Unit, rows: Sequence[RecordIn], items: dict[int, ItemFacts], *, today: date
 ) -> list[dict[str, Any]]:
     """Every rule that needs more than one field or the database; [] when all pass."""
+    code = unit.code
+    # One quick pass for the usual push, where every record passes; the rules one by one
+    # (the errors in their order) only when one does not.
+    if len({row.url for row in rows}) == len(rows) and all(
+        row.formed_on <= row.published_on <= today
+        and (item := items.get(row.item_id)) is not None
+        and item.unit_code == code
+        for row in rows
+    ):
+        return []
     errors: list[dict[str, Any]] = []
     first_index: dict[str, int] = {}
     for index, row in enumerate(rows):
+        formed_on, published_on = row.formed_on, row.published_on
         if (seen := first_index.setdefault(row.url, index)) != index:
             errors.append(
                 _error(
@@ -346,7 +368,7 @@ def check(
                     "duplicate_url",
                 )
             )
-        if row.published_on < row.formed_on:
+        if published_on < formed_on:
             errors.append(
                 _error(
                     index,
@@ -355,16 +377,10 @@ def check(
                     "published_before_formed",
                 )
             )
-        for field in ("formed_on", "published_on"):
-            if getattr(row, field) > today:
-                errors.append(
-                    _error(
-                        index,
-                        field,
-                        f"日期不能晚于今天（{today}）/ {field} is in the future (today is {today})",
-                        "future_date",
-                    )
-                )
+        if formed_on > today:
+            errors.append(_future(index, "formed_on", today))
+        if published_on > today:
+            errors.append(_future(index, "published_on", today))
         item = items.get(row.item_id)
         if item is None:
             errors.append(
@@ -375,12 +391,12 @@ def check(
                     "unknown_item",
                 )
             )
-        elif item.unit_code != unit.code:
+        elif item.unit_code != code:
             errors.append(
                 _error(
                     index,
                     "item_id",
-                    f"事项 {row.item_id} 不属于单位 {unit.code} / item {row.item_id} belongs "
+                    f"事项 {row.item_id} 不属于单位 {code} / item {row.item_id} belongs "
                     f"to another unit",
                     "item_of_another_unit",
                 )
@@ -395,6 +411,7 @@ _EXISTING_SQL = (
     f"SELECT {', '.join(_COLUMNS)}, catalogue_id, deleted_at FROM records "
     "WHERE unit_code = {mark} AND url IN ({marks})"
 )
+_NEW_IDS_SQL = "SELECT seq, id FROM records WHERE seq BETWEEN {mark} AND {mark}"
 
 
 def _public(row: dict[str, Any], *, item_gone: bool = False) -> dict[str, Any]:
@@ -409,6 +426,14 @@ class Written:
     created: int
     updated: int
     records: list[dict[str, Any]]
+    encoded: orjson.Fragment | None = None
+    """`records` as JSON when the history entry already encoded them (the same bytes)."""
+
+
+# What a push writes of a record besides its public fields (which are its other columns).
+_NEW_RECORD_COLUMNS: tuple[str, ...] = ("domain_code", "item_id", "title", "url", "formed_on")
+_NEW_RECORD_COLUMNS += ("published_on", "due_on", "state", "late_days", "note")
+_NEW_RECORD_VALUES = itemgetter(*_NEW_RECORD_COLUMNS)
 
 
 def upsert(
@@ -423,133 +448,204 @@ def upsert(
     """Create or update records by (unit, url), all or nothing (422 naming index and field).
 
     One history entry per call lists every record created and every one updated (before
-    and after), so a bulk push is one change in the unit's history.
+    and after), so a bulk push is one change in the unit's history. Each record is built
+    once, as the answer shows it: the same dicts make the rows, the counts, the history
+    entry and the answer.
     """
     items = items_by_id(session, [row.item_id for row in rows])
     errors = check(unit, rows, items, today=today or today_in_beijing())
     if errors:
         raise invalid_all(errors)
-    calendar = calendar or work_calendar(session)
+    judging = Judge(calendar or work_calendar(session))
     books = limit_books(session, {items[row.item_id].catalogue_id for row in rows})
     # Taken before reading which URLs exist: record writers are serialised from here, so two
     # pushes of the same new URL cannot both insert it.
     seq = next_seq(session, len(rows))
-    table = Record.__table__  # type: ignore[attr-defined]
     existing = {
         row[5]: row
         for row in driver_rows(session, _EXISTING_SQL, (unit.code,), [r.url for r in rows])
     }
     now = utcnow()
-    judged: dict[tuple[str | None, date, date], Judgement] = {}
-    inserts: list[dict[str, Any]] = []
+    # A judgement depends on the limit in force and the two dates: a push repeats them.
+    judged: dict[tuple[str | None, date, date], tuple[Any, ...]] = {}
+    # a catalogue with one version (the usual case) has one limit per item, whatever the date
+    single = {cid: book.versions[0][1] for cid, book in books.items() if len(book.versions) == 1}
+    answer: list[dict[str, Any]] = []  # every record, in the call's order
+    created: list[dict[str, Any]] = []
+    created_items: list[ItemFacts] = []
+    created_seqs: list[int] = []
+    updated: list[dict[str, Any]] = []
+    updated_items: list[ItemFacts] = []
     updates: list[dict[str, Any]] = []
-    before: list[dict[str, Any]] = []
+    before: dict[str, dict[str, Any]] = {}
+    last: dict[int, int] = {}  # catalogue → its last change number in this call
     revived = 0
+    code = unit.code
     for offset, row in enumerate(rows):
         item = items[row.item_id]
-        limit = books[item.catalogue_id].text(item.id, row.formed_on, item.time_limit)
-        key = (limit, row.formed_on, row.published_on)
-        if (verdict := judged.get(key)) is None:
-            verdict = judged[key] = judge(limit, row.formed_on, row.published_on, calendar)
-        values: dict[str, Any] = {
-            "unit_code": unit.code,
-            "catalogue_id": item.catalogue_id,
-            "domain_code": item.domain_code,
-            "item_id": item.id,
-            "title": row.title,
-            "url": row.url,
-            "formed_on": row.formed_on,
-            "published_on": row.published_on,
-            "due_on": verdict.due_on,
-            "state": verdict.state,
-            "late_days": verdict.late_days,
-            "note": verdict.note,
-            "seq": seq + offset,
-            "deleted_at": None,
-            "updated_at": now,
-        }
-        if (old := existing.get(row.url)) is None:
-            values["created_at"] = now
-            inserts.append(values)
+        item_id, catalogue_id, _, domain_code, working = item
+        formed_on = row.formed_on
+        published_on = row.published_on
+        if (limits := single.get(catalogue_id)) is not None:
+            limit = limits.get(item_id, working)
         else:
-            if old[-1] is not None:  # deleted_at
-                revived += 1
-            else:
-                before.append(_public(dict(zip(_COLUMNS, old, strict=False))))
-            values["b_id"] = old[0]
-            updates.append(values)
+            limit = books[catalogue_id].text(item_id, formed_on, working)
+        key = (limit, formed_on, published_on)
+        if (found := judged.get(key)) is None:
+            verdict = judging(limit, formed_on, published_on)
+            found = judged[key] = (
+                verdict.due_on,
+                str(verdict.state),
+                verdict.late_days,
+                verdict.note,
+            )
+        url = row.url
+        record = {
+            "id": None,
+            "unit_code": code,
+            "domain_code": domain_code,
+            "item_id": item_id,
+            "title": row.title,
+            "url": url,
+            "formed_on": formed_on,
+            "published_on": published_on,
+            "due_on": found[0],
+            "state": found[1],
+            "late_days": found[2],
+            "note": found[3],
+            "item_gone": False,
+        }
+        answer.append(record)
+        last[catalogue_id] = seq + offset
+        if (old := existing.get(url)) is None:
+            created.append(record)
+            created_items.append(item)
+            created_seqs.append(seq + offset)
+            continue
+        record["id"] = old[0]
+        if old[-1] is not None:  # deleted_at
+            revived += 1
+        else:
+            before[url] = _public(dict(zip(_COLUMNS, old, strict=False)))
+        updated.append(record)
+        updated_items.append(item)
+        values = {name: record[name] for name in _NEW_RECORD_COLUMNS}
+        values |= {"unit_code": code, "catalogue_id": catalogue_id}
+        values |= {"seq": seq + offset, "deleted_at": None, "updated_at": now, "b_id": old[0]}
+        updates.append(values)
+    table = Record.__table__  # type: ignore[attr-defined]
     if updates:
         session.connection().execute(
-            sa.update(table).where(table.c.id == sa.bindparam("b_id")),
-            updates,
+            sa.update(table).where(table.c.id == sa.bindparam("b_id")), updates
         )
-    ids: list[int] = []
-    if inserts:
-        # One executemany; the new ids come back by change number, which this call owns.
-        executemany(session, table, inserts)
-        by_seq: dict[int, int] = dict(
-            session.connection()
-            .execute(
-                sa.select(table.c.seq, table.c.id).where(
-                    table.c.seq.between(inserts[0]["seq"], inserts[-1]["seq"])
-                )
-            )
-            .all()
-        )
-        ids = [by_seq[values["seq"]] for values in inserts]
-    for values, new_id in zip(inserts, ids, strict=True):
-        values["id"] = new_id
-    for values in updates:
-        values["id"] = values["b_id"]
-    written = [_public(values) for values in (*inserts, *updates)]
+    if created:
+        _insert(session, created, created_items, created_seqs, now)
     if updates:
         # An update may move a record to another item, or revive one: count those items again.
         recount(
             session,
-            {(values["catalogue_id"], values["item_id"]) for values in (*inserts, *updates)}
+            {(item.catalogue_id, item.id) for item in (*created_items, *updated_items)}
             | {(old[-2], old[3]) for old in existing.values()},
         )
     else:
-        add_counts(session, inserts)
-    last: dict[int, int] = {}
-    for values in (*inserts, *updates):
-        last[values["catalogue_id"]] = max(last.get(values["catalogue_id"], 0), values["seq"])
+        add_counts(session, seq, seq + len(rows) - 1)
     stamp(session, last)
-    _log(session, actor, items, rows, before, written, inserted=len(inserts))
+    # The usual push (new records of one catalogue): the history entry lists the records in
+    # the call's order, as the answer does, so they are encoded once for both.
+    encoded = orjson.Fragment(orjson.dumps(answer)) if len(last) == 1 and not updates else None
+    _log(
+        session,
+        actor,
+        [*created_items, *updated_items],
+        [*created, *updated],
+        created=len(created),
+        before=before,
+        catalogues=last,
+        encoded=encoded,
+    )
     session.flush()
-    order = {row.url: index for index, row in enumerate(rows)}
-    written.sort(key=lambda record: order[record["url"]])
-    return Written(len(inserts) + revived, len(updates) - revived, written)
+    return Written(len(created) + revived, len(updated) - revived, answer, encoded)
+
+
+def _insert(
+    session: Session,
+    records: list[dict[str, Any]],
+    items: list[ItemFacts],
+    seqs: list[int],
+    now: datetime,
+) -> None:
+    """INSERT the new records in one executemany and give each its id."""
+    table = Record.__table__  # type: ignore[attr-defined]
+    connection = session.connection()
+    # column by column, each a tuple: the records' values by one C-level getter per record
+    columns: dict[str, Sequence[Any]] = dict(
+        zip(_NEW_RECORD_COLUMNS, zip(*map(_NEW_RECORD_VALUES, records), strict=True), strict=True)
+    )
+    columns["catalogue_id"] = [item.catalogue_id for item in items]
+    columns["seq"] = seqs
+    ids: list[int] | None = None
+    if connection.dialect.name == "sqlite":
+        # The write lock is held (BEGIN IMMEDIATE): SQLite would give each new row the
+        # highest rowid + 1, which is what it is given here, so nothing is read back.
+        top = int(connection.exec_driver_sql("SELECT max(id) FROM records").scalar() or 0)
+        ids = list(range(top + 1, top + 1 + len(records)))
+        columns["id"] = ids
+    constants = {"unit_code": records[0]["unit_code"], "deleted_at": None}
+    constants |= {"created_at": now, "updated_at": now}
+    bulk.insert(session, table, len(records), columns, constants=constants)
+    if ids is None:
+        # The new ids by change number, which this call owns.
+        cursor = connection.connection.cursor()
+        try:
+            cursor.execute(_NEW_IDS_SQL.format(mark=_mark(session)), (seqs[0], seqs[-1]))
+            by_seq = dict(cursor.fetchall())
+        finally:
+            cursor.close()
+        ids = [by_seq[value] for value in seqs]
+    for record, new_id in zip(records, ids, strict=True):
+        record["id"] = new_id
 
 
 def _log(
     session: Session,
     actor: Principal,
-    items: dict[int, ItemFacts],
-    rows: Sequence[RecordIn],
-    before: list[dict[str, Any]],
+    items: list[ItemFacts],
     written: list[dict[str, Any]],
     *,
-    inserted: int,
+    created: int,
+    before: dict[str, dict[str, Any]],
+    catalogues: Collection[int],
+    encoded: orjson.Fragment | None = None,
 ) -> None:
     """One history entry per catalogue a call touched, listing every record it created
-    (after only) and updated (before and after), so the catalogue's history shows it."""
-    created_urls = {record["url"] for record in written[:inserted]}
-    catalogue_of = {row.url: items[row.item_id].catalogue_id for row in rows}
-    old = {record["url"]: record for record in before}
-    for catalogue_id in sorted(set(catalogue_of.values())):
-        catalogue = session.get(Catalogue, catalogue_id)
-        mine = [r for r in written if catalogue_of[r["url"]] == catalogue_id]
-        made = sum(1 for r in mine if r["url"] in created_urls)
-        history.record(
+    (after only) and updated (before and after), so the catalogue's history shows it.
+    `written` holds the created records first, `items` the item of each, `catalogues` the
+    catalogues they belong to; `encoded`, when given, is `written` as JSON."""
+    groups: dict[int, Sequence[int]] = {}
+    if len(catalogues) == 1:  # the usual push
+        groups[next(iter(catalogues))] = range(len(written))
+    else:
+        lists: dict[int, list[int]] = {}
+        for index, item in enumerate(items):
+            lists.setdefault(item.catalogue_id, []).append(index)
+        groups.update(lists)
+    for catalogue_id in sorted(groups):
+        indexes = groups[catalogue_id]
+        mine = written if len(groups) == 1 else [written[index] for index in indexes]
+        made = bisect_left(indexes, created)
+        olds = [before[r["url"]] for r in mine if r["url"] in before] if before else []
+        item = items[indexes[0]]
+        history.record_bulk(
             session,
             actor,
             action="upsert",
             entity="records",
             entity_id=f"{made}+{len(mine) - made}",
-            catalogue=catalogue,
-            before=_jsonable([old[r["url"]] for r in mine if r["url"] in old]) or None,
-            after=_jsonable(mine),
+            catalogue_id=catalogue_id,
+            unit_code=item.unit_code,
+            domain_code=item.domain_code,
+            before=olds or None,
+            after=encoded if encoded is not None and len(groups) == 1 else mine,
             note=f"{made} 条新增，{len(mine) - made} 条更新 / {made} created, "
             f"{len(mine) - made} updated",
         )
@@ -701,29 +797,16 @@ _ADD_COUNTS = (
 )
 
 
-def add_counts(session: Session, inserted: list[dict[str, Any]]) -> None:
-    """Add newly inserted records to their items' rows (what `recount` would write, without
-    reading the records again: a push of new records only adds)."""
-    sums: dict[tuple[int, int], list[Any]] = {}
-    for values in inserted:
-        key = (values["catalogue_id"], values["item_id"])
-        state = values["state"]
-        if (total := sums.get(key)) is None:
-            total = sums[key] = [0, 0, 0, 0, values["formed_on"], values["published_on"]]
-        total[0] += 1
-        if state == RecordState.on_time:
-            total[1] += 1
-        elif state == RecordState.late:
-            total[2] += 1
-        elif state == RecordState.unknown:
-            total[3] += 1
-        total[4] = max(total[4], values["formed_on"])
-        total[5] = max(total[5], values["published_on"])
-    if not sums:
-        return
-    names = _COUNTS.split(", ")
-    rows = [dict(zip(names, (*key, *total), strict=True)) for key, total in sums.items()]
-    executemany(session, RecordCount.__table__, rows, suffix=_ADD_COUNTS)  # type: ignore[attr-defined]
+def add_counts(session: Session, first_seq: int, last_seq: int) -> None:
+    """Add the records a push has just inserted (change numbers first..last, all of them
+    new) to their items' rows: `_COUNTED` over those rows only, added in one statement
+    (what `recount` would write, without reading the items' other records)."""
+    mark = _mark(session)
+    session.connection().exec_driver_sql(
+        f"INSERT INTO record_counts ({_COUNTS}) {_COUNTED} AND seq BETWEEN {mark} AND {mark} "
+        f"GROUP BY catalogue_id, item_id{_ADD_COUNTS}",
+        (first_seq, last_seq),
+    )
 
 
 # ---- reading ------------------------------------------------------------------------------
@@ -785,7 +868,7 @@ def rejudged(session: Session, records: Sequence[Record]) -> list[tuple[Record, 
     each with its fresh judgement (nothing written)."""
     if not records:
         return []
-    calendar = work_calendar(session)
+    judging = Judge(work_calendar(session))
     books = limit_books(session, {record.catalogue_id for record in records})
     working = dict(
         session.exec(
@@ -799,7 +882,7 @@ def rejudged(session: Session, records: Sequence[Record]) -> list[tuple[Record, 
         limit = books[record.catalogue_id].text(
             record.item_id, record.formed_on, working.get(record.item_id)
         )
-        verdict = judge(limit, record.formed_on, record.published_on, calendar)
+        verdict = judging(limit, record.formed_on, record.published_on)
         now = (verdict.due_on, verdict.state, verdict.late_days, verdict.note)
         if (record.due_on, record.state, record.late_days, record.note) != now:
             out.append((record, verdict))
