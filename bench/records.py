@@ -515,6 +515,14 @@ def main() -> str:
             f"| public column, {BIG_ITEMS:,} items + {BIG_RECORDS:,} records ({size:,} bytes) vs "
             f"a bare FastAPI endpoint returning the same bytes (throughput) | {column_ms:.2f} | "
             f"{bare_ms:.2f} | {bare_ms / column_ms:.2f}× | ≥ 0.8× |",
+            "",
+            f"Goals: POST {'met' if post_ms <= 2 * raw_ms else 'not met'} "
+            f"({post_ms / raw_ms:.2f}×); city timeliness "
+            f"{'met' if audit_ms <= 50 else 'not met'} ({audit_ms:.1f} ms); public column "
+            f"{'met' if bare_ms / column_ms >= 0.8 else 'not met'} "
+            f"({bare_ms / column_ms:.2f}×). The national timeliness audit (40,044 units, "
+            '9.8 M records, PostgreSQL) is timed by `python -m bench audit`: "Audit" above. '
+            f"Load average at the end: {os.getloadavg()[0]:.1f}.",
         ]
     )
 
