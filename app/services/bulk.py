@@ -55,9 +55,13 @@ def insert(
         ]
         connection.execute(sa.insert(table), rows)
         return
+    def processor(name: str) -> Any:
+        column_type = table.c[name].type
+        return column_type.dialect_impl(dialect).bind_processor(dialect)
+
     data: list[Any] = []
     for name, values in columns.items():
-        process = table.c[name].type._cached_bind_processor(dialect)
+        process = processor(name)
         if process is not None:
             memo: dict[Any, Any] = {None: None}
             for value in set(values):
@@ -66,7 +70,7 @@ def insert(
             values = [memo[value] for value in values]
         data.append(values)
     for name, value in constants.items():
-        process = table.c[name].type._cached_bind_processor(dialect)
+        process = processor(name)
         data.append(repeat(value if process is None or value is None else process(value), count))
     data += as_is.values()
     sql = (
