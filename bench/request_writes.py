@@ -326,9 +326,10 @@ WRITES_FINDINGS = [
     "which is now the larger part of what is left. The latencies of those runs say nothing "
     "(load 6-9); in runs at load 2.3-3.1 while the work was under way, the clerk-model p99 "
     "was 19.2, 19.4 and 37.2 ms with the Core writes (22.0 and 101.4 ms before). On a quiet "
-    "machine (load about 1, the table above and a run ten minutes before it), the clerk-model "
-    "p99 with 1 worker was 15.9 and 11.9 ms (server CPU 4.4 and 4.5 ms per operation): under "
-    "the goal. The closed loop on 2 workers keeps a long tail (p99 0.7-1.2 s in those runs): "
+    "machine (load about 1, three runs of the whole bench between 09:26 and 10:01 UTC, the "
+    "last one the table above), the clerk-model p99 with 1 worker was 11.9, 15.9 and 10.3 ms "
+    "(server CPU 4.5, 4.4 and 4.1 ms per operation): under the goal. The closed loop on 2 "
+    "workers keeps a long tail (p99 0.7-1.2 s in those runs): "
     "its two processes contend for SQLite's one write lock through SQLite's busy handler, "
     "which sleeps between retries, where one worker's writers queue in-process on a lock.",
     "",

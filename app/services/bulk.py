@@ -55,6 +55,7 @@ def insert(
         ]
         connection.execute(sa.insert(table), rows)
         return
+
     def processor(name: str) -> Any:
         column_type = table.c[name].type
         return column_type.dialect_impl(dialect).bind_processor(dialect)
