@@ -34,7 +34,7 @@ from sqlmodel import Session, col, select
 
 from app.models.catalogue import Catalogue
 from app.models.record import Record
-from app.models.request import DisclosureRequest, Outcome, RequestState
+from app.models.request import DisclosureRequest
 from app.rules import quality
 from app.rules.attributes import DRAFTABLE_ATTRIBUTES, missing_attributes
 from app.services import records, requests, stats
@@ -314,20 +314,7 @@ def _requests(session: Session, after: int, limit: int) -> tuple[list[Difference
     for request in batch:
         assert request.id is not None
         clock = requests.replay(request, events[request.id], calendar)
-        defined = {
-            "state": RequestState(clock.state),
-            "clock_start": clock.clock_start,
-            "due_on": clock.due_on,
-            "paused_until": clock.paused_until,
-            "extended_days": clock.extended_days,
-            "late_notice": clock.late_notice,
-            "outcome": None if clock.outcome is None else Outcome(clock.outcome),
-            "answered_on": clock.answered_on,
-            "closed_on": clock.closed_on,
-            "on_time": clock.on_time,
-            "note": clock.note,
-            **requests.report_columns(request.received_on, clock),
-        }
+        defined = requests.derived_columns(request.received_on, clock)
         stored = {name: getattr(request, name) for name in _REQUEST_COLUMNS}
         out += _compare("disclosure_requests", request.id, stored, defined)
     return out, batch[-1].id

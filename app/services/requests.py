@@ -145,10 +145,10 @@ def replay(
     return request_clock.replay(request.received_on, [clock_event(e) for e in chosen], calendar)
 
 
-def store(request: DisclosureRequest, clock: Clock) -> dict[str, Any]:
-    """Rewrite the derived columns from a fresh clock: they are never left stale. Answers
-    the columns and values written (what a Core UPDATE of the row sets)."""
-    values: dict[str, Any] = {
+def derived_columns(received_on: date, clock: Clock) -> dict[str, Any]:
+    """Every column an application's clock defines: what `store` writes and what the
+    derived-columns check (services/derived) compares with the stored row."""
+    return {
         "state": RequestState(clock.state),
         "clock_start": clock.clock_start,
         "due_on": clock.due_on,
@@ -160,8 +160,14 @@ def store(request: DisclosureRequest, clock: Clock) -> dict[str, Any]:
         "closed_on": clock.closed_on,
         "on_time": clock.on_time,
         "note": clock.note,
-        **report_columns(request.received_on, clock),
+        **report_columns(received_on, clock),
     }
+
+
+def store(request: DisclosureRequest, clock: Clock) -> dict[str, Any]:
+    """Rewrite the derived columns from a fresh clock: they are never left stale. Answers
+    the columns and values written (what a Core UPDATE of the row sets)."""
+    values = derived_columns(request.received_on, clock)
     for name, value in values.items():
         setattr(request, name, value)
     return values
