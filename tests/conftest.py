@@ -18,6 +18,7 @@ from app.db import get_session, make_engine
 from app.main import app as application
 from app.services import calendar, published_cache, record_column, records, timeliness
 from seed import load
+from tests.factories import HULI, token
 
 REFERENCE_TABLES = {
     "domains",
@@ -126,6 +127,18 @@ def client(connection: Connection, session: Session) -> Iterator[TestClient]:
     with TestClient(application) as client:
         yield client
     application.dependency_overrides.clear()
+
+
+@pytest.fixture
+def editor(session: Session) -> dict[str, str]:
+    """A bearer header of an editor of 湖里区 (the district most tests write in)."""
+    return token(session, "editor", HULI)
+
+
+@pytest.fixture
+def auditor(session: Session) -> dict[str, str]:
+    """A bearer header of the city office's auditor."""
+    return token(session, "auditor")
 
 
 @pytest.fixture

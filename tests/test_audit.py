@@ -30,11 +30,6 @@ STATISTICS = "/api/v1/audit/statistics"
 
 
 @pytest.fixture
-def auditor(session: Session) -> dict[str, str]:
-    return token(session, "auditor")
-
-
-@pytest.fixture
 def huli(session: Session) -> dict[str, str]:
     return token(session, "editor", HULI)
 

@@ -11,11 +11,6 @@ from tests.factories import HULI, add_item, item_body, token
 URL = f"/api/v1/units/{HULI}/catalogues/01/items"
 
 
-@pytest.fixture
-def editor(session: Session) -> dict[str, str]:
-    return token(session, "editor", HULI)
-
-
 def post_raw(client: TestClient, headers: dict[str, str], body: bytes) -> int:
     json_headers = headers | {"Content-Type": "application/json"}
     status: int = client.post(URL, content=body, headers=json_headers).status_code

@@ -2,7 +2,6 @@
 
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
@@ -14,11 +13,6 @@ ARRANGEMENT: dict[str, Any] = {
     "holidays": ["2031-01-01", "2031-10-01", "2031-10-02", "2031-10-03"],
     "workdays": ["2031-09-28"],
 }
-
-
-@pytest.fixture
-def auditor(session: Session) -> dict[str, str]:
-    return token(session, "auditor")
 
 
 def test_a_package_year_lists_its_exceptions_to_the_week(client: TestClient) -> None:

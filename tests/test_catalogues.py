@@ -3,7 +3,6 @@
 import re
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event
 from sqlmodel import Session
@@ -11,11 +10,6 @@ from sqlmodel import Session
 from tests.factories import HULI, add_item, token
 
 BASE = f"/api/v1/units/{HULI}/catalogues"
-
-
-@pytest.fixture
-def editor(session: Session) -> dict[str, str]:
-    return token(session, "editor", HULI)
 
 
 def test_a_catalogue_exists_on_first_use(client: TestClient, editor: dict[str, str]) -> None:

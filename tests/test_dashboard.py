@@ -61,16 +61,6 @@ def figures(html: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def auditor(session: Session) -> dict[str, str]:
-    return token(session, "auditor")
-
-
-@pytest.fixture
-def editor(session: Session) -> dict[str, str]:
-    return token(session, "editor", HULI)
-
-
-@pytest.fixture
 def street_editor(session: Session) -> dict[str, str]:
     return token(session, "editor", HULI_STREET)
 

@@ -123,11 +123,6 @@ def history(
 
 
 @pytest.fixture
-def editor(session: Session) -> dict[str, str]:
-    return token(session, "editor", HULI)
-
-
-@pytest.fixture
 def caps() -> Iterator[Settings]:
     """Small caps for the 413 tests (the route reads its settings as a dependency)."""
     settings = Settings(max_upload_bytes=20_000, max_import_rows=5)

@@ -5,21 +5,14 @@ English."""
 import re
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session
 
-from tests.factories import HULI, add_item, token
+from tests.factories import HULI, add_item
 from tests.test_import import GOOD_ROWS, row, table_csv
 
 RECORDS = f"/api/v1/units/{HULI}/records/import"
 REQUESTS = f"/api/v1/units/{HULI}/requests/import"
 CATALOGUE = f"/api/v1/units/{HULI}/catalogues/01/import"
-
-
-@pytest.fixture
-def editor(session: Session) -> dict[str, str]:
-    return token(session, "editor", HULI)
 
 
 def dry_run(client: TestClient, headers: dict[str, str], url: str, text: str) -> Any:

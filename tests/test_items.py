@@ -11,11 +11,6 @@ from tests.factories import HULI, HULI_STREET, SIMING, add_item, item_body, publ
 URL = f"/api/v1/units/{HULI}/catalogues/01/items"
 
 
-@pytest.fixture
-def editor(session: Session) -> dict[str, str]:
-    return token(session, "editor", HULI)
-
-
 def test_create_returns_item_with_etag_and_location(
     client: TestClient, editor: dict[str, str]
 ) -> None:

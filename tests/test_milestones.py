@@ -21,20 +21,9 @@ from tests.factories import (
     add_opinion,
     make_unit,
     publish,
-    token,
 )
 
 HULI_UNITS = {HULI, *(f"{HULI}00{n}" for n in range(1, 6))}
-
-
-@pytest.fixture
-def auditor(session: Session) -> dict[str, str]:
-    return token(session, "auditor")
-
-
-@pytest.fixture
-def editor(session: Session) -> dict[str, str]:
-    return token(session, "editor", HULI)
 
 
 def status(

@@ -22,11 +22,6 @@ from tests.factories import (
 URL = "/api/v1/opinions"
 
 
-@pytest.fixture
-def editor(session: Session) -> dict[str, str]:
-    return token(session, "editor", HULI)
-
-
 def test_an_editor_records_its_own_units_opinion(
     client: TestClient, editor: dict[str, str]
 ) -> None:

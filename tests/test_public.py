@@ -19,11 +19,6 @@ ONE = f"{PUBLIC}/units/{HULI}/catalogues/01"
 
 
 @pytest.fixture
-def editor(session: Session) -> dict[str, str]:
-    return token(session, "editor", HULI)
-
-
-@pytest.fixture
 def published(client: TestClient, editor: dict[str, str]) -> list[dict[str, Any]]:
     """HULI 01 published once: two items under one first-level item, one under another."""
     items = [

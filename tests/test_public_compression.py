@@ -9,12 +9,11 @@ from typing import Any
 import brotli
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session
 
 from app.api.public import negotiate
 from app.render import published as renderings
 from app.services import published_cache
-from tests.factories import HULI, add_item, publish, token
+from tests.factories import HULI, add_item, publish
 
 PUBLIC = "/api/v1/public"
 ONE = f"{PUBLIC}/units/{HULI}/catalogues/01"
@@ -31,11 +30,6 @@ NEGOTIABLE = [
     f"{COLUMN}?format=fragment",
 ]
 DECODE = {"gzip": gzip.decompress, "br": brotli.decompress}
-
-
-@pytest.fixture
-def editor(session: Session) -> dict[str, str]:
-    return token(session, "editor", HULI)
 
 
 @pytest.fixture

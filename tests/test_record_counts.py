@@ -12,20 +12,10 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from app.services import records
-from tests.factories import HULI, add_item, publish, token
+from tests.factories import HULI, add_item, publish
 from tests.test_records import TWENTY_DAYS, push, record
 
 LIMITS = (TWENTY_DAYS, "每季度更新", "长期公开", "实时公开", "按有关规定办理")
-
-
-@pytest.fixture
-def editor(session: Session) -> dict[str, str]:
-    return token(session, "editor", HULI)
-
-
-@pytest.fixture
-def auditor(session: Session) -> dict[str, str]:
-    return token(session, "auditor")
 
 
 def _listed(client: TestClient, editor: dict[str, str]) -> list[dict[str, Any]]:

@@ -30,11 +30,6 @@ def record(item_id: int, n: int = 1, **overrides: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def editor(session: Session) -> dict[str, str]:
-    return token(session, "editor", HULI)
-
-
-@pytest.fixture
 def item(client: TestClient, editor: dict[str, str]) -> dict[str, Any]:
     made = add_item(client, editor, time_limit=TWENTY_DAYS)
     publish(client, editor)

@@ -17,16 +17,6 @@ URL = "/api/v1/audit/timeliness"
 
 
 @pytest.fixture
-def editor(session: Session) -> dict[str, str]:
-    return token(session, "editor", HULI)
-
-
-@pytest.fixture
-def auditor(session: Session) -> dict[str, str]:
-    return token(session, "auditor")
-
-
-@pytest.fixture
 def catalogue(client: TestClient, editor: dict[str, str]) -> dict[str, dict[str, Any]]:
     """HULI 01 published 2020-11-05 with one item of each kind, and their records."""
     items = {

@@ -13,11 +13,6 @@ from tests.factories import HULI, SIMING, add_item, token
 URL = f"/api/v1/units/{HULI}/records/import"
 
 
-@pytest.fixture
-def editor(session: Session) -> dict[str, str]:
-    return token(session, "editor", HULI)
-
-
 def upload(
     client: TestClient, headers: dict[str, str], name: str, data: bytes, **params: Any
 ) -> Any:

@@ -13,11 +13,6 @@ COLUMN = f"/api/v1/public/units/{HULI}/catalogues/01/records"
 
 
 @pytest.fixture
-def editor(session: Session) -> dict[str, str]:
-    return token(session, "editor", HULI)
-
-
-@pytest.fixture
 def items(client: TestClient, editor: dict[str, str]) -> list[dict[str, Any]]:
     made = [add_item(client, editor), add_item(client, editor)]
     publish(client, editor)

@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from app.services import requests
 from app.services.request_import import outcome_of
-from tests.factories import HULI, token
+from tests.factories import HULI
 
 URL = f"/api/v1/units/{HULI}/requests/import"
 HEADER = [
@@ -65,11 +65,6 @@ def xlsx_bytes(rows: list[list[str]]) -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
-
-
-@pytest.fixture
-def editor(session: Session) -> dict[str, str]:
-    return token(session, "editor", HULI)
 
 
 def upload(

@@ -16,11 +16,6 @@ from tests.factories import request_body as body
 BASE = f"/api/v1/units/{HULI}/requests"
 
 
-@pytest.fixture
-def editor(session: Session) -> dict[str, str]:
-    return token(session, "editor", HULI)
-
-
 def post_event(
     client: TestClient, headers: dict[str, str], request: dict[str, Any], **event: Any
 ) -> Any:

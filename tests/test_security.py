@@ -4,18 +4,12 @@ from collections.abc import Mapping
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session
 
-from tests.factories import HULI, add_item, token
+from tests.factories import HULI, add_item
 from tests.servers import cli, free_port, serving
 
 CATALOGUE = f"/api/v1/units/{HULI}/catalogues/01"
 PUBLIC = f"/api/v1/public/units/{HULI}/catalogues/01"
-
-
-@pytest.fixture
-def editor(session: Session) -> dict[str, str]:
-    return token(session, "editor", HULI)
 
 
 def assert_locked_down_page(headers: Mapping[str, str], what: str) -> None:

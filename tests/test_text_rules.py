@@ -7,17 +7,11 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session
 
-from tests.factories import HULI, add_item, item_body, token
+from tests.factories import HULI, add_item, item_body
 
 ITEMS = f"/api/v1/units/{HULI}/catalogues/01/items"
 IMPORT = f"/api/v1/units/{HULI}/catalogues/01/import"
-
-
-@pytest.fixture
-def editor(session: Session) -> dict[str, str]:
-    return token(session, "editor", HULI)
 
 
 BAD: dict[str, dict[str, Any]] = {
