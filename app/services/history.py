@@ -3,7 +3,6 @@
 from typing import Any
 
 import orjson
-from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
 from app.models.catalogue import Catalogue
@@ -11,8 +10,6 @@ from app.models.common import utcnow
 from app.models.history import Change
 from app.principal import Principal
 from app.services import bulk
-
-_INSERT = insert(Change.__table__)  # type: ignore[attr-defined]
 
 
 def _row(
@@ -83,44 +80,17 @@ def write(
     action: str,
     entity: str,
     entity_id: object = None,
+    catalogue_id: int | None = None,
     unit_code: str | None = None,
+    domain_code: str | None = None,
     before: Any = None,
     after: Any = None,
+    note: str | None = None,
 ) -> None:
-    """The row `record` adds, inserted at once with a Core INSERT on the session's
-    connection (no ORM object, no flush): for the hot write paths (the request register)."""
-    row = _row(
-        actor,
-        action=action,
-        entity=entity,
-        entity_id=entity_id,
-        catalogue=None,
-        unit_code=unit_code,
-        domain_code=None,
-        before=before,
-        after=after,
-        note=None,
-    )
-    session.connection().execute(_INSERT, {"at": utcnow(), **row})
-
-
-def record_bulk(
-    session: Session,
-    actor: Principal,
-    *,
-    action: str,
-    entity: str,
-    entity_id: object,
-    catalogue_id: int,
-    unit_code: str,
-    domain_code: str,
-    before: Any,
-    after: Any,
-    note: str | None,
-) -> None:
-    """`record` for a bulk write (a push of 1,000 records): the same row, with `before` and
-    `after` encoded by orjson (dates as ISO text) and inserted by the driver, without an ORM
-    object and the standard library's encoder (together most of the cost of the entry)."""
+    """The row `record` adds, inserted at once by the driver, for the hot write paths (the
+    request register's writes, a push of 1,000 records): no ORM object, and `before` and
+    `after` encoded by orjson (dates as ISO text; an orjson.Fragment kept as it is), which
+    together were most of the cost of a large entry."""
     session.flush()  # entries added before this one (ORM objects) keep their order
     row = _row(
         actor,
@@ -147,7 +117,7 @@ def record_bulk(
             "catalogue_id": catalogue_id,
         },
         as_is={
-            "before": [orjson.dumps(before).decode()],
+            "before": [orjson.dumps(before).decode()],  # None as JSON null, as `record` writes it
             "after": [orjson.dumps(after).decode()],
         },
     )

@@ -635,7 +635,7 @@ def _log(
         made = bisect_left(indexes, created)
         olds = [before[r["url"]] for r in mine if r["url"] in before] if before else []
         item = items[indexes[0]]
-        history.record_bulk(
+        history.write(
             session,
             actor,
             action="upsert",
