@@ -10,7 +10,7 @@ from sqlalchemy import Engine, event
 from sqlmodel import Session, col, select
 
 from app.models.history import Change
-from app.models.milestone import Milestone
+from app.models.milestone import Milestone, MilestoneStatus
 from app.services import milestones
 from tests.factories import (
     CITY,
@@ -471,7 +471,10 @@ def test_states_for_gives_every_milestone_in_two_statements(
     assert ("opinions", HULI_STREET, "01") not in states
     # the same answer as the status of each milestone
     for milestone in session.exec(select(Milestone)):
-        for row in milestones.statuses(session, milestone, as_of=date(2020, 12, 1), district=HULI):
+        for found in milestones.status_dicts(
+            session, milestone, as_of=date(2020, 12, 1), district=HULI
+        ):
+            row = MilestoneStatus.model_validate(found)
             assert states[milestone.code, row.unit_code, row.domain_code] == row
 
 

@@ -223,32 +223,6 @@ def _status_query(
     return query
 
 
-def statuses(
-    session: Session,
-    milestone: Milestone,
-    *,
-    as_of: date,
-    district: str | None = None,
-    domain: str | None = None,
-    state: MilestoneState | None = None,
-    limit: int | None = None,
-    offset: int = 0,
-) -> list[MilestoneStatus]:
-    """One row per obliged unit × domain (only those in `state` if given), by unit then
-    domain code; one SQL statement."""
-    rows = status_dicts(
-        session,
-        milestone,
-        as_of=as_of,
-        district=district,
-        domain=domain,
-        state=state,
-        limit=limit,
-        offset=offset,
-    )
-    return [MilestoneStatus.model_validate(row) for row in rows]
-
-
 def status_dicts(
     session: Session,
     milestone: Milestone,
@@ -260,9 +234,10 @@ def status_dicts(
     limit: int | None = None,
     offset: int = 0,
 ) -> list[dict[str, Any]]:
-    """statuses' rows as plain dicts in MilestoneStatus's field order, for a JSON answer
-    serialised once (no model per row: a page holds up to 1,000 rows and few distinct
-    states, decided once each by Decider)."""
+    """One row per obliged unit × domain (only those in `state` if given), by unit then
+    domain code, in one SQL statement: plain dicts in MilestoneStatus's field order, for a
+    JSON answer serialised once (no model per row: a page holds up to 1,000 rows and few
+    distinct states, decided once each by Decider)."""
     query = _status_query(milestone, as_of, district, domain, state, limit, offset)
     decide = Decider([milestone], as_of)
     code = milestone.code
